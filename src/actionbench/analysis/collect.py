@@ -1,0 +1,92 @@
+"""Gather the saved results of every run into one table — the report's only data source.
+
+Analysis never re-runs training: it reads ``<runs_dir>/<run_id>/eval/metrics.json`` and
+``train_metrics.json`` written by the engine. A run of the grid with no evaluation yet (or a
+failed one) becomes a row with ``status`` saying so, instead of silently disappearing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from actionbench.config import RunSpec
+
+log = logging.getLogger(__name__)
+
+ACCURACY_KEYS = (
+    "clip_top1",
+    "clip_top5",
+    "video_top1",
+    "video_top5",
+    "clip_top1_temporal",
+    "clip_top1_spatial",
+    "video_top1_temporal",
+    "video_top1_spatial",
+    "mean_class_acc",
+)
+
+
+def _as_percent(value):
+    """Accuracies are reported in percent, as in the paper; accept fractions too."""
+    if value is None:
+        return None
+    value = float(value)
+    return value * 100.0 if value <= 1.0 else value
+
+
+def _read_json(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        log.warning("unreadable %s: %s", path, err)
+        return None
+
+
+def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame:
+    """One row per run of the grid with its identity, status and accuracies (percent)."""
+    runs_dir = Path(runs_dir)
+    rows = []
+    for rid, spec in runs.items():
+        out = runs_dir / rid
+        evaluation = _read_json(out / "eval" / "metrics.json")
+        training = _read_json(out / "train_metrics.json")
+        row = {
+            "run_id": rid,
+            "group": spec.group,
+            "dataset": spec.dataset,
+            "arch": spec.arch,
+            "backbone": spec.backbone,
+            "tp": spec.temporal_pooling,
+            "frames": spec.frames,
+            "sampling": spec.sampling,
+            "tam_locations": spec.tam_locations,
+            "model": spec.model_name,
+        }
+        if evaluation is None:
+            reason = "not trained" if training is None else "not evaluated"
+            failure = _read_json(out / "failure.json")
+            if failure:
+                reason = f"failed: {failure.get('reason', 'unknown')}"
+            row["status"] = reason
+        else:
+            row["status"] = "ok"
+            for key in ACCURACY_KEYS:
+                row[key] = _as_percent(evaluation.get(key))
+            row["num_videos"] = evaluation.get("num_videos")
+            row["eval_clips"] = evaluation.get("num_clips")
+            row["eval_crops"] = evaluation.get("num_crops")
+        if training:
+            row["epochs"] = training.get("epochs")
+            row["train_seconds"] = training.get("seconds") or training.get("train_seconds")
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for key in ACCURACY_KEYS:
+        if key not in frame:
+            frame[key] = float("nan")
+    return frame

@@ -1,0 +1,38 @@
+"""`actionbench grid`: what params.yaml expands to (runs, their protocol) — no training."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("grid", help="list the runs the experiment grid expands to")
+    p.add_argument("--params", default="params.yaml")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--list", action="store_true", help="one run id per line (default)")
+    mode.add_argument("--summary", action="store_true", help="counts by arch/backbone/tp/frames")
+    mode.add_argument("--show", metavar="RUN_ID", help="print one run's resolved protocol (JSON)")
+    p.add_argument("--all", action="store_true", help="include disabled experiment groups")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from actionbench.config import expand_grid, load_params, run_protocol
+
+    params = load_params(args.params)
+    if args.show:
+        print(json.dumps(run_protocol(params, args.show), indent=2, sort_keys=True))
+        return 0
+    runs = expand_grid(params, include_disabled=args.all)
+    if args.summary:
+        for field in ("dataset", "arch", "backbone", "temporal_pooling", "frames", "sampling"):
+            counts = Counter(getattr(spec, field) for spec in runs.values())
+            print(f"{field}: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items(), key=str)))
+        print(f"total: {len(runs)} runs")
+        return 0
+    for rid, spec in runs.items():
+        print(rid + ("  (progressive ancestor)" if spec.implicit else ""))
+    return 0

@@ -1,0 +1,457 @@
+"""Load and validate params.yaml, expand the experiment grid and resolve one run's config.
+
+params.yaml is the project's single source of truth. It is validated once, against
+``workflow/schemas/params.schema.yaml`` (the same schema Snakemake validates with), plus the
+cross-key checks a JSON schema cannot express. Everything downstream receives plain values:
+a run's resolved config is a JSON-serialisable dict, the engine never reads params.yaml.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from actionbench.errors import ConfigError
+
+SCHEMA_RELPATH = Path("workflow") / "schemas" / "params.schema.yaml"
+FRAME_STAGES = (8, 16, 32, 64)
+BACKBONES = ("inceptionv1", "resnet18", "resnet50", "resnet101")
+TAM_LOCATIONS = ("all", "top_half", "bottom_half", "uniform_half")
+
+_RUN_ID_RE = re.compile(
+    r"^(?P<dataset>[A-Za-z0-9_.-]+)/"
+    r"(?P<arch>[a-z0-9_]+)-(?P<backbone>" + "|".join(BACKBONES) + r")"
+    r"(?P<tp>-tp)?(?P<dense>-dense)?(?:-(?P<tamloc>top_half|bottom_half|uniform_half))?"
+    r"/f(?P<frames>[0-9]+)$"
+)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def find_schema(params_path: Path) -> Path:
+    """The schema next to params.yaml (repo root), overridable for installed use."""
+    env = os.environ.get("ACTIONBENCH_SCHEMA")
+    candidates = [Path(env)] if env else []
+    candidates += [params_path.resolve().parent / SCHEMA_RELPATH, Path.cwd() / SCHEMA_RELPATH]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"cannot find the params schema ({SCHEMA_RELPATH}) next to {params_path}; "
+        "run from the repository root or set ACTIONBENCH_SCHEMA"
+    )
+
+
+def _key_path(path: Any) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<top level>"
+
+
+def validate_params(params: dict, schema: dict, source: str = "params.yaml") -> None:
+    """Schema + cross-key validation; raises ConfigError naming every offending key."""
+    import jsonschema
+
+    validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = []
+        for err in errors[:20]:
+            where = _key_path(err.absolute_path)
+            msg = err.message
+            if err.validator == "additionalProperties":
+                msg = f"unknown key: {msg}"
+            lines.append(f"  {where}: {msg}")
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(lines))
+    _check_semantics(params, source)
+
+
+def load_params(path: str | os.PathLike = "params.yaml") -> dict:
+    """Read, validate and return params.yaml as a plain dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"params file not found: {path}")
+    try:
+        params = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    schema = yaml.safe_load(find_schema(path).read_text())
+    validate_params(params, schema, source=str(path))
+    return params
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A trainable dataset name: a base dataset, or the mini version derived from one."""
+
+    name: str
+    base: str
+    is_mini: bool
+
+
+def dataset_refs(params: dict) -> dict[str, DatasetRef]:
+    refs: dict[str, DatasetRef] = {}
+    for base, cfg in params["datasets"].items():
+        refs[base] = DatasetRef(base, base, False)
+        mini = cfg.get("mini")
+        if mini:
+            refs[mini["name"]] = DatasetRef(mini["name"], base, True)
+    return refs
+
+
+def lists_dir(name: str) -> Path:
+    return Path("data") / "lists" / name
+
+
+def frames_root(base: str) -> Path:
+    return Path("data") / "frames" / base
+
+
+def interim_dir(base: str) -> Path:
+    return Path("data") / "interim" / base
+
+
+# --------------------------------------------------------------------------- grid
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of the experiment grid (before protocol resolution)."""
+
+    dataset: str
+    arch: str
+    backbone: str
+    temporal_pooling: bool
+    frames: int
+    sampling: str = "uniform"
+    tam_locations: str = "all"
+    group: str = ""
+    implicit: bool = False  # added only as the progressive-training ancestor of a listed run
+
+    @property
+    def model_name(self) -> str:
+        name = f"{self.arch}-{self.backbone}"
+        if self.temporal_pooling:
+            name += "-tp"
+        if self.sampling == "dense":
+            name += "-dense"
+        if self.tam_locations != "all":
+            name += f"-{self.tam_locations}"
+        return name
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.dataset}/{self.model_name}/f{self.frames}"
+
+    def with_frames(self, frames: int, implicit: bool) -> RunSpec:
+        return RunSpec(**{**asdict(self), "frames": frames, "implicit": implicit})
+
+
+def parse_run_id(run_id: str) -> dict:
+    m = _RUN_ID_RE.match(run_id)
+    if not m:
+        raise ConfigError(
+            f"malformed run id {run_id!r}: expected <dataset>/<arch>-<backbone>[-tp][-dense]"
+            "[-<tam_locations>]/f<frames>"
+        )
+    return {
+        "dataset": m["dataset"],
+        "arch": m["arch"],
+        "backbone": m["backbone"],
+        "temporal_pooling": bool(m["tp"]),
+        "sampling": "dense" if m["dense"] else "uniform",
+        "tam_locations": m["tamloc"] or "all",
+        "frames": int(m["frames"]),
+    }
+
+
+def deep_merge(base: dict, override: dict | None) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def enabled_groups(params: dict) -> dict[str, dict]:
+    return {n: g for n, g in params["experiments"].items() if g.get("enabled", True)}
+
+
+def group_protocol(params: dict, group: dict) -> tuple[dict, dict]:
+    """The train/evaluate sections as they apply to one experiment group."""
+    return deep_merge(params["train"], group.get("train")), deep_merge(
+        params["evaluate"], group.get("evaluate")
+    )
+
+
+def previous_stage(frames: int) -> int:
+    idx = FRAME_STAGES.index(frames)
+    if idx == 0:
+        raise ConfigError(f"f{frames} has no previous frame count to initialise from")
+    return FRAME_STAGES[idx - 1]
+
+
+def _group_specs(name: str, group: dict) -> list[RunSpec]:
+    specs = []
+    for arch, backbone, tp, frames, sampling, tamloc in itertools.product(
+        group["archs"],
+        group["backbones"],
+        group.get("temporal_pooling", [False]),
+        group["frames"],
+        group.get("sampling", ["uniform"]),
+        group.get("tam_locations", ["all"]),
+    ):
+        if arch != "tam" and tamloc != "all":
+            continue  # TAM locations (Table 6) only vary TAM models
+        specs.append(RunSpec(group["dataset"], arch, backbone, tp, frames, sampling, tamloc, name))
+    return specs
+
+
+def expand_grid(params: dict, include_disabled: bool = False) -> dict[str, RunSpec]:
+    """All runs of the (enabled) experiment groups, plus their progressive-training ancestors.
+
+    Keyed by run id, in a stable order. A run id that two groups would configure differently
+    is an error: one id must mean one model.
+    """
+    groups = params["experiments"] if include_disabled else enabled_groups(params)
+    runs: dict[str, RunSpec] = {}
+    owner_cfg: dict[str, str] = {}
+    for name, group in groups.items():
+        train_cfg, _ = group_protocol(params, group)
+        for spec in _group_specs(name, group):
+            chain = [spec]
+            current = spec
+            while True:
+                stage = train_cfg["stages"].get(f"f{current.frames}", {})
+                if stage.get("init") != "previous":
+                    break
+                current = current.with_frames(previous_stage(current.frames), implicit=True)
+                chain.append(current)
+            for item in chain:
+                fingerprint = json.dumps(
+                    _protocol_fingerprint(params, group, item.frames), sort_keys=True
+                )
+                rid = item.run_id
+                if rid in runs:
+                    if owner_cfg[rid] != fingerprint:
+                        raise ConfigError(
+                            f"experiments.{name}: run {rid} is also defined by experiments."
+                            f"{runs[rid].group} with a different protocol; one run id must mean "
+                            "one model (use a different dataset or drop the duplicate)"
+                        )
+                    if runs[rid].implicit and not item.implicit:
+                        runs[rid] = item
+                    continue
+                runs[rid] = item
+                owner_cfg[rid] = fingerprint
+    return runs
+
+
+def _protocol_fingerprint(params: dict, group: dict, frames: int) -> dict:
+    train_cfg, eval_cfg = group_protocol(params, group)
+    return {
+        "optim": train_cfg.get("optim"),
+        "stage": train_cfg["stages"].get(f"f{frames}"),
+        "runtime": train_cfg.get("runtime"),
+        "eval": eval_cfg,
+        "input": [group.get("input_size"), group.get("scale_size"), group.get("dense_stride")],
+    }
+
+
+# --------------------------------------------------------------------------- semantics
+
+
+def _check_semantics(params: dict, source: str) -> None:
+    refs = dataset_refs(params)
+    problems: list[str] = []
+    for base, cfg in params["datasets"].items():
+        mini = cfg.get("mini")
+        if mini and mini["name"] in params["datasets"]:
+            problems.append(
+                f"datasets.{base}.mini.name: {mini['name']!r} clashes with a dataset of that name"
+            )
+        if mini and mini["mode"] == "class_list" and not mini.get("class_list"):
+            problems.append(f"datasets.{base}.mini.class_list: required when mode is class_list")
+        if cfg["format"] == "synthetic" and "synth" not in cfg:
+            problems.append(f"datasets.{base}.synth: required for format synthetic")
+    for name, group in params["experiments"].items():
+        where = f"experiments.{name}"
+        if group["dataset"] not in refs:
+            problems.append(
+                f"{where}.dataset: unknown dataset {group['dataset']!r} "
+                f"(known: {', '.join(sorted(refs))})"
+            )
+        if not group.get("enabled", True):
+            continue
+        train_cfg, _ = group_protocol(params, group)
+        stages = train_cfg.get("stages", {})
+        for frames in group["frames"]:
+            stage = stages.get(f"f{frames}")
+            if stage is None:
+                problems.append(f"{where}: no protocol for f{frames} (train.stages.f{frames})")
+                continue
+            for key in ("init", "epochs", "schedule"):
+                if key not in stage:
+                    problems.append(f"{where}: train.stages.f{frames}.{key} is required")
+            schedule = stage.get("schedule")
+            epochs = stage.get("epochs", 0)
+            if schedule == "multistep":
+                ms = stage.get("milestones") or []
+                if not ms:
+                    problems.append(f"{where}: train.stages.f{frames}.milestones required")
+                elif ms != sorted(ms) or ms[-1] >= epochs:
+                    problems.append(
+                        f"{where}: train.stages.f{frames}.milestones {ms} must increase and be "
+                        f"< epochs ({epochs})"
+                    )
+            if stage.get("init") == "previous":
+                if frames == FRAME_STAGES[0]:
+                    problems.append(f"{where}: train.stages.f{frames}.init: previous needs f>8")
+                elif f"f{previous_stage(frames)}" not in stages:
+                    problems.append(
+                        f"{where}: f{frames} starts from f{previous_stage(frames)}, "
+                        f"which has no train.stages.f{previous_stage(frames)}"
+                    )
+            if stage.get("init") == "imagenet":
+                for backbone in group["backbones"]:
+                    path = (train_cfg.get("pretrained") or {}).get(backbone)
+                    if not path:
+                        problems.append(
+                            f"{where}: f{frames} starts from ImageNet but "
+                            f"train.pretrained.{backbone} is not set (give a local torchvision "
+                            "state dict, or use init: scratch)"
+                        )
+        optim = train_cfg.get("optim", {})
+        for key in ("lr", "batch_size"):
+            if key not in optim:
+                problems.append(f"{where}: train.optim.{key} is required")
+    if problems:
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(f"  {p}" for p in problems))
+    try:
+        expand_grid(params)
+    except ConfigError as err:
+        raise ConfigError(f"{source} is invalid:\n  {err}") from err
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def _group_for(params: dict, spec: RunSpec) -> dict:
+    group = params["experiments"].get(spec.group)
+    if group is None:
+        raise ConfigError(f"run {spec.run_id}: experiment group {spec.group!r} not in params")
+    return group
+
+
+def run_spec(params: dict, run_id: str) -> RunSpec:
+    runs = expand_grid(params)
+    if run_id not in runs:
+        parse_run_id(run_id)  # a malformed id gets the format message
+        raise ConfigError(
+            f"run {run_id!r} is not in the experiment grid of params.yaml "
+            "(see `actionbench grid --list`)"
+        )
+    return runs[run_id]
+
+
+def run_protocol(params: dict, run_id: str) -> dict:
+    """Everything that defines a run except what is read from data files (for rerun triggers)."""
+    spec = run_spec(params, run_id)
+    group = _group_for(params, spec)
+    ref = dataset_refs(params)[spec.dataset]
+    ds_cfg = params["datasets"][ref.base]
+    train_cfg, eval_cfg = group_protocol(params, group)
+    stage = train_cfg["stages"][f"f{spec.frames}"]
+    optim = dict(train_cfg.get("optim", {}))
+    if "lr" in stage:
+        optim["lr"] = stage["lr"]
+    runtime = dict(train_cfg.get("runtime", {}))
+    runs_dir = Path(params["project"]["runs_dir"])
+
+    init_kind = stage["init"]
+    init = {"kind": init_kind, "path": None, "inflation": train_cfg.get("inflation", "copy"),
+            "new_head": bool(stage.get("new_head", False))}
+    if stage.get("from_run"):
+        init.update(kind="checkpoint", path=str(runs_dir / stage["from_run"] / "final.pt"))
+    elif init_kind == "previous":
+        prev = spec.with_frames(previous_stage(spec.frames), implicit=True)
+        init.update(kind="checkpoint", path=str(runs_dir / prev.run_id / "final.pt"))
+    elif init_kind == "imagenet":
+        init["path"] = train_cfg["pretrained"][spec.backbone]
+
+    lists = lists_dir(spec.dataset)
+    return {
+        "run_id": spec.run_id,
+        "group": spec.group,
+        "dataset": spec.dataset,
+        "arch": spec.arch,
+        "backbone": spec.backbone,
+        "temporal_pooling": spec.temporal_pooling,
+        "tam_locations": spec.tam_locations,
+        "frames": spec.frames,
+        "sampling": spec.sampling,
+        "dense_stride": group.get("dense_stride", 1),
+        "data": {
+            "train_list": str(lists / "train.csv"),
+            "val_list": str(lists / "val.csv"),
+            "classes": str(lists / "classes.csv"),
+            "input_size": group.get("input_size", ds_cfg.get("input_size", 224)),
+            "scale_size": group.get("scale_size", ds_cfg.get("scale_size", 256)),
+            "flip": ds_cfg.get("flip", True),
+            "workers": runtime.pop("workers", 4),
+        },
+        "init": init,
+        "optim": optim,
+        "schedule": {
+            "name": stage["schedule"],
+            "epochs": stage["epochs"],
+            "milestones": list(stage.get("milestones", [])),
+            "gamma": stage.get("gamma", 0.1),
+            "warmup_epochs": stage.get("warmup_epochs", 0),
+            "warmup_start_lr": stage.get("warmup_start_lr", optim["lr"]),
+            "min_lr": stage.get("min_lr", 0.0),
+        },
+        "eval": {**eval_cfg, "val_every": train_cfg.get("val_every", 1)},
+        "runtime": runtime,
+        "tracking": {
+            "experiment": params["project"].get("mlflow_experiment", "actionbench"),
+            "tracking_uri": params["project"].get("tracking_uri"),
+        },
+        "output_dir": str(runs_dir / spec.run_id),
+    }
+
+
+def count_classes(classes_csv: str | os.PathLike) -> int:
+    path = Path(classes_csv)
+    if not path.is_file():
+        raise ConfigError(f"class table {path} does not exist yet: build the dataset lists first")
+    with path.open() as fh:
+        rows = [line for line in fh.read().splitlines()[1:] if line.strip()]
+    if not rows:
+        raise ConfigError(f"class table {path} has no classes")
+    return len(rows)
+
+
+def resolve_run(params_path: str | os.PathLike, run_id: str) -> dict:
+    """The complete, resolved config of one run, as the engine receives it."""
+    params = load_params(params_path)
+    cfg = run_protocol(params, run_id)
+    cfg["num_classes"] = count_classes(cfg["data"]["classes"])
+    return cfg

@@ -1,0 +1,45 @@
+# Progressive training: f8 starts from ImageNet (or scratch), f16 from f8's final.pt, f32 from
+# f16, f64 from f32 — each an edge of the DAG, so changing f8's protocol re-runs its descendants.
+from actionbench.config import run_spec
+
+
+def train_inputs(w):
+    cfg = json.loads(protocol_json(w))
+    inputs = {k: v for k, v in list_files(w.dataset).items()}
+    if cfg["init"]["kind"] == "checkpoint":
+        inputs["init"] = cfg["init"]["path"]
+    elif cfg["init"]["kind"] == "imagenet" and cfg["init"]["path"]:
+        inputs["init"] = cfg["init"]["path"]
+    return inputs
+
+
+rule train:
+    input:
+        unpack(train_inputs),
+    output:
+        final=f"{RUNS_DIR}/{{dataset}}/{{model}}/f{{frames}}/final.pt",
+        metrics=f"{RUNS_DIR}/{{dataset}}/{{model}}/f{{frames}}/train_metrics.json",
+        history=f"{RUNS_DIR}/{{dataset}}/{{model}}/f{{frames}}/history.csv",
+    wildcard_constraints:
+        **RUN_WILDCARDS,
+    params:
+        run=run_id,
+        protocol=protocol_json,
+    threads: lambda w: res("train", "cpus", 1)
+    resources:
+        mem_mb=lambda w: res("train", "mem_mb", 8000),
+        runtime=lambda w: res("train", "runtime", 720),
+        gpus=lambda w: res("train", "gpus", 0),
+        slurm_partition=lambda w: res("train", "partition", None) or "",
+        slurm_extra=lambda w: slurm_extra("train"),
+    log:
+        f"logs/train/{{dataset}}/{{model}}/f{{frames}}.log",
+    benchmark:
+        f"logs/benchmarks/train/{{dataset}}/{{model}}/f{{frames}}.tsv"
+    shell:
+        "actionbench train --params params.yaml --run {params.run} > {log} 2>&1"
+
+
+rule train_all:
+    input:
+        [f"{RUNS_DIR}/{rid}/final.pt" for rid in RUNS],
