@@ -360,8 +360,8 @@ def _group_for(params: dict, spec: RunSpec) -> dict:
     return group
 
 
-def run_spec(params: dict, run_id: str) -> RunSpec:
-    runs = expand_grid(params)
+def run_spec(params: dict, run_id: str, runs: dict[str, RunSpec] | None = None) -> RunSpec:
+    runs = expand_grid(params) if runs is None else runs
     if run_id not in runs:
         parse_run_id(run_id)  # a malformed id gets the format message
         raise ConfigError(
@@ -371,9 +371,13 @@ def run_spec(params: dict, run_id: str) -> RunSpec:
     return runs[run_id]
 
 
-def run_protocol(params: dict, run_id: str) -> dict:
-    """Everything that defines a run except what is read from data files (for rerun triggers)."""
-    spec = run_spec(params, run_id)
+def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = None) -> dict:
+    """Everything that defines a run except what is read from data files (for rerun triggers).
+
+    ``runs`` is the already expanded grid, when the caller has it (Snakemake plans hundreds of
+    jobs: expanding the grid once per job would make planning quadratic).
+    """
+    spec = run_spec(params, run_id, runs)
     group = _group_for(params, spec)
     ref = dataset_refs(params)[spec.dataset]
     ds_cfg = params["datasets"][ref.base]

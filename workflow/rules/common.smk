@@ -33,7 +33,7 @@ def run_dir(w):
 
 def protocol_json(w):
     """The resolved protocol of a run: a change re-runs that job (and, via final.pt, its descendants)."""
-    return json.dumps(run_protocol(config, run_id(w)), sort_keys=True)
+    return json.dumps(run_protocol(config, run_id(w), RUNS), sort_keys=True)
 
 
 def list_files(name):

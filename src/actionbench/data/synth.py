@@ -71,8 +71,8 @@ class SynthConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.temporal_pairs <= len(TEMPORAL_FAMILIES):
             raise DataError(f"synth.temporal_pairs must be 1..{len(TEMPORAL_FAMILIES)}")
-        if not 1 <= self.spatial_classes <= len(SPATIAL_CLASSES):
-            raise DataError(f"synth.spatial_classes must be 1..{len(SPATIAL_CLASSES)}")
+        if not 0 <= self.spatial_classes <= len(SPATIAL_CLASSES):
+            raise DataError(f"synth.spatial_classes must be 0..{len(SPATIAL_CLASSES)}")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,234 @@
+"""Data subcommands: ``index``, ``extract``, ``lists``, ``mini``, ``benchmark-data``.
+
+Each is one step of the data pipeline (docs/data.md) with files in and files out, so a Snakemake
+rule or DVC stage is a single command line. Heavy imports happen inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+log = logging.getLogger("actionbench.data")
+
+
+def _key_value(text: str) -> tuple[str, str | int]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, int(value) if value.isdigit() else value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "index",
+        help="turn a dataset's official annotation files into an index table",
+        description="Run a dataset adapter: raw annotations + videos -> index.csv "
+        "(video_id, video_path, split, label_name, ...) and index_failures.csv.",
+    )
+    p.add_argument(
+        "--format", required=True, help="kinetics400, ssv2, mit, ucf101, hmdb51, jester, synthetic"
+    )
+    p.add_argument("--raw-dir", required=True, type=Path, help="folder holding the raw dataset")
+    p.add_argument(
+        "--annotations",
+        nargs="*",
+        default=[],
+        type=_key_value,
+        metavar="KEY=VALUE",
+        help="format options, e.g. train_csv=kinetics400/train.csv or split=2 (see docs/data.md)",
+    )
+    p.add_argument("--out", required=True, type=Path, help="index CSV to write")
+    p.add_argument("--failures", required=True, type=Path, help="CSV of skipped annotation rows")
+    p.set_defaults(func=_index)
+
+    p = subparsers.add_parser(
+        "extract",
+        help="decode videos of an index into JPEG frame folders",
+        description="Parallel, resumable ffmpeg extraction to <frames-root>/<video_id>/img_00001.jpg.",
+    )
+    p.add_argument("--index", required=True, type=Path)
+    p.add_argument("--frames-root", required=True, type=Path)
+    p.add_argument(
+        "--short-side", type=int, default=256, help="shorter side in pixels (0 = keep size)"
+    )
+    p.add_argument(
+        "--quality", type=int, default=2, help="JPEG quality, ffmpeg -q:v 1..31 (lower = better)"
+    )
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="resample to this frame rate (default: keep all frames)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="parallel ffmpeg processes (default: all cores)"
+    )
+    p.add_argument("--shard", type=int, default=0, help="this job's shard, 0-based")
+    p.add_argument("--num-shards", type=int, default=1)
+    p.add_argument(
+        "--timeout", type=float, default=None, help="seconds before one video's ffmpeg is killed"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (batch logs)")
+    p.add_argument("--out", required=True, type=Path, help="CSV of extracted videos")
+    p.add_argument("--failures", required=True, type=Path, help="CSV of videos that failed")
+    p.set_defaults(func=_extract)
+
+    p = subparsers.add_parser(
+        "lists",
+        help="join an index with extraction results into train/val/classes lists",
+        description="Writes train.csv, val.csv, classes.csv and excluded.csv into --out-dir.",
+    )
+    p.add_argument("--index", required=True, type=Path)
+    # nargs="+" with "extend": one flag with every shard's table (as Snakemake expands a list)
+    # or the flag repeated per shard both work.
+    p.add_argument(
+        "--extracted",
+        required=True,
+        type=Path,
+        nargs="+",
+        action="extend",
+        help="extraction tables, one per shard",
+    )
+    p.add_argument(
+        "--failures",
+        type=Path,
+        nargs="+",
+        action="extend",
+        default=[],
+        help="extraction failure tables (give the reasons in excluded.csv)",
+    )
+
+    p.add_argument("--out-dir", required=True, type=Path)
+    p.set_defaults(func=_lists)
+
+    p = subparsers.add_parser(
+        "mini",
+        help="derive a mini dataset (class subset) from split lists",
+        description="Modes: class_list (exact list or alias mini_ssv2/mini_kinetics400), "
+        "seeded_half, all.",
+    )
+    p.add_argument("--lists-dir", required=True, type=Path)
+    p.add_argument("--out-dir", required=True, type=Path)
+    p.add_argument("--mode", required=True, choices=["class_list", "seeded_half", "all"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--class-list", default=None, help="path or shipped alias (mini_ssv2, mini_kinetics400)"
+    )
+    p.add_argument(
+        "--unit-column", default=None, help="classes sharing this column's value are drawn together"
+    )
+    p.add_argument(
+        "--strata-column",
+        default=None,
+        help="draw half of the units within each value of this column",
+    )
+    p.set_defaults(func=_mini)
+
+    p = subparsers.add_parser(
+        "benchmark-data",
+        help="measure loader throughput (clips/s, frames/s) on a split list",
+    )
+    p.add_argument("--list", required=True, type=Path, dest="list_csv")
+    p.add_argument("--frames", type=int, default=8, help="frames per clip")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--input-size", type=int, default=224)
+    p.add_argument("--batches", type=int, default=10, help="batches to time (the first is warm-up)")
+    p.add_argument("--sampling", choices=["uniform", "dense"], default="uniform")
+    p.add_argument("--test", action="store_true", help="time the test pipeline instead of training")
+    p.add_argument("--root", type=Path, default=None, help="base for relative frames_dir")
+    p.add_argument("--json", type=Path, default=None, help="write the result here")
+    p.set_defaults(func=_benchmark)
+
+
+def _index(args: argparse.Namespace) -> int:
+    from actionbench.data.adapters import build_index, write_index
+    from actionbench.errors import DataError
+
+    result = build_index(args.format, args.raw_dir, dict(args.annotations))
+    write_index(result, args.out, args.failures)
+    if result.index.empty:
+        raise DataError(
+            f"{args.format}: no usable videos in {args.raw_dir} "
+            f"({len(result.failures)} row(s) failed, listed in {args.failures})"
+        )
+    return 0
+
+
+def _extract(args: argparse.Namespace) -> int:
+    from actionbench.data.extract import extract_videos, write_extraction
+    from actionbench.data.lists import read_csv_table
+
+    index = read_csv_table(args.index, ["video_id", "video_path"])
+    result = extract_videos(
+        index,
+        args.frames_root,
+        short_side=args.short_side or None,
+        quality=args.quality,
+        fps=args.fps,
+        workers=args.workers,
+        shard=args.shard,
+        num_shards=args.num_shards,
+        timeout_s=args.timeout,
+        progress=not args.no_progress,
+    )
+    write_extraction(result, args.out, args.failures)
+    return 0
+
+
+def _lists(args: argparse.Namespace) -> int:
+    from actionbench.data.extract import EXTRACTED_COLUMNS
+    from actionbench.data.extract import FAILURE_COLUMNS as EXTRACT_FAILURES
+    from actionbench.data.lists import build_lists, read_csv_table, write_lists
+
+    index = read_csv_table(args.index, ["video_id", "video_path", "split", "label_name"])
+    extracted = [read_csv_table(p, EXTRACTED_COLUMNS[:3]) for p in args.extracted]
+    failures = [read_csv_table(p, EXTRACT_FAILURES) for p in args.failures] or None
+    write_lists(build_lists(index, extracted, failures), args.out_dir)
+    return 0
+
+
+def _mini(args: argparse.Namespace) -> int:
+    from actionbench.data.mini import make_mini
+
+    make_mini(
+        args.lists_dir,
+        args.out_dir,
+        mode=args.mode,
+        seed=args.seed,
+        class_list=args.class_list,
+        unit_column=args.unit_column,
+        strata_column=args.strata_column,
+    )
+    return 0
+
+
+def _benchmark(args: argparse.Namespace) -> int:
+    from actionbench.data.benchmark import benchmark_loader
+
+    result = benchmark_loader(
+        args.list_csv,
+        num_frames=args.frames,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        input_size=args.input_size,
+        num_batches=args.batches,
+        sampling=args.sampling,
+        train=not args.test,
+        root=args.root,
+    )
+    log.info(
+        "%s: %s clips/s, %s frames/s (%d frames, %d px, batch %d, %d workers)",
+        args.list_csv, result["clips_per_s"], result["frames_per_s"],
+        args.frames, args.input_size, args.batch_size, args.workers,
+    )  # fmt: skip
+    text = json.dumps(result, indent=2)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n")
+    sys.stdout.write(text + "\n")
+    return 0

@@ -1,0 +1,78 @@
+"""Dataset adapters: one module per official annotation format, one registry to find them.
+
+Every adapter is ``build(raw_dir, annotations) -> IndexResult``: it turns the publisher's files
+into one index table (video_id, video_path, split, label_name + the format's extra columns) and an
+``index_failures`` table (file, row, video_id, reason) of rows it skipped. ``annotations`` holds
+format-specific relative file names and options; each module's ``DEFAULTS`` are the publisher's
+names, and an unknown key is a ConfigError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from actionbench.data.adapters import hmdb51, jester, kinetics400, mit, ssv2, synthetic, ucf101
+from actionbench.data.adapters.base import (
+    CLASS_INDEX_COLUMN,
+    FAILURE_COLUMNS,
+    INDEX_COLUMNS,
+    IndexResult,
+    safe_video_id,
+    write_index,
+)
+from actionbench.errors import ConfigError
+
+Adapter = Callable[[Path, "dict[str, Any] | None"], IndexResult]
+
+ADAPTERS: dict[str, Adapter] = {
+    "kinetics400": kinetics400.build,
+    "ssv2": ssv2.build,
+    "mit": mit.build,
+    "ucf101": ucf101.build,
+    "hmdb51": hmdb51.build,
+    "jester": jester.build,
+    "synthetic": synthetic.build,
+}
+
+DEFAULT_ANNOTATIONS: dict[str, dict[str, Any]] = {
+    "kinetics400": kinetics400.DEFAULTS,
+    "ssv2": ssv2.DEFAULTS,
+    "mit": mit.DEFAULTS,
+    "ucf101": ucf101.DEFAULTS,
+    "hmdb51": hmdb51.DEFAULTS,
+    "jester": jester.DEFAULTS,
+    "synthetic": synthetic.DEFAULTS,
+}
+
+
+def get_adapter(fmt: str) -> Adapter:
+    """The adapter registered as ``fmt``; ConfigError lists the known formats otherwise."""
+    try:
+        return ADAPTERS[fmt]
+    except KeyError:
+        raise ConfigError(
+            f"unknown dataset format {fmt!r}; expected one of {sorted(ADAPTERS)}"
+        ) from None
+
+
+def build_index(
+    fmt: str, raw_dir: str | Path, annotations: dict[str, Any] | None = None
+) -> IndexResult:
+    """Run the ``fmt`` adapter over ``raw_dir``."""
+    return get_adapter(fmt)(Path(raw_dir), annotations)
+
+
+__all__ = [
+    "ADAPTERS",
+    "CLASS_INDEX_COLUMN",
+    "DEFAULT_ANNOTATIONS",
+    "FAILURE_COLUMNS",
+    "INDEX_COLUMNS",
+    "IndexResult",
+    "build_index",
+    "get_adapter",
+    "safe_video_id",
+    "write_index",
+]

@@ -1,0 +1,384 @@
+"""Decode videos into JPEG frame folders: ``<frames_root>/<video_id>/img_00001.jpg ...``.
+
+Why frames on disk: training reads a few frames per clip many times per epoch; decoding whole
+videos each time would dominate the cost. Design points:
+
+* **Parallel over videos.** Each ffmpeg runs single-threaded (decoder, filters, encoder), and a
+  thread pool keeps ``workers`` of them running, so N cores decode N videos at once. That scales
+  better on short clips than one multi-threaded ffmpeg at a time, whose threads idle during
+  container setup and teardown.
+* **Shards.** ``shard=i, num_shards=n`` picks the videos whose CRC32(video_id) mod n is i: the
+  same subset on every machine and run, so one Snakemake/SLURM job per shard spreads the work.
+* **Idempotent and resumable.** A video whose frame folder exists (with frames) is skipped. Work
+  goes to ``<frames_root>/.partial/<video_id>`` and is renamed into place when complete, so an
+  interrupted run leaves no half-written frame folder, and the leftover partial one is redone.
+* **Failures are rows, not crashes.** A missing, empty, corrupt, truncated or non-video file gets
+  one row (video_id, video_path, reason = ffmpeg's last meaningful stderr line) and the rest goes
+  on. Zero frames produced is a failure. A truncated file that still decodes partly (the demuxer
+  reports "partial file" / "ended prematurely") is a failure too: its frames would silently cut
+  the action short. Other decoder complaints on a video that decodes are kept as ``warning``.
+* **Frame folders as input** (Jester): a ``video_path`` that is a folder of consecutively
+  numbered images is read with ffmpeg's image2 demuxer and only renumbered/resized; every image
+  is kept (``fps`` does not apply: a folder has no timestamps).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zlib
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from actionbench.data.adapters.base import is_safe_video_id
+from actionbench.data.ffmpeg_bin import ffmpeg_exe
+from actionbench.data.probe import input_url, last_meaningful_line
+from actionbench.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+FRAME_PATTERN = "img_%05d.jpg"
+PARTIAL_DIRNAME = ".partial"
+EXTRACTED_COLUMNS = ["video_id", "frames_dir", "num_frames", "reused", "warning"]
+FAILURE_COLUMNS = ["video_id", "video_path", "reason"]
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+# Demuxer messages that mean the file ends before its own index says it should.
+_TRUNCATION = re.compile(r"partial file|ended prematurely", re.IGNORECASE)
+_FRAME_NAME = re.compile(r"^img_\d{5,}\.jpg$")
+_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<ext>\.[A-Za-z]+)$")
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    """How frames are written; the same for every video of a dataset."""
+
+    short_side: int | None = 256
+    quality: int = 2
+    fps: float | None = None
+    timeout_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.short_side is not None and self.short_side < 8:
+            raise ConfigError(f"short_side={self.short_side}; expected >= 8 pixels (or None)")
+        if not 1 <= self.quality <= 31:
+            raise ConfigError(
+                f"quality={self.quality}; expected ffmpeg -q:v in 1..31 (lower is better)"
+            )
+        if self.fps is not None and self.fps <= 0:
+            raise ConfigError(f"fps={self.fps}; expected > 0 (or None to keep every frame)")
+
+
+@dataclass
+class ExtractionResult:
+    """``extracted``: video_id, frames_dir, num_frames, reused, warning.
+    ``failures``: video_id, video_path, reason."""
+
+    extracted: pd.DataFrame
+    failures: pd.DataFrame
+
+
+@dataclass
+class VideoOutcome:
+    """What happened to one video: extracted/reused (``reason`` empty) or failed (``reason``)."""
+
+    video_id: str
+    video_path: str
+    frames_dir: str = ""
+    num_frames: int = 0
+    reused: bool = False
+    warning: str = ""
+    reason: str = ""
+
+
+def shard_of(video_id: str, num_shards: int) -> int:
+    """The shard a video belongs to; stable across Python versions, machines and runs."""
+    return zlib.crc32(video_id.encode("utf-8")) % num_shards
+
+
+def select_shard(index: pd.DataFrame, shard: int, num_shards: int) -> pd.DataFrame:
+    """The rows of ``index`` that shard ``shard`` of ``num_shards`` extracts."""
+    if num_shards < 1 or not 0 <= shard < num_shards:
+        raise ConfigError(
+            f"shard={shard}, num_shards={num_shards}; expected 0 <= shard < num_shards"
+        )
+    if num_shards == 1:
+        return index
+    mask = index["video_id"].map(lambda v: shard_of(str(v), num_shards) == shard)
+    return index[mask.astype(bool)]
+
+
+def count_frames(frames_dir: str | os.PathLike) -> int:
+    """Number of ``img_NNNNN.jpg`` files in a frame folder (0 when it does not exist)."""
+    try:
+        with os.scandir(frames_dir) as entries:
+            return sum(1 for e in entries if _FRAME_NAME.match(e.name))
+    except FileNotFoundError:
+        return 0
+
+
+@lru_cache(maxsize=4)
+def passthrough_args(exe: str) -> tuple[str, ...]:
+    """Keep every decoded frame, no duplication/dropping: ``-fps_mode`` (ffmpeg >= 5.1) or the
+    older ``-vsync`` (removed in ffmpeg 9), whichever this binary understands."""
+    try:
+        help_text = subprocess.run(
+            [exe, "-hide_banner", "-h", "long"], capture_output=True, timeout=30, check=False
+        ).stdout.decode("utf-8", errors="replace")
+    except (OSError, subprocess.TimeoutExpired):
+        help_text = ""
+    if "-fps_mode" in help_text:
+        return ("-fps_mode", "passthrough")
+    return ("-vsync", "passthrough")
+
+
+def _image_sequence(folder: Path) -> tuple[str, int, int]:
+    """(printf pattern, first number, count) of a folder of consecutively numbered images."""
+    names = sorted(
+        e.name
+        for e in os.scandir(folder)
+        if e.name.lower().endswith(IMAGE_EXTENSIONS) and e.is_file()
+    )
+    if not names:
+        raise DataError("frame folder holds no images")
+    parsed = [_NUMBERED.match(n) for n in names]
+    if any(m is None for m in parsed):
+        bad = next(n for n, m in zip(names, parsed, strict=True) if m is None)
+        raise DataError(f"frame file {bad!r} is not numbered")
+    first = parsed[0]
+    same_shape = all(
+        (m["prefix"], m["ext"], len(m["digits"]))
+        == (first["prefix"], first["ext"], len(first["digits"]))
+        for m in parsed
+    )
+    numbers = sorted(int(m["digits"]) for m in parsed)
+    if not same_shape or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        raise DataError("frame files are not one consecutively numbered sequence")
+    width = len(first["digits"])
+    prefix = first["prefix"].replace("%", "%%")
+    return f"{prefix}%0{width}d{first['ext']}", numbers[0], len(numbers)
+
+
+def ffmpeg_args(source: Path, out_dir: Path, settings: ExtractionSettings) -> list[str]:
+    """The ffmpeg argument list (without the executable) that writes ``out_dir/img_%05d.jpg``.
+
+    Built with ffmpeg-python; every path is one list element, so no shell ever parses a name.
+    """
+    import ffmpeg
+
+    frame_folder = source.is_dir()
+    if frame_folder:
+        # A frame folder has no timestamps: every image is kept, whatever ``fps`` says.
+        pattern, start, _ = _image_sequence(source)
+        stream = ffmpeg.input(
+            input_url(source).replace("%", "%%") + "/" + pattern,
+            f="image2",
+            start_number=start,
+            threads=1,
+        )
+    else:
+        stream = ffmpeg.input(input_url(source), threads=1)
+    video = stream["v:0"]
+    if settings.fps is not None and not frame_folder:
+        video = video.filter("fps", fps=settings.fps)
+    if settings.short_side is not None:
+        # Both sides >= short_side with the aspect ratio kept = shorter side == short_side.
+        video = video.filter(
+            "scale",
+            w=settings.short_side,
+            h=settings.short_side,
+            force_original_aspect_ratio="increase",
+        )
+    target = input_url(out_dir).replace("%", "%%") + "/" + FRAME_PATTERN
+    output = video.output(target, **{"q:v": settings.quality, "threads": 1, "start_number": 1})
+    args = output.get_args()
+    if settings.fps is None or frame_folder:
+        args = [*args[:-1], *passthrough_args(ffmpeg_exe()), args[-1]]
+    return args
+
+
+def _run_ffmpeg(args: list[str], timeout_s: float | None) -> tuple[int, str]:
+    exe = ffmpeg_exe()
+    command = [
+        exe,
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-filter_complex_threads",
+        "1",
+        *args,
+    ]
+    try:
+        proc = subprocess.run(
+            command, capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        return -1, f"ffmpeg timed out after {timeout_s} s"
+    return proc.returncode, proc.stderr.decode("utf-8", errors="replace")
+
+
+def extract_one(
+    video_id: str,
+    video_path: str | os.PathLike,
+    frames_root: str | os.PathLike,
+    settings: ExtractionSettings,
+) -> VideoOutcome:
+    """Extract one video (or reuse its complete frame folder); never raises for bad input."""
+    frames_root = Path(frames_root)
+    source = Path(video_path)
+    dest = frames_root / video_id
+    outcome = VideoOutcome(video_id=video_id, video_path=str(video_path), frames_dir=str(dest))
+    existing = count_frames(dest)
+    if existing > 0:
+        outcome.num_frames, outcome.reused = existing, True
+        return outcome
+    if not source.exists():
+        outcome.reason = "video file not found"
+        return outcome
+    if source.is_file() and source.stat().st_size == 0:
+        outcome.reason = "empty file (0 bytes)"
+        return outcome
+    partial = frames_root / PARTIAL_DIRNAME / video_id
+    if partial.exists():  # left over from an interrupted run: start again
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    try:
+        try:
+            args = ffmpeg_args(source, partial, settings)
+        except DataError as err:
+            outcome.reason = str(err)
+            return outcome
+        code, stderr = _run_ffmpeg(args, settings.timeout_s)
+        produced = count_frames(partial)
+        last = last_meaningful_line(stderr)
+        # The file name is in some messages; it must not be mistaken for a diagnosis.
+        truncated = _TRUNCATION.search(stderr.replace(str(source.absolute()), "<input>"))
+        if truncated:
+            line = next(
+                ln
+                for ln in stderr.replace(str(source.absolute()), "<input>").splitlines()
+                if _TRUNCATION.search(ln)
+            )
+            outcome.reason = "truncated file: " + last_meaningful_line(line)
+        elif code != 0:
+            outcome.reason = last or f"ffmpeg exited with status {code}"
+        elif produced == 0:
+            outcome.reason = "ffmpeg produced no frames" + (f" ({last})" if last else "")
+        if outcome.reason:
+            return outcome
+        if dest.exists():  # an empty or foreign folder without frames; ours replaces it
+            shutil.rmtree(dest)
+        try:
+            os.rename(partial, dest)
+        except OSError:
+            if count_frames(dest) == 0:  # not a concurrent run that finished first
+                raise
+        outcome.num_frames = count_frames(dest)
+        outcome.warning = last
+        return outcome
+    finally:
+        if partial.exists():
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS/Windows
+        return os.cpu_count() or 1
+
+
+def extract_videos(
+    index: pd.DataFrame,
+    frames_root: str | os.PathLike,
+    short_side: int | None = 256,
+    quality: int = 2,
+    fps: float | None = None,
+    workers: int | None = None,
+    shard: int = 0,
+    num_shards: int = 1,
+    timeout_s: float | None = None,
+    progress: bool = True,
+) -> ExtractionResult:
+    """Extract this shard's videos of ``index`` (columns video_id, video_path) in parallel."""
+    from tqdm import tqdm
+
+    settings = ExtractionSettings(
+        short_side=short_side, quality=quality, fps=fps, timeout_s=timeout_s
+    )
+    for column in ("video_id", "video_path"):
+        if column not in index.columns:
+            raise DataError(f"index table lacks column {column!r}; expected video_id, video_path")
+    ids = index["video_id"].astype(str)
+    unsafe = [v for v in ids if not is_safe_video_id(v)]
+    if unsafe:
+        raise DataError(f"index has video_id(s) that are not filesystem-safe: {unsafe[:5]}")
+    dupes = ids[ids.duplicated()].tolist()
+    if dupes:
+        raise DataError(f"index has duplicate video_id(s): {dupes[:5]}")
+    selected = select_shard(index, shard, num_shards)
+    frames_root = Path(frames_root)
+    frames_root.mkdir(parents=True, exist_ok=True)
+    workers = workers or default_workers()
+    jobs = list(
+        zip(selected["video_id"].astype(str), selected["video_path"].astype(str), strict=True)
+    )
+    outcomes: dict[str, VideoOutcome] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(extract_one, vid, path, frames_root, settings) for vid, path in jobs]
+        bar = tqdm(
+            as_completed(futures),
+            total=len(futures),
+            desc=f"extract shard {shard}/{num_shards}",
+            unit="video",
+            disable=not progress,
+            # In a batch log (no terminal) one update a minute, not thousands of \r lines.
+            mininterval=0.1 if sys.stderr.isatty() else 60,
+        )
+        for future in bar:
+            outcome = future.result()
+            outcomes[outcome.video_id] = outcome
+    _remove_if_empty(frames_root / PARTIAL_DIRNAME)
+    ordered = [outcomes[vid] for vid, _ in jobs]
+    done = [o for o in ordered if not o.reason]
+    failed = [o for o in ordered if o.reason]
+    extracted = pd.DataFrame(
+        [[o.video_id, o.frames_dir, o.num_frames, o.reused, o.warning] for o in done],
+        columns=EXTRACTED_COLUMNS,
+    )
+    failures = pd.DataFrame(
+        [[o.video_id, o.video_path, o.reason] for o in failed], columns=FAILURE_COLUMNS
+    )
+    reused = int(extracted["reused"].sum()) if len(extracted) else 0
+    log.info(
+        "shard %d/%d: %d videos: %d extracted, %d already done, %d failed",
+        shard, num_shards, len(jobs), len(done) - reused, reused, len(failed),
+    )  # fmt: skip
+    if failed:
+        log.warning("%d video(s) failed extraction; see the failures table", len(failed))
+    return ExtractionResult(extracted=extracted, failures=failures)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # absent, or another shard is still working in it
+        folder.rmdir()
+
+
+def write_extraction(
+    result: ExtractionResult, out_csv: str | os.PathLike, failures_csv: str | os.PathLike
+) -> None:
+    """Write the extracted and failures tables as CSV (parents created)."""
+    for table, path in ((result.extracted, out_csv), (result.failures, failures_csv)):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False)

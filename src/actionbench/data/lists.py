@@ -1,0 +1,158 @@
+"""Split lists: the index joined with extraction results -> ``train.csv``, ``val.csv``,
+``classes.csv`` (and ``excluded.csv``) under ``data/lists/<dataset>/``.
+
+Why labels come from the index, not from what extracted: a class whose videos all failed to
+decode must not shift every later label. Labels are dense 0..K-1 over the classes in the index,
+in the format's official order when the adapter provides one (``class_index`` column) and in
+sorted label_name order otherwise; so a complete dataset gets exactly its official indices.
+
+Videos that failed extraction (or were never extracted) are left out of the lists and written
+to ``excluded.csv`` with the reason, and the count is logged as a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from actionbench.data.adapters.base import CLASS_INDEX_COLUMN, INDEX_COLUMNS
+from actionbench.errors import DataError
+
+log = logging.getLogger(__name__)
+
+LIST_COLUMNS = ["video_id", "frames_dir", "num_frames", "label", "label_name"]
+CLASS_COLUMNS = ["label", "label_name"]
+EXCLUDED_COLUMNS = ["video_id", "video_path", "split", "label_name", "reason"]
+
+
+@dataclass
+class ListsResult:
+    train: pd.DataFrame
+    val: pd.DataFrame
+    classes: pd.DataFrame
+    excluded: pd.DataFrame
+
+
+def read_csv_table(path: str | os.PathLike, required: Iterable[str]) -> pd.DataFrame:
+    """A CSV as strings-where-possible DataFrame; DataError if missing or lacking columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        table = pd.read_csv(path, dtype={"video_id": str, "label_name": str}, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: unreadable CSV ({err})") from err
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise DataError(f"{path}: lacks column(s) {missing}; has {list(table.columns)}")
+    return table
+
+
+def class_table(index: pd.DataFrame) -> pd.DataFrame:
+    """label, label_name + every extra column that has one value per class (e.g. group, family)."""
+    extras = [c for c in index.columns if c not in INDEX_COLUMNS]
+    per_class = index.groupby("label_name", sort=False)
+    class_level = [c for c in extras if (per_class[c].nunique(dropna=False) <= 1).all()]
+    if CLASS_INDEX_COLUMN in extras and CLASS_INDEX_COLUMN not in class_level:
+        bad = per_class[CLASS_INDEX_COLUMN].nunique(dropna=False)
+        raise DataError(
+            f"index: classes {bad[bad > 1].index.tolist()[:5]} have more than one {CLASS_INDEX_COLUMN}"
+        )
+    classes = (
+        per_class[class_level].first().reset_index()
+        if class_level
+        else (pd.DataFrame({"label_name": index["label_name"].unique()}))
+    )
+    order = (
+        [CLASS_INDEX_COLUMN, "label_name"] if CLASS_INDEX_COLUMN in class_level else ["label_name"]
+    )
+    classes = classes.sort_values(order, kind="stable").reset_index(drop=True)
+    classes.insert(0, "label", range(len(classes)))
+    return classes
+
+
+def build_lists(
+    index: pd.DataFrame,
+    extracted: pd.DataFrame | list[pd.DataFrame],
+    failures: pd.DataFrame | list[pd.DataFrame] | None = None,
+) -> ListsResult:
+    """Join ``index`` with one or more extraction tables (one per shard) into split lists."""
+    missing = [c for c in INDEX_COLUMNS if c not in index.columns]
+    if missing:
+        raise DataError(f"index table lacks column(s) {missing}")
+    if index.empty:
+        raise DataError("index table is empty: nothing to list")
+    duplicated = index["video_id"][index["video_id"].duplicated()].tolist()
+    if duplicated:
+        raise DataError(f"index table has duplicate video_id(s): {duplicated[:5]}")
+    extracted = pd.concat(extracted) if isinstance(extracted, list) else extracted
+    extracted = extracted.drop_duplicates("video_id", keep="first")
+    extracted = extracted[extracted["num_frames"].astype(int) > 0]
+    index = index.astype({"video_id": str, "label_name": str})
+    classes = class_table(index)
+    label_of = dict(zip(classes["label_name"], classes["label"], strict=True))
+    joined = index.merge(
+        extracted[["video_id", "frames_dir", "num_frames"]].astype({"video_id": str}),
+        on="video_id",
+        how="left",
+        validate="one_to_one",
+    )
+    ok = joined["frames_dir"].notna()
+    joined["label"] = joined["label_name"].map(label_of)
+    extras = [c for c in index.columns if c not in INDEX_COLUMNS]
+    lists = joined[ok].astype({"num_frames": int})[LIST_COLUMNS + extras]
+    train = lists[joined.loc[ok, "split"] == "train"].reset_index(drop=True)
+    val = lists[joined.loc[ok, "split"] == "val"].reset_index(drop=True)
+    excluded = _excluded(joined[~ok], failures)
+    if len(excluded):
+        log.warning(
+            "%d of %d videos excluded from the lists (failed or not extracted); see excluded.csv",
+            len(excluded), len(index),
+        )  # fmt: skip
+    without_train = sorted(set(classes["label_name"]) - set(train["label_name"]))
+    if without_train:
+        log.warning(
+            "%d class(es) have no training video: %s", len(without_train), without_train[:5]
+        )
+    return ListsResult(train=train, val=val, classes=classes, excluded=excluded)
+
+
+def _excluded(
+    rows: pd.DataFrame, failures: pd.DataFrame | list[pd.DataFrame] | None
+) -> pd.DataFrame:
+    reasons: dict[str, str] = {}
+    if failures is not None:
+        table = pd.concat(failures) if isinstance(failures, list) else failures
+        if len(table):
+            reasons = dict(
+                zip(table["video_id"].astype(str), table["reason"].astype(str), strict=True)
+            )
+    excluded = rows[["video_id", "video_path", "split", "label_name"]].copy()
+    excluded["reason"] = [
+        reasons.get(v, "not in any extraction table (failed or not extracted)")
+        for v in excluded["video_id"]
+    ]
+    return excluded.reset_index(drop=True)[EXCLUDED_COLUMNS]
+
+
+def write_lists(result: ListsResult, out_dir: str | os.PathLike) -> Path:
+    """Write train.csv, val.csv, classes.csv and excluded.csv into ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, table in (
+        ("train", result.train),
+        ("val", result.val),
+        ("classes", result.classes),
+        ("excluded", result.excluded),
+    ):
+        table.to_csv(out_dir / f"{name}.csv", index=False)
+    log.info(
+        "lists in %s: %d train, %d val videos, %d classes",
+        out_dir, len(result.train), len(result.val), len(result.classes),
+    )  # fmt: skip
+    return out_dir
