@@ -329,6 +329,8 @@ def _check_semantics(params: dict, source: str) -> None:
                         f"{where}: f{frames} starts from f{previous_stage(frames)}, "
                         f"which has no train.stages.f{previous_stage(frames)}"
                     )
+            if stage.get("init") == "run" and not stage.get("from_run"):
+                problems.append(f"{where}: train.stages.f{frames}.from_run is required with init: run")
             if stage.get("init") == "imagenet":
                 for backbone in group["backbones"]:
                     path = (train_cfg.get("pretrained") or {}).get(backbone)
@@ -345,12 +347,34 @@ def _check_semantics(params: dict, source: str) -> None:
     if problems:
         raise ConfigError(f"{source} is invalid:\n" + "\n".join(f"  {p}" for p in problems))
     try:
-        expand_grid(params)
+        runs = expand_grid(params)
+        for spec in runs.values():
+            train_cfg, _ = group_protocol(params, _group_for(params, spec))
+            stage = train_cfg["stages"].get(f"f{spec.frames}", {})
+            if stage.get("init") == "run" and source_run(spec, stage) not in runs:
+                problems.append(
+                    f"experiments.{spec.group}: {spec.run_id} starts from run "
+                    f"{source_run(spec, stage)!r}, which no enabled experiment group trains"
+                )
     except ConfigError as err:
         raise ConfigError(f"{source} is invalid:\n  {err}") from err
+    if problems:
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(f"  {p}" for p in problems))
 
 
 # --------------------------------------------------------------------------- resolution
+
+
+def source_run(spec: RunSpec, stage: dict) -> str:
+    """The run a stage with ``init: run`` starts from, its template filled for this run."""
+    template = stage.get("from_run") or ""
+    try:
+        return template.format(
+            model=spec.model_name, arch=spec.arch, backbone=spec.backbone, frames=spec.frames,
+            dataset=spec.dataset,
+        )
+    except (KeyError, IndexError) as err:
+        raise ConfigError(f"from_run {template!r}: unknown placeholder {err}") from err
 
 
 def _group_for(params: dict, spec: RunSpec) -> dict:
@@ -392,8 +416,8 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
     init_kind = stage["init"]
     init = {"kind": init_kind, "path": None, "inflation": train_cfg.get("inflation", "copy"),
             "new_head": bool(stage.get("new_head", False))}
-    if stage.get("from_run"):
-        init.update(kind="checkpoint", path=str(runs_dir / stage["from_run"] / "final.pt"))
+    if init_kind == "run":
+        init.update(kind="checkpoint", path=str(runs_dir / source_run(spec, stage) / "final.pt"))
     elif init_kind == "previous":
         prev = spec.with_frames(previous_stage(spec.frames), implicit=True)
         init.update(kind="checkpoint", path=str(runs_dir / prev.run_id / "final.pt"))
