@@ -210,8 +210,11 @@ def build_report(params: dict, out_dir: str | Path) -> dict[str, Path]:
                                                                            "eval_clips", "eval_crops")}
         for rid, row in results.set_index("run_id").iterrows()
     }
-    if not contrib.empty:
-        metrics["contributions"] = json.loads(contrib.to_json(orient="records"))
+    if not contrib.empty:  # keyed (not a list) so `dvc metrics show` can flatten it
+        metrics["contributions"] = {
+            f"{r['dataset']}/{r['classes']}/{r['arch']}": r
+            for r in json.loads(contrib.to_json(orient="records"))
+        }
     _atomic_write(paths["metrics"], json.dumps(metrics, indent=2, sort_keys=True))
     log.info("report written to %s", paths["html"].resolve())
     return paths
