@@ -43,7 +43,7 @@ def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip
     ax.set_ylim(0, 100)
     ax.axhline(50, ls=":", color="k", lw=0.8)
     ax.text(len(ok) - 0.5, 51, "chance within a forward/reversed pair", ha="right", fontsize=7)
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("Where motion matters: temporal vs spatial classes")
     return _save(fig, out_dir, f"group_accuracy_{level}")
 

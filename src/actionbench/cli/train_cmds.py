@@ -1,0 +1,86 @@
+"""``actionbench train`` and ``actionbench evaluate``.
+
+Either ``--params params.yaml --run RUN_ID`` (the config is resolved from params.yaml by
+``actionbench.config.resolve_run``) or ``--config run.json`` (an already resolved run config:
+tests, torchrun launches, re-running exactly what a previous job ran).
+
+Exit codes: 0 done; 2 a user-fixable error (config, data, model, NaN loss);
+75 pre-empted after saving a checkpoint -- rerun the same command to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+log = logging.getLogger("actionbench.train")
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_argument_group("run config (give --params and --run, or --config)")
+    source.add_argument("--params", help="params.yaml to resolve the run from")
+    source.add_argument("--run", dest="run_id", help="run id, e.g. mini-ssv2/tam-resnet50/f8")
+    source.add_argument("--config", help="a resolved run config JSON file")
+
+
+def _resolve(args: argparse.Namespace) -> dict:
+    from actionbench.errors import ConfigError
+
+    if args.config:
+        if args.params or args.run_id:
+            raise ConfigError("give either --config or --params/--run, not both")
+        from actionbench.engine.runcfg import load_run_config
+
+        return load_run_config(args.config)
+    if not (args.params and args.run_id):
+        raise ConfigError("need --params PARAMS.yaml --run RUN_ID, or --config RUN.json")
+    from actionbench.config import resolve_run
+
+    return resolve_run(args.params, args.run_id)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from actionbench.engine.preemption import Preempted
+    from actionbench.engine.train import train
+
+    cfg = _resolve(args)
+    try:
+        result = train(cfg)
+    except Preempted as stop:
+        log.warning("%s", stop)
+        return stop.exit_code
+    log.info("final metrics: %s", json.dumps(result, sort_keys=True))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from actionbench.engine.evaluate import evaluate
+
+    cfg = _resolve(args)
+    result = evaluate(cfg, checkpoint=args.checkpoint)
+    if result:
+        log.info("metrics: %s", json.dumps(result, sort_keys=True))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    train = subparsers.add_parser(
+        "train",
+        help="train one run (resumes from its last checkpoint)",
+        description="Train one run of the experiment grid; resumes from "
+        "<output_dir>/checkpoints/last.pt when present. Exit 75 = pre-empted, rerun to resume.",
+    )
+    _add_source(train)
+    train.set_defaults(func=_train)
+
+    evaluate = subparsers.add_parser(
+        "evaluate",
+        help="clip- and video-level evaluation of a trained run",
+        description="Evaluate a trained run on its validation list; writes <output_dir>/eval/.",
+    )
+    _add_source(evaluate)
+    evaluate.add_argument(
+        "--checkpoint", help="weights to evaluate (default: <output_dir>/final.pt)"
+    )
+    evaluate.set_defaults(func=_evaluate)

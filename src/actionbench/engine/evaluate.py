@@ -1,0 +1,323 @@
+"""Clip-level and video-level evaluation (paper sec. 3 "Evaluation", supplementary D.1/D.2).
+
+* Clip level: ONE clip per video -- uniform sampling: the middle frame of each segment; dense:
+  the first clip -- one centre crop after resizing the shorter side to ``data.scale_size``.
+  This is the paper's default number.
+* Video level: ``eval.num_clips`` clips x ``eval.num_crops`` crops per video; the LOGITS of all
+  views are averaged (as the reference ``test.py`` does: mean of the model outputs, no softmax),
+  and the prediction is the arg-max of that mean.
+* ``acc_vs_clips.csv``: top-1/top-5 when only the first k of the m clips (all crops) are
+  averaged, k = 1..m, in the order the sampler produces the clips (paper Fig. 8).
+
+Outputs go to ``<output_dir>/eval/`` (see docs/engine.md); accuracies are percentages.
+The dataset's test views are expected clip-major: view ``v = clip * num_crops + crop``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from actionbench.data.lists import read_csv_table
+from actionbench.engine import checkpoint as ckpt
+from actionbench.engine import distributed, factory, metrics, runcfg
+from actionbench.engine.loader import ShardSampler, make_loader
+from actionbench.engine.progress import Progress
+from actionbench.engine.runtime import Runtime
+from actionbench.engine.tracking import Tracker
+from actionbench.errors import DataError, ModelError
+
+log = logging.getLogger(__name__)
+
+Reducer = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
+
+
+def _clip_reducer(logits: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+    return {"logits": logits[:, 0, :]}
+
+
+def _video_reducer(num_clips: int, num_crops: int) -> Reducer:
+    """Mean logits over all views, and the cumulative mean over the first k clips (k = 1..m)."""
+
+    def reduce(logits: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+        batch, views, classes = logits.shape
+        if views != num_clips * num_crops:
+            raise DataError(
+                f"dataset returned {views} views per video, expected eval.num_clips x "
+                f"eval.num_crops = {num_clips} x {num_crops}"
+            )
+        per_clip = logits.reshape(batch, num_clips, num_crops, classes).mean(axis=2)
+        cumulative = np.cumsum(per_clip, axis=1) / np.arange(1, num_clips + 1)[None, :, None]
+        cumulative = cumulative.astype(np.float32)
+        return {
+            "logits": cumulative[:, -1, :],
+            "cum_top1": (cumulative.argmax(axis=-1) == labels[:, None]),
+            "cum_top5": metrics.topk_hits(cumulative, np.repeat(labels[:, None], num_clips, 1), 5),
+        }
+
+    return reduce
+
+
+def predict(
+    model: nn.Module,
+    dataset: Dataset,
+    rt: Runtime,
+    batch_size: int,
+    workers: int,
+    reduce: Reducer,
+    desc: str,
+) -> dict[str, np.ndarray]:
+    """Run every video through ``model`` (sharded over ranks), gathered in dataset order.
+
+    Returns ``index`` and ``label`` arrays plus whatever ``reduce`` computes per batch from
+    the (videos, views, classes) logits -- reducing per batch keeps memory flat for 30-view tests.
+    """
+    sampler = ShardSampler(len(dataset), rt.env.rank, rt.env.world_size)  # type: ignore[arg-type]
+    loader = make_loader(dataset, sampler, batch_size, workers, rt.device.type == "cuda")
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    progress = Progress(len(loader), desc, enabled=rt.env.is_main, interval_s=rt.log_interval_s)
+    model.eval()
+    with torch.no_grad():
+        for clips, labels, index in loader:
+            if clips.dim() == 5:  # (B, C, T, H, W): a single view
+                clips = clips.unsqueeze(1)
+            videos, views = clips.shape[:2]
+            with rt.autocast():
+                out = model(rt.to_device(clips.flatten(0, 1)))
+            logits = out.float().reshape(videos, views, -1).cpu().numpy()
+            label_np = labels.numpy().astype(np.int64)
+            for key, value in reduce(logits, label_np).items():
+                parts[key].append(value)
+            parts["label"].append(label_np)
+            parts["index"].append(index.numpy().astype(np.int64))
+            progress.update(1)
+    progress.close()
+    local = {k: np.concatenate(v) for k, v in parts.items()}
+    gathered = distributed.all_gather_objects(local)
+    merged = {k: np.concatenate([g[k] for g in gathered if k in g]) for k in gathered[0]}
+    if not merged:
+        raise DataError(f"{desc}: the dataset is empty")
+    order = np.argsort(merged["index"], kind="stable")
+    return {k: v[order] for k, v in merged.items()}
+
+
+def validate(
+    model: nn.Module, dataset: Dataset, rt: Runtime, batch_size: int, workers: int
+) -> float:
+    """Clip-level top-1 (percent) on the validation list: the curve in history.csv."""
+    out = predict(model, dataset, rt, batch_size, workers, _clip_reducer, "val")
+    return metrics.percent(out["logits"].argmax(axis=1) == out["label"])
+
+
+def _video_table(
+    list_csv: str, num_rows: int, labels: np.ndarray, indices: np.ndarray
+) -> pd.DataFrame:
+    """The val list rows in dataset order; checks that the dataset did not reorder or drop rows."""
+    table = read_csv_table(list_csv, ["video_id", "label", "label_name"])
+    if len(table) != num_rows:
+        raise DataError(
+            f"{list_csv} has {len(table)} rows but the dataset holds {num_rows} videos; "
+            "evaluation maps dataset indices to list rows one to one"
+        )
+    table = table.iloc[indices].reset_index(drop=True)
+    bad = np.flatnonzero(table["label"].to_numpy(dtype=np.int64) != labels)
+    if bad.size:
+        raise DataError(
+            f"{list_csv}: row {int(indices[bad[0]])} has label {int(table['label'][bad[0]])} but the "
+            f"dataset returned {int(labels[bad[0]])} for that index"
+        )
+    return table
+
+
+def _class_names(cfg: Mapping[str, Any], table: pd.DataFrame, num_classes: int) -> list[str]:
+    names = {int(r.label): str(r.label_name) for r in table[["label", "label_name"]].itertuples()}
+    classes_csv = runcfg.get(cfg, "data.classes")
+    if classes_csv and Path(classes_csv).is_file():
+        classes = pd.read_csv(classes_csv, dtype={"label_name": str}, keep_default_na=False)
+        if {"label", "label_name"} <= set(classes.columns):
+            names.update({int(r.label): str(r.label_name) for r in classes.itertuples()})
+    return [names.get(k, str(k)) for k in range(num_classes)]
+
+
+def summarize(
+    cfg: Mapping[str, Any],
+    clip: dict[str, np.ndarray],
+    video: dict[str, np.ndarray],
+    table: pd.DataFrame,
+) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
+    """metrics.json content and the CSV tables, from gathered clip- and video-level outputs."""
+    num_classes = runcfg.get_int(cfg, "num_classes", minimum=1)
+    labels = clip["label"]
+    clip_logits, video_logits = clip["logits"], video["logits"]
+    if clip_logits.shape[1] != num_classes:
+        raise ModelError(
+            f"model outputs {clip_logits.shape[1]} classes but num_classes is {num_classes}"
+        )
+    clip_pred, video_pred = clip_logits.argmax(axis=1), video_logits.argmax(axis=1)
+    result: dict[str, float] = {
+        "num_videos": int(labels.size),
+        "num_clips": runcfg.get_int(cfg, "eval.num_clips", minimum=1),
+        "num_crops": runcfg.get_int(cfg, "eval.num_crops", minimum=1),
+        "clip_top1": metrics.percent(clip_pred == labels),
+        "clip_top5": metrics.percent(metrics.topk_hits(clip_logits, labels, 5)),
+        "video_top1": metrics.percent(video_pred == labels),
+        "video_top5": metrics.percent(metrics.topk_hits(video_logits, labels, 5)),
+        "clip_mean_class_acc": metrics.mean_class_accuracy(clip_pred, labels, num_classes),
+        "video_mean_class_acc": metrics.mean_class_accuracy(video_pred, labels, num_classes),
+    }
+    result["mean_class_acc"] = result["clip_mean_class_acc"]  # clip level is the paper's default
+    names = _class_names(cfg, table, num_classes)
+    predictions = pd.DataFrame(
+        {
+            "video_id": table["video_id"],
+            "label": labels,
+            "label_name": [names[k] for k in labels],
+        }
+    )
+    if "group" in table.columns:
+        predictions["group"] = table["group"].astype(str)
+        for group in sorted(predictions["group"].unique()):
+            mask = (predictions["group"] == group).to_numpy()
+            key = "".join(c if c.isalnum() else "_" for c in group)
+            result[f"clip_top1_{key}"] = metrics.percent(clip_pred[mask] == labels[mask])
+            result[f"video_top1_{key}"] = metrics.percent(video_pred[mask] == labels[mask])
+            result[f"num_videos_{key}"] = int(mask.sum())
+    predictions["clip_pred"] = clip_pred
+    predictions["video_pred"] = video_pred
+    logit_columns = {f"clip_logit_{k}": clip_logits[:, k] for k in range(num_classes)}
+    logit_columns.update({f"video_logit_{k}": video_logits[:, k] for k in range(num_classes)})
+    predictions = pd.concat([predictions, pd.DataFrame(logit_columns)], axis=1)
+
+    per_class = pd.DataFrame(
+        {
+            "label": np.arange(num_classes),
+            "label_name": names,
+            "num_videos": np.bincount(labels, minlength=num_classes),
+            "clip_top1": metrics.per_class_accuracy(clip_pred, labels, num_classes),
+            "video_top1": metrics.per_class_accuracy(video_pred, labels, num_classes),
+        }
+    )
+    acc_vs_clips = pd.DataFrame(
+        {
+            "num_clips": np.arange(1, video["cum_top1"].shape[1] + 1),
+            "top1": 100.0 * video["cum_top1"].mean(axis=0),
+            "top5": 100.0 * video["cum_top5"].mean(axis=0),
+        }
+    )
+
+    def confusion(pred: np.ndarray) -> pd.DataFrame:
+        matrix = metrics.confusion_matrix(pred, labels, num_classes)
+        return pd.DataFrame(
+            matrix,
+            index=pd.Index(range(num_classes), name="true_label"),
+            columns=[str(k) for k in range(num_classes)],
+        )
+
+    tables = {
+        "predictions.csv": predictions,
+        "per_class.csv": per_class,
+        "confusion_clip.csv": confusion(clip_pred),
+        "confusion_video.csv": confusion(video_pred),
+        "acc_vs_clips.csv": acc_vs_clips,
+    }
+    return result, tables
+
+
+def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
+    """Evaluate a trained run on ``data.val_list``; writes ``<output_dir>/eval/*``, returns metrics.
+
+    ``checkpoint`` defaults to ``<output_dir>/final.pt``; a training checkpoint (last.pt) works too.
+    """
+    cfg = run_cfg
+    out_dir = runcfg.output_dir(cfg)
+    weights = Path(checkpoint) if checkpoint else ckpt.final_path(out_dir)
+    if not weights.is_file():
+        raise ModelError(
+            f"checkpoint {weights} does not exist: train the run first (actionbench train)"
+        )
+    rt = Runtime.setup(cfg)
+    tracker = Tracker(cfg, "eval", enabled=rt.env.is_main)
+    try:
+        start = time.monotonic()
+        model = factory.build_model(cfg, pretrained=None)
+        try:
+            model.load_state_dict(
+                ckpt.state_dict_from(ckpt.load(weights, error=ModelError), weights)
+            )
+        except RuntimeError as err:
+            raise ModelError(f"checkpoint {weights} does not fit the run's model: {err}") from err
+        model = rt.prepare_model(model)
+        num_clips = runcfg.get_int(cfg, "eval.num_clips", minimum=1)
+        num_crops = runcfg.get_int(cfg, "eval.num_crops", minimum=1)
+        batch = runcfg.get_int(cfg, "eval.batch_size", minimum=1)
+        workers = runcfg.get_int(cfg, "data.workers", minimum=0)
+        tracker.start()
+        tracker.set_tags({"checkpoint": str(weights)})
+
+        clip_ds = factory.build_dataset(cfg, "val", train=False)
+        clip = predict(model, clip_ds, rt, batch, workers, _clip_reducer, "eval clip")
+        if num_clips * num_crops == 1:
+            video = {
+                **clip,
+                "cum_top1": (clip["logits"].argmax(1) == clip["label"])[:, None],
+                "cum_top5": metrics.topk_hits(clip["logits"], clip["label"], 5)[:, None],
+            }
+        else:
+            video_ds = factory.build_dataset(
+                cfg, "val", train=False, num_clips=num_clips, num_crops=num_crops
+            )
+            video = predict(
+                model,
+                video_ds,
+                rt,
+                batch,
+                workers,
+                _video_reducer(num_clips, num_crops),
+                "eval video",
+            )
+        if not np.array_equal(clip["index"], video["index"]):
+            raise DataError("clip- and video-level datasets enumerate different videos")
+
+        result: dict[str, Any] = {}
+        if rt.env.is_main:
+            table = _video_table(
+                runcfg.get(cfg, "data.val_list"), len(clip_ds), clip["label"], clip["index"]
+            )  # type: ignore[arg-type]
+            result, tables = summarize(cfg, clip, video, table)
+            result["eval_seconds"] = time.monotonic() - start
+            eval_dir = out_dir / "eval"
+            eval_dir.mkdir(parents=True, exist_ok=True)
+            for name, frame in tables.items():
+                ckpt.atomic_write_bytes(
+                    eval_dir / name, frame.to_csv(index=name.startswith("confusion")).encode()
+                )
+            runcfg.write_json(eval_dir / "config.json", cfg)
+            runcfg.write_json(eval_dir / "metrics.json", result)
+            tracker.log_metrics({k: v for k, v in result.items() if isinstance(v, (int, float))})
+            tracker.log_artifacts(sorted(eval_dir.glob("*")), "eval")
+            log.info(
+                "%s: clip top-1 %.2f%%, video top-1 %.2f%% (%d videos, %dx%d views)",
+                runcfg.get(cfg, "run_id"),
+                result["clip_top1"],
+                result["video_top1"],
+                result["num_videos"],
+                num_clips,
+                num_crops,
+            )
+        tracker.end("FINISHED")
+        return distributed.broadcast_object(result)
+    except BaseException:
+        tracker.end("FAILED")
+        raise
+    finally:
+        rt.close()

@@ -1,0 +1,119 @@
+"""Typed access to the resolved run config, with errors that name the missing or bad key.
+
+The lead's config module validates params.yaml against the schema; this module is the engine's
+last line of defence for configs built by hand (tests, ``--config run.json``), and the one place
+that knows the defaults of the few optional keys the engine reads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from actionbench.errors import ConfigError
+
+_MISSING = object()
+
+# Optional keys, with their defaults (dotted paths; listed in docs/engine.md). Only execution
+# settings are optional: every key of the training/evaluation protocol (optim.*, schedule.*,
+# init.*, eval.num_clips ...) must be in the run config, so no protocol number hides in code.
+OPTIONAL_DEFAULTS: dict[str, Any] = {
+    "data.root": None,
+    "data.classes": None,
+    "eval.val_every": 1,
+    "runtime.device": "auto",
+    "runtime.amp": "none",
+    "runtime.channels_last": False,
+    "runtime.sync_bn": False,
+    "runtime.deterministic": True,
+    "runtime.seed": 0,
+    "runtime.threads": None,
+    "runtime.log_interval_s": 30.0,
+    "runtime.dist_timeout_s": 1800,
+    "tracking.experiment": "actionbench",
+    "tracking.tracking_uri": None,
+    "tracking.enabled": True,
+}
+
+
+def get(cfg: Mapping[str, Any], dotted: str, default: Any = _MISSING) -> Any:
+    """Value at ``a.b.c`` (``None`` included); a default when absent; ConfigError when required."""
+    node: Any = cfg
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            if default is not _MISSING:
+                return default
+            if dotted in OPTIONAL_DEFAULTS:
+                return OPTIONAL_DEFAULTS[dotted]
+            raise ConfigError(f"run config lacks required key '{dotted}'")
+        node = node[part]
+    return node
+
+
+def get_int(cfg: Mapping[str, Any], dotted: str, minimum: int | None = None) -> int:
+    value = get(cfg, dotted)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"run config key '{dotted}' must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"run config key '{dotted}' must be >= {minimum}, got {value}")
+    return value
+
+
+def get_float(cfg: Mapping[str, Any], dotted: str, allow_none: bool = False) -> float | None:
+    value = get(cfg, dotted)
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"run config key '{dotted}' must be a finite number, got {value!r}")
+    return float(value)
+
+
+def get_choice(cfg: Mapping[str, Any], dotted: str, choices: tuple[str, ...]) -> str:
+    value = get(cfg, dotted)
+    if value not in choices:
+        raise ConfigError(
+            f"run config key '{dotted}' must be one of {', '.join(choices)}; got {value!r}"
+        )
+    return value
+
+
+def output_dir(cfg: Mapping[str, Any]) -> Path:
+    return Path(get(cfg, "output_dir"))
+
+
+def flatten(cfg: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}} -> {"a.b": 1}``: how params reach MLflow and how resume diffs configs."""
+    flat: dict[str, Any] = {}
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically so a reader (DVC, Snakemake, the report) never sees half a file."""
+    from actionbench.engine.checkpoint import atomic_write_bytes  # lazy: keeps torch out of imports
+
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def load_run_config(path: str | Path) -> dict[str, Any]:
+    """Read a resolved run config JSON (``--config``); errors name the file."""
+    path = Path(path)
+    try:
+        cfg = json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise ConfigError(f"run config file {path} does not exist") from err
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"run config file {path} is not valid JSON: {err}") from err
+    if not isinstance(cfg, dict):
+        raise ConfigError(
+            f"run config file {path} must hold a JSON object, got {type(cfg).__name__}"
+        )
+    return cfg

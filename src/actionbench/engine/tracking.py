@@ -1,0 +1,297 @@
+"""MLflow tracking: one run per train or eval job, safe with many jobs logging at once.
+
+Store: ``MLFLOW_TRACKING_URI`` if set, else ``tracking.tracking_uri`` from the run config, else
+the store ``mlflow ui`` / ``mlflow server`` opens with no flags for the installed mlflow (3.x):
+``sqlite:///mlflow.db`` in the current directory (the repo root) -- or ``./mlruns`` when an
+existing file store with experiments is already there, the same fallback mlflow applies.
+Artifacts of a sqlite store go to ``mlruns/`` beside the database file, mlflow's own default.
+
+Concurrency: SQLite serialises writers. Creating the database (schema migrations) and the
+experiment are done under an exclusive file lock beside the database; every later call is
+retried with exponential backoff when SQLite reports "database is locked".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlparse
+
+from actionbench.engine import runcfg
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_SQLITE_NAME = "mlflow.db"
+DEFAULT_FILE_STORE = "mlruns"
+RETRY_ATTEMPTS = 10
+RETRY_BASE_S = 0.2
+
+
+def default_uri(cwd: str | Path | None = None) -> str:
+    """What ``mlflow ui`` with no flags opens, as an absolute URI rooted at ``cwd``."""
+    root = Path(cwd or os.getcwd()).resolve()
+    file_store = root / DEFAULT_FILE_STORE
+    if any(
+        p.is_dir() and p.name.isdigit() and (p / "meta.yaml").exists()
+        for p in _children(file_store)
+    ):
+        return file_store.as_uri()
+    return f"sqlite:///{root / DEFAULT_SQLITE_NAME}"
+
+
+def _children(path: Path) -> Iterable[Path]:
+    try:
+        return list(path.iterdir())
+    except OSError:
+        return []
+
+
+def resolve_uri(cfg: Mapping[str, Any]) -> str:
+    """Environment beats config beats mlflow's default (so CI and tests can always redirect)."""
+    return (
+        os.environ.get("MLFLOW_TRACKING_URI")
+        or runcfg.get(cfg, "tracking.tracking_uri")
+        or default_uri()
+    )
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    if not uri.startswith("sqlite:///"):
+        return None
+    return Path(unquote(uri[len("sqlite:///") :])).resolve()  # relative: to the cwd, as sqlite
+
+
+def _local_dir(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme == "" and uri:
+        return Path(uri)
+    return None
+
+
+def _is_transient(err: BaseException) -> bool:
+    text = str(err).lower()
+    return "database is locked" in text or "database table is locked" in text or "busy" in text
+
+
+def retry(fn: Callable[[], T], what: str) -> T:
+    """Run ``fn``, retrying SQLite lock errors with jittered exponential backoff."""
+    for attempt in range(RETRY_ATTEMPTS):
+        try:
+            return fn()
+        except Exception as err:  # mlflow wraps sqlalchemy errors in MlflowException
+            if not _is_transient(err) or attempt == RETRY_ATTEMPTS - 1:
+                raise
+            delay = RETRY_BASE_S * 2**attempt * (0.5 + random.random())
+            log.debug("mlflow %s: %s; retrying in %.2fs", what, err, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def store_lock(uri: str) -> Iterator[None]:
+    """Exclusive inter-process lock for a local store (no-op for remote servers)."""
+    target = _sqlite_path(uri) or _local_dir(uri)
+    if target is None:
+        yield
+        return
+    lock_path = Path(f"{target}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: rely on retries alone
+        yield
+        return
+    with open(lock_path, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def flat_params(cfg: Mapping[str, Any]) -> dict[str, str]:
+    """The resolved config as MLflow params (lists as JSON), clipped to MLflow's value limit."""
+    from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
+
+    params = {}
+    for key, value in runcfg.flatten(cfg).items():
+        text = value if isinstance(value, str) else json.dumps(value)
+        if len(text) > MAX_PARAM_VAL_LENGTH:
+            text = text[: MAX_PARAM_VAL_LENGTH - 3] + "..."
+        params[key] = text
+    return params
+
+
+def run_tags(cfg: Mapping[str, Any], stage: str) -> dict[str, str]:
+    """Tags that make runs filterable in the UI and by the report."""
+    return {
+        "run_id": str(runcfg.get(cfg, "run_id")),
+        "dataset": str(runcfg.get(cfg, "dataset")),
+        "arch": str(runcfg.get(cfg, "arch")),
+        "backbone": str(runcfg.get(cfg, "backbone")),
+        "tp": str(bool(runcfg.get(cfg, "temporal_pooling"))).lower(),
+        "frames": str(runcfg.get(cfg, "frames")),
+        "sampling": str(runcfg.get(cfg, "sampling")),
+        "stage": stage,
+        "output_dir": str(runcfg.get(cfg, "output_dir")),
+    }
+
+
+class Tracker:
+    """One MLflow run. ``enabled=False`` (non-zero ranks, tracking.enabled false) logs nothing."""
+
+    def __init__(self, cfg: Mapping[str, Any], stage: str, enabled: bool = True) -> None:
+        self.cfg = cfg
+        self.stage = stage
+        self.enabled = enabled and bool(runcfg.get(cfg, "tracking.enabled"))
+        self.uri = resolve_uri(cfg) if self.enabled else ""
+        self.run_id: str | None = None
+        self._client: Any = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self, resume_run_id: str | None = None) -> str | None:
+        """Create the run (or reopen ``resume_run_id`` if it exists in this store)."""
+        if not self.enabled:
+            return None
+        from mlflow.entities import RunStatus
+        from mlflow.tracking import MlflowClient
+
+        name = str(runcfg.get(self.cfg, "tracking.experiment"))
+        with store_lock(self.uri):
+            self._client = retry(lambda: MlflowClient(tracking_uri=self.uri), "open store")
+            experiment_id = retry(lambda: self._experiment_id(name), "experiment")
+            if resume_run_id and self._exists(resume_run_id):
+                self.run_id = resume_run_id
+                retry(
+                    lambda: self._client.update_run(
+                        resume_run_id, status=RunStatus.to_string(RunStatus.RUNNING)
+                    ),
+                    "reopen run",
+                )
+                log.info("continuing MLflow run %s in %s", resume_run_id, self.uri)
+                return self.run_id
+            if resume_run_id:
+                log.warning(
+                    "MLflow run %s from the checkpoint is not in %s; starting a new run",
+                    resume_run_id,
+                    self.uri,
+                )
+            run = retry(
+                lambda: self._client.create_run(
+                    experiment_id,
+                    run_name=str(runcfg.get(self.cfg, "run_id")),
+                    tags=run_tags(self.cfg, self.stage),
+                ),
+                "create run",
+            )
+        self.run_id = run.info.run_id
+        self.log_params(flat_params(self.cfg))
+        log.info("MLflow run %s (%s) in %s", self.run_id, runcfg.get(self.cfg, "run_id"), self.uri)
+        return self.run_id
+
+    def _experiment_id(self, name: str) -> str:
+        experiment = self._client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        db = _sqlite_path(self.uri)
+        location = (db.parent / DEFAULT_FILE_STORE / _safe(name)).as_uri() if db else None
+        return self._client.create_experiment(name, artifact_location=location)
+
+    def _exists(self, run_id: str) -> bool:
+        try:
+            retry(lambda: self._client.get_run(run_id), "get run")
+            return True
+        except Exception as err:
+            if _is_transient(err):
+                raise
+            return False
+
+    def end(self, status: str = "FINISHED") -> None:
+        """Mark the run FINISHED / FAILED / KILLED (pre-empted: resumed later, same run)."""
+        if self.run_id is None:
+            return
+        self._safe_call(lambda: self._client.set_terminated(self.run_id, status=status), "end run")
+
+    # -- logging ---------------------------------------------------------------------------
+    def log_params(self, params: Mapping[str, str]) -> None:
+        from mlflow.entities import Param
+        from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
+
+        items = [Param(k, v) for k, v in params.items()]
+        for i in range(0, len(items), MAX_PARAMS_TAGS_PER_BATCH):
+            chunk = items[i : i + MAX_PARAMS_TAGS_PER_BATCH]
+            retry(lambda c=chunk: self._client.log_batch(self.run_id, params=c), "log params")
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        if self.run_id is None:
+            return
+        from mlflow.entities import RunTag
+
+        batch = [RunTag(k, str(v)) for k, v in tags.items()]
+        self._safe_call(lambda: self._client.log_batch(self.run_id, tags=batch), "set tags")
+
+    def log_metrics(self, metrics: Mapping[str, float | None], step: int | None = None) -> None:
+        """Finite values only (an epoch without validation has no val_top1)."""
+        if self.run_id is None:
+            return
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        batch = [
+            Metric(k, float(v), now, step or 0)
+            for k, v in metrics.items()
+            if v is not None and math.isfinite(float(v))
+        ]
+        if batch:
+            self._safe_call(
+                lambda: self._client.log_batch(self.run_id, metrics=batch), "log metrics"
+            )
+
+    def sync_history(self, history: list[Mapping[str, Any]], keys: Iterable[str]) -> None:
+        """Log epochs of ``history`` the run lacks (after a crash between checkpoint and log)."""
+        if self.run_id is None or not history:
+            return
+        for key in keys:
+            logged = self._safe_call(
+                lambda k=key: {m.step for m in self._client.get_metric_history(self.run_id, k)},
+                "read history",
+            )
+            if logged is None:
+                return
+            for row in history:
+                if row["epoch"] not in logged:
+                    self.log_metrics({key: row.get(key)}, step=row["epoch"])
+
+    def log_artifacts(self, paths: Iterable[str | Path], subdir: str | None = None) -> None:
+        if self.run_id is None:
+            return
+        for path in paths:
+            if Path(path).is_file():
+                self._safe_call(
+                    lambda p=path: self._client.log_artifact(self.run_id, str(p), subdir),
+                    f"log artifact {path}",
+                )
+
+    def _safe_call(self, fn: Callable[[], T], what: str) -> T | None:
+        """Logging after start never kills a training job: the numbers are in files anyway."""
+        try:
+            return retry(fn, what)
+        except Exception as err:
+            log.warning("MLflow %s failed (%s); continuing without it", what, err)
+            return None
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
