@@ -13,14 +13,25 @@ def res(kind, key, default):
     return table.get(kind, {}).get(key, table.get("default", {}).get(key, default))
 
 
-def slurm_extra(kind):
-    """Extra sbatch flags (partition/account/constraint) for the SLURM executor, if set."""
-    flags = []
-    for key, flag in (("account", "--account"), ("constraint", "--constraint")):
-        value = res(kind, key, None)
-        if value:
-            flags.append(f"{flag}={value}")
-    return " ".join(flags)
+def job_resources(kind, mem_mb=4000, runtime=60):
+    """A rule kind's params.yaml resources under the names snakemake-executor-plugin-slurm reads.
+
+    gpu -> sbatch/srun --gpus, slurm_account -> -A, slurm_partition -> -p (empty: the cluster's
+    default), constraint -> -C, nodes -> --nodes, mem_mb -> --mem, runtime (minutes) -> -t; CPUs
+    are the rule's `threads` (--cpus-per-task). The plugin ignores other names (`gpus` reaches only
+    the job step's srun) and rejects flags it sets itself inside slurm_extra (docs/slurm.md).
+    """
+    out = {
+        "mem_mb": res(kind, "mem_mb", mem_mb),
+        "runtime": res(kind, "runtime", runtime),
+        "gpu": res(kind, "gpus", 0),
+        "nodes": res(kind, "nodes", 1),
+        "slurm_partition": res(kind, "partition", None) or "",
+        "slurm_account": res(kind, "account", None) or "",
+    }
+    if res(kind, "constraint", None):
+        out["constraint"] = res(kind, "constraint", None)
+    return out
 
 
 def run_id(w):

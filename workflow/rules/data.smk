@@ -37,7 +37,9 @@ for _ds, _cfg in config["datasets"].items():
             f"logs/synth/{_ds}.log",
         benchmark:
             f"logs/benchmarks/synth/{_ds}.tsv"
-        threads: workflow.cores
+        threads: res("extract", "cpus", 1)
+        resources:
+            **job_resources("extract", runtime=120),
         shell:
             "actionbench synth --params params.yaml --dataset {params.dataset} "
             "--workers {threads} > {log} 2>&1"
@@ -67,6 +69,8 @@ rule index:
         format=lambda w: ds_cfg(w.base)["format"],
         raw_dir=lambda w: ds_cfg(w.base)["raw_dir"],
         annotations=annotation_flags,
+    resources:
+        **job_resources("default"),
     log:
         "logs/index/{base}.log",
     benchmark:
@@ -98,11 +102,9 @@ rule extract:
             f"--fps {extract_opt(w.base, 'fps', None)}" if extract_opt(w.base, "fps", None) else ""
         ),
         shards=lambda w: num_shards(w.base),
-    threads: lambda w: res("extract", "cpus", workflow.cores) if num_shards(w.base) > 1 else workflow.cores
+    threads: res("extract", "cpus", 1)
     resources:
-        mem_mb=lambda w: res("extract", "mem_mb", 4000),
-        runtime=lambda w: res("extract", "runtime", 120),
-        slurm_partition=lambda w: res("extract", "partition", None) or "",
+        **job_resources("extract", runtime=120),
     log:
         "logs/extract/{base}/shard{shard}.log",
     benchmark:
@@ -126,6 +128,8 @@ rule lists:
         train="data/lists/{base}/train.csv",
         val="data/lists/{base}/val.csv",
         classes="data/lists/{base}/classes.csv",
+    resources:
+        **job_resources("default"),
     log:
         "logs/lists/{base}.log",
     shell:
@@ -163,6 +167,8 @@ rule mini:
     params:
         lists_dir=lambda w: f"data/lists/{mini_cfg(w.mini)[0]}",
         flags=mini_flags,
+    resources:
+        **job_resources("default"),
     log:
         "logs/mini/{mini}.log",
     shell:

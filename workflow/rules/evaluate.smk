@@ -15,11 +15,7 @@ rule evaluate:
         protocol=protocol_json,
     threads: lambda w: res("evaluate", "cpus", 1)
     resources:
-        mem_mb=lambda w: res("evaluate", "mem_mb", 8000),
-        runtime=lambda w: res("evaluate", "runtime", 120),
-        gpus=lambda w: res("evaluate", "gpus", 0),
-        slurm_partition=lambda w: res("evaluate", "partition", None) or "",
-        slurm_extra=lambda w: slurm_extra("evaluate"),
+        **job_resources("evaluate", mem_mb=8000, runtime=120),
     log:
         f"logs/evaluate/{{dataset}}/{{model}}/f{{frames}}.log",
     benchmark:

@@ -17,6 +17,8 @@ rule report:
         table=f"{REPORTS_DIR}/results.csv",
     params:
         runs=lambda w: json.dumps(sorted(RUNS)),
+    resources:
+        **job_resources("report"),
     log:
         "logs/report.log",
     shell:

@@ -27,17 +27,17 @@ rule train:
         protocol=protocol_json,
     threads: lambda w: res("train", "cpus", 1)
     resources:
-        mem_mb=lambda w: res("train", "mem_mb", 8000),
-        runtime=lambda w: res("train", "runtime", 720),
-        gpus=lambda w: res("train", "gpus", 0),
-        slurm_partition=lambda w: res("train", "partition", None) or "",
-        slurm_extra=lambda w: slurm_extra("train"),
+        **job_resources("train", mem_mb=8000, runtime=720),
     log:
         f"logs/train/{{dataset}}/{{model}}/f{{frames}}.log",
     benchmark:
         f"logs/benchmarks/train/{{dataset}}/{{model}}/f{{frames}}.tsv"
+    # gpus > 1: one process per GPU, started by torchrun inside the job's allocation (one node)
     shell:
-        "actionbench train --params params.yaml --run {params.run} > {log} 2>&1"
+        "if [ {resources.gpu} -gt 1 ]; then "
+        "torchrun --standalone --nnodes=1 --nproc-per-node={resources.gpu} --no-python "
+        "actionbench train --params params.yaml --run {params.run}; "
+        "else actionbench train --params params.yaml --run {params.run}; fi > {log} 2>&1"
 
 
 rule train_all:
