@@ -77,13 +77,18 @@ def test_nan_loss_raises_and_leaves_last_checkpoint(tmp_path, tiny_factory, monk
     assert not (tmp_path / "run" / "final.pt").exists()
 
 
-def test_resume_with_changed_protocol_is_refused(tmp_path, tiny_factory):
+def test_changed_protocol_sets_old_checkpoint_aside_and_starts_over(tmp_path, tiny_factory, caplog):
     cfg = tiny_factory.make_cfg(tmp_path, tracking=NO_TRACKING, schedule={"epochs": 1})
     train(cfg)
+    old_last = (tmp_path / "run" / "checkpoints" / "last.pt").read_bytes()
     cfg["optim"]["lr"] = 0.5
     cfg["data"]["workers"] = 0  # runtime-only keys may change
-    with pytest.raises(ConfigError, match=r"optim.lr: 0.1 -> 0.5"):
+    with caplog.at_level("WARNING"):
         train(cfg)
+    assert "optim.lr: 0.1 -> 0.5" in caplog.text and "starting over" in caplog.text
+    stale = list((tmp_path / "run" / "checkpoints").glob("stale-*.pt"))
+    assert len(stale) == 1 and stale[0].read_bytes() == old_last  # nothing lost
+    assert ckpt.load(tmp_path / "run" / "checkpoints" / "last.pt")["run_config"]["optim"]["lr"] == 0.5
 
 
 def test_checkpoint_init_loads_previous_stage(tmp_path, tiny_factory):

@@ -138,7 +138,7 @@ class _Trainer:
 
         # Order matters: device placement before the optimizer exists and before its state is
         # loaded, so momentum buffers land on the parameters' device.
-        resume = self.last.is_file()
+        resume = self._resumable()
         self.model = self._place(self._build_model(init_weights=not resume))
         self.optimizer = torch.optim.SGD(
             self.model.parameters(),
@@ -205,18 +205,37 @@ class _Trainer:
                 stale.unlink()
 
     # -- checkpoints -----------------------------------------------------------------------
+    def _resumable(self) -> bool:
+        """Whether last.pt belongs to this run config; a stale one is set aside, never lost.
+
+        Snakemake re-runs a job when its protocol changes (e.g. more epochs): the checkpoint of
+        the old protocol must not be resumed, and must not block the new run either. It is kept
+        as ``checkpoints/stale-<time>.pt`` and the run starts over.
+        """
+        if not self.last.is_file():
+            return False
+        state = ckpt.load(self.last)
+        changes = config_changes(state.get("run_config", {}), self.cfg)
+        del state
+        if not changes:
+            return True
+        distributed.barrier()  # every rank has read last.pt before rank 0 moves it
+        if self.env.is_main:
+            stale = self.last.with_name(f"stale-{time.strftime('%Y%m%dT%H%M%S')}.pt")
+            self.last.rename(stale)
+            log.warning(
+                "%s was written with a different run config (%s): kept as %s, starting over",
+                self.last, "; ".join(changes), stale,
+            )
+        distributed.barrier()
+        return False
+
     def _load_last(self) -> None:
         state = ckpt.load(self.last)
         if state.get("format") != ckpt.CHECKPOINT_FORMAT:
             raise TrainingError(
                 f"checkpoint {self.last} has format {state.get('format')!r}, "
                 f"expected {ckpt.CHECKPOINT_FORMAT}"
-            )
-        changes = config_changes(state.get("run_config", {}), self.cfg)
-        if changes:
-            raise ConfigError(
-                f"{self.last} was written with a different run config ({'; '.join(changes)}); "
-                f"restore the config or delete {self.out_dir} to start over"
             )
         try:
             self.model.load_state_dict(state["model"])
