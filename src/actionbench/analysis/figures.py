@@ -1,4 +1,8 @@
-"""Report figures (matplotlib, headless): each written as PNG (embedded in HTML) and SVG."""
+"""Report figures (matplotlib, headless): each written as PNG (embedded in HTML) and SVG.
+
+Every function takes the tidy frame from plotdata.py (or the results) and returns the PNG path,
+or None when there is nothing to draw — a figure is never drawn from invented points.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +12,90 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from actionbench.analysis.tables import (  # noqa: E402
+    ARCH_LABELS,
+    BACKBONE_LABELS,
+    arch_key,
+    backbone_key,
+)
 
 ARCH_COLORS = {
-    "tsn": "#7f7f7f", "tam": "#d62728", "tsm": "#ff7f0e", "tconv": "#9467bd",
-    "i3d": "#1f77b4", "s3d": "#2ca02c", "nln": "#8c564b", "i3d_se": "#17becf",
+    "tsn": "#7f7f7f",
+    "tam": "#d62728",
+    "tsm": "#ff7f0e",
+    "tconv": "#9467bd",
+    "i3d": "#1f77b4",
+    "s3d": "#2ca02c",
+    "nln": "#8c564b",
+    "i3d_se": "#17becf",
     "slowfast": "#e377c2",
 }
+BACKBONE_MARKERS = {"inceptionv1": "s", "resnet18": "o", "resnet50": "^", "resnet101": "D"}
+GROUP_COLORS = {"temporal": "#d62728", "spatial": "#1f77b4"}
 
 
 def _save(fig, out_dir: Path, stem: str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / f"{stem}.png"
-    fig.savefig(png, dpi=120, bbox_inches="tight")
+    fig.savefig(png, dpi=110, bbox_inches="tight")
     fig.savefig(out_dir / f"{stem}.svg", bbox_inches="tight")
     plt.close(fig)
     return png
 
 
+def _panels(n: int, width: float = 4.6, height: float = 3.4):
+    cols = min(n, 3)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _shared_legend(fig, axes, marker_size: float | None = None) -> None:
+    """One legend right of the panels, with every series of every panel once."""
+    seen: dict[str, object] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+    if not seen:
+        return
+    legend = fig.legend(
+        list(seen.values()),
+        list(seen),
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        fontsize=7,
+        frameon=False,
+    )
+    if marker_size is not None:
+        for handle in legend.legend_handles:
+            handle.set_sizes([marker_size])
+
+
 def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip") -> Path | None:
     """Top-1 on temporal vs spatial classes per model (the synthetic set's central picture)."""
     cols = [f"{level}_top1_temporal", f"{level}_top1_spatial"]
+    if not set(cols) <= set(results.columns):
+        return None
     ok = results[(results["status"] == "ok")].dropna(subset=cols)
     if ok.empty:
         return None
     labels = [f"{r.model}\nf{r.frames}" for r in ok.itertuples()]
-    x = range(len(ok))
+    x = np.arange(len(ok))
     fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(ok)), 3.6))
     width = 0.38
-    ax.bar([i - width / 2 for i in x], ok[cols[0]], width, label="temporal classes", color="#d62728")
-    ax.bar([i + width / 2 for i in x], ok[cols[1]], width, label="spatial classes", color="#1f77b4")
+    ax.bar(
+        x - width / 2, ok[cols[0]], width, label="temporal classes", color=GROUP_COLORS["temporal"]
+    )
+    ax.bar(
+        x + width / 2, ok[cols[1]], width, label="spatial classes", color=GROUP_COLORS["spatial"]
+    )
     ax.set_xticks(list(x), labels, fontsize=8)
     ax.set_ylabel(f"{level}-level top-1 (%)")
     ax.set_ylim(0, 100)
@@ -48,40 +106,269 @@ def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip
     return _save(fig, out_dir, f"group_accuracy_{level}")
 
 
-def accuracy_vs_frames(results: pd.DataFrame, out_dir: Path, metric: str = "clip_top1") -> Path | None:
-    """Fig. 4 style: accuracy as a function of input frames, one line per model."""
-    ok = results[(results["status"] == "ok")].dropna(subset=[metric])
+def accuracy_vs_frames(data: pd.DataFrame, out_dir: Path, metric: str = "clip_top1") -> Path | None:
+    """Fig. 4: top-1 against input frames; colour = module, marker = backbone, dashed = tp."""
+    ok = data.dropna(subset=[metric]) if metric in data else data.iloc[0:0]
     if ok.empty:
         return None
     datasets = sorted(ok["dataset"].unique())
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.5 * len(datasets), 3.4), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets, strict=True):
+    fig, axes = _panels(len(datasets))
+    for ax, dataset in zip(axes, datasets, strict=True):
         sub = ok[ok["dataset"] == dataset]
-        for model, grp in sub.groupby("model"):
+        series = sorted(
+            sub.groupby("model"),
+            key=lambda kv: (
+                backbone_key(kv[1]["backbone"].iloc[0]),
+                arch_key(kv[1]["arch"].iloc[0]),
+                kv[0],
+            ),
+        )
+        for model, grp in series:
             grp = grp.sort_values("frames")
-            arch = grp["arch"].iloc[0]
-            ax.plot(grp["frames"], grp[metric], marker="o", label=model,
-                    color=ARCH_COLORS.get(arch), ls="--" if grp["tp"].iloc[0] else "-")
+            arch, backbone = grp["arch"].iloc[0], grp["backbone"].iloc[0]
+            ax.plot(
+                grp["frames"],
+                grp[metric],
+                label=model,
+                color=ARCH_COLORS.get(arch),
+                marker=BACKBONE_MARKERS.get(backbone, "o"),
+                ls="--" if bool(grp["tp"].iloc[0]) else "-",
+            )
+        frames = sorted(sub["frames"].unique())
         ax.set_xscale("log", base=2)
-        ax.set_xticks(sorted(sub["frames"].unique()), [str(f) for f in sorted(sub["frames"].unique())])
+        ax.set_xticks(frames, [str(f) for f in frames])
+        ax.minorticks_off()
         ax.set_xlabel("input frames")
-        ax.set_ylabel(f"{metric.replace('_', ' ')} (%)")
+        ax.set_ylabel(f"{metric.split('_')[0]}-level top-1 (%)")
         ax.set_title(dataset)
-        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    _shared_legend(fig, axes)
+    fig.suptitle(
+        "Accuracy vs input frames (colour: module, marker: backbone, dashed: tp)", fontsize=10
+    )
+    fig.tight_layout()
     return _save(fig, out_dir, f"accuracy_vs_frames_{metric}")
 
 
+def tp_gain(data: pd.DataFrame, out_dir: Path, level: str = "clip") -> Path | None:
+    """Fig. 6: accuracy gain of temporal pooling (tp minus no tp), per model and frames."""
+    col = f"{level}_gain"
+    ok = data.dropna(subset=[col]) if col in data else data.iloc[0:0]
+    if ok.empty:
+        return None
+    datasets = sorted(ok["dataset"].unique())
+    fig, axes = _panels(len(datasets), width=5.5)
+    for ax, dataset in zip(axes, datasets, strict=True):
+        sub = ok[ok["dataset"] == dataset].copy()
+        sub["label"] = [
+            f"{ARCH_LABELS.get(r.arch, r.arch).replace('None (TSN)', 'TSN')}-"
+            f"{BACKBONE_LABELS.get(r.backbone, r.backbone)}"
+            for r in sub.itertuples()
+        ]
+        models = sorted(
+            sub["label"].unique(),
+            key=lambda m: (
+                backbone_key(sub.loc[sub["label"] == m, "backbone"].iloc[0]),
+                arch_key(sub.loc[sub["label"] == m, "arch"].iloc[0]),
+            ),
+        )
+        frames = sorted(sub["frames"].unique())
+        width = 0.8 / len(frames)
+        cmap = plt.get_cmap("viridis", max(len(frames), 2))
+        for i, f in enumerate(frames):
+            vals = [sub[(sub["label"] == m) & (sub["frames"] == f)][col] for m in models]
+            heights = [v.iloc[0] if len(v) else np.nan for v in vals]
+            ax.bar(
+                np.arange(len(models)) + (i - (len(frames) - 1) / 2) * width,
+                heights,
+                width,
+                label=f"f={f}",
+                color=cmap(i),
+            )
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xticks(range(len(models)), models, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(f"{level}-level top-1 gain (points)")
+        ax.set_title(dataset)
+        ax.legend(fontsize=7)
+    fig.suptitle("Gain from temporal pooling (with tp − without)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_dir, f"tp_gain_{level}")
+
+
+def contribution_bars(table7: pd.DataFrame, out_dir: Path, level: str = "clip") -> Path | None:
+    """Mean Φ / Ψ^ta / Ψ^ta+tp per module, one panel per dataset (and class group)."""
+    if table7.empty:
+        return None
+    sub = table7[table7["level"] == level]
+    if sub.empty:
+        return None
+    panels = list(sub.groupby(["dataset", "sampling", "classes"], sort=True))
+    fig, axes = _panels(len(panels), width=4.2)
+    metrics = [
+        ("phi", "mean Φ", "#1f77b4"),
+        ("psi_ta", "mean Ψ ta", "#d62728"),
+        ("psi_ta_tp", "mean Ψ ta+tp", "#ff7f0e"),
+    ]
+    for ax, ((dataset, sampling, classes), grp) in zip(axes, panels, strict=True):
+        grp = grp.sort_values("arch", key=lambda s: s.map(arch_key))
+        x = np.arange(len(grp))
+        for i, (col, label, color) in enumerate(metrics):
+            vals = grp[col].astype(float).to_numpy()
+            xs = x + (i - 1) * 0.27
+            ax.bar(xs, vals, 0.27, label=label, color=color)
+            for xi, v in zip(xs, vals, strict=True):
+                ax.text(
+                    xi,
+                    (v if np.isfinite(v) else 0) + 0.02,
+                    f"{v:.2f}" if np.isfinite(v) else "n/a",
+                    ha="center",
+                    fontsize=7,
+                )
+        ax.set_xticks(x, [ARCH_LABELS.get(a, a) for a in grp["arch"]])
+        ax.set_xlim(-0.6, len(grp) - 0.4)
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_ylim(
+            min(
+                -0.2,
+                float(np.nanmin(grp[["psi_ta", "psi_ta_tp"]].astype(float).to_numpy(), initial=0))
+                - 0.05,
+            ),
+            1.12,
+        )
+        title = dataset + ("" if classes == "all classes" else f", {classes}")
+        title += "" if sampling == "uniform" else f", {sampling}"
+        ax.set_title(title, fontsize=9)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8)
+    fig.suptitle(f"Spatial (Φ) and temporal (Ψ) contributions, {level} level", fontsize=10)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return _save(fig, out_dir, f"contributions_{level}")
+
+
 def accuracy_vs_clips(curves: pd.DataFrame, out_dir: Path) -> Path | None:
-    """Video-level accuracy as more clips are averaged (curves: run_id, clips, top1)."""
+    """Video-level top-1 as more clips are averaged (Fig. 8 left), one panel per dataset."""
     if curves.empty:
         return None
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    for rid, grp in curves.groupby("run_id"):
-        ax.plot(grp["clips"], grp["top1"], marker=".", label=rid)
-    ax.set_xlabel("clips averaged")
-    ax.set_ylabel("video-level top-1 (%)")
-    ax.legend(fontsize=6)
+    curves = curves.copy()
+    curves["dataset"] = curves["dataset"].fillna("")
+    datasets = sorted(curves["dataset"].unique())
+    fig, axes = _panels(len(datasets))
+    for ax, dataset in zip(axes, datasets, strict=True):
+        for rid, grp in curves[curves["dataset"] == dataset].groupby("run_id"):
+            label = rid.split("/", 1)[-1]
+            ax.plot(grp["num_clips"], grp["top1"], marker=".", label=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("clips averaged")
+        ax.set_ylabel("video-level top-1 (%)")
+        ax.set_title(dataset or "runs")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
     return _save(fig, out_dir, "accuracy_vs_clips")
+
+
+def accuracy_vs_gflops(
+    data: pd.DataFrame, out_dir: Path, metric: str = "video_top1"
+) -> Path | None:
+    """Fig. 1: top-1 against GFLOPs of one clip; bubble area proportional to parameters."""
+    ok = data.dropna(subset=["gflops", metric]) if {"gflops", metric} <= set(data) else data[0:0]
+    if ok.empty:
+        return None
+    datasets = sorted(ok["dataset"].unique())
+    fig, axes = _panels(len(datasets), width=5.2, height=4.0)
+    pmax = float(ok["params"].max()) if ok["params"].notna().any() else 1.0
+    for ax, dataset in zip(axes, datasets, strict=True):
+        sub = ok[ok["dataset"] == dataset]
+        for r in sub.itertuples():
+            size = 40 + 900 * (float(r.params) / pmax if pd.notna(r.params) else 0.1)
+            ax.scatter(
+                r.gflops,
+                getattr(r, metric),
+                s=size,
+                alpha=0.45,
+                color=ARCH_COLORS.get(r.arch, "#333"),
+                edgecolors="k",
+                linewidths=0.5,
+                label=ARCH_LABELS.get(r.arch, r.arch),
+            )
+            if len(sub) <= 12:  # beyond that, the names would cover each other
+                ax.annotate(
+                    f"{r.model} f{r.frames}",
+                    (r.gflops, getattr(r, metric)),
+                    fontsize=7,
+                    ha="center",
+                    va="bottom",
+                    xytext=(0, 6),
+                    textcoords="offset points",
+                )
+        ax.margins(x=0.1, y=0.15)
+        sizes = sorted({int(s) for s in sub["profile_size"].dropna()})
+        px = f" at {'/'.join(str(s) for s in sizes)} px" if sizes else ""
+        ax.set_xlabel(f"GFLOPs per clip{px}")
+        ax.set_ylabel(f"{metric.split('_')[0]}-level top-1 (%)")
+        ax.set_title(dataset)
+        ax.grid(alpha=0.3)
+    _shared_legend(fig, axes, marker_size=60)
+    fig.suptitle("Accuracy vs FLOPs (bubble area: parameters)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_dir, f"accuracy_vs_gflops_{metric}")
+
+
+def per_class_accuracy(
+    data: pd.DataFrame, out_dir: Path, level: str = "clip", max_runs: int = 8
+) -> Path | None:
+    """Per-class top-1 with classes grouped temporal / spatial (datasets with class groups)."""
+    col = f"{level}_top1"
+    ok = data.dropna(subset=["group", col]) if {"group", col} <= set(data) else data[0:0]
+    if ok.empty:
+        return None
+    datasets = sorted(ok["dataset"].dropna().unique())
+    fig, axes = _panels(len(datasets), width=9.0, height=3.8)
+    if len(datasets) > 1:
+        fig.set_size_inches(9.0, 3.8 * len(datasets))
+    for ax, dataset in zip(axes, datasets, strict=True):
+        sub = ok[ok["dataset"] == dataset]
+        runs = sorted(sub["run_id"].unique())[:max_runs]
+        classes = (
+            sub[["label", "label_name", "group"]]
+            .drop_duplicates("label")
+            .sort_values(
+                ["group", "label"],
+                key=lambda s: s.map(
+                    lambda v: (0 if v == "temporal" else 1) if isinstance(v, str) else v
+                ),
+            )
+        )
+        x = np.arange(len(classes))
+        width = 0.8 / len(runs)
+        for i, rid in enumerate(runs):
+            acc = sub[sub["run_id"] == rid].set_index("label")[col]
+            ax.bar(
+                x + (i - (len(runs) - 1) / 2) * width,
+                [acc.get(lbl, np.nan) for lbl in classes["label"]],
+                width,
+                label=rid.split("/", 1)[-1],
+            )
+        start = 0
+        for group, grp in classes.groupby("group", sort=False):
+            ax.axvspan(
+                start - 0.5,
+                start + len(grp) - 0.5,
+                alpha=0.07,
+                color=GROUP_COLORS.get(group, "#999"),
+            )
+            ax.text(start + len(grp) / 2 - 0.5, 102, f"{group} classes", ha="center", fontsize=8)
+            start += len(grp)
+        ax.set_xticks(x, classes["label_name"], rotation=35, ha="right", fontsize=7)
+        ax.set_ylim(0, 110)
+        ax.set_ylabel(f"{level}-level top-1 (%)")
+        ax.set_title(
+            dataset + (f" (first {max_runs} runs)" if sub["run_id"].nunique() > max_runs else ""),
+            fontsize=9,
+        )
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return _save(fig, out_dir, f"per_class_{level}")
 
 
 def training_curves(histories: dict[str, pd.DataFrame], out_dir: Path) -> Path | None:
@@ -91,7 +378,7 @@ def training_curves(histories: dict[str, pd.DataFrame], out_dir: Path) -> Path |
     for rid, hist in histories.items():
         if "loss" in hist:
             ax_loss.plot(hist["epoch"], hist["loss"], label=rid)
-        if "val_top1" in hist:
+        if "val_top1" in hist and hist["val_top1"].notna().any():
             val = hist["val_top1"]
             ax_acc.plot(hist["epoch"], val * 100 if val.max() <= 1 else val, label=rid)
     ax_loss.set_xlabel("epoch")
@@ -99,4 +386,5 @@ def training_curves(histories: dict[str, pd.DataFrame], out_dir: Path) -> Path |
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("val top-1, 1 clip (%)")
     ax_acc.legend(fontsize=6)
+    fig.tight_layout()
     return _save(fig, out_dir, "training_curves")

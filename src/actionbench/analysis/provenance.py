@@ -1,0 +1,151 @@
+"""What a reader needs to reproduce the report: code, packages, data hashes, hardware, configs.
+
+* code: the git commit of the working tree (and whether it had uncommitted changes);
+* packages: installed versions of the stack;
+* data: the ``md5``/``hash`` of every output recorded in ``dvc.lock`` (DVC's own record of the
+  data and models the numbers came from);
+* hardware: the machine that built the report (CPU model, cores, memory, GPUs via torch.cuda);
+  training hardware is in each run's MLflow record;
+* per run: the resolved config it was trained with (see artifacts.run_configs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import platform
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import yaml
+
+from actionbench import __version__
+
+log = logging.getLogger(__name__)
+
+PACKAGES = (
+    "torch",
+    "torchvision",
+    "numpy",
+    "pandas",
+    "scipy",
+    "matplotlib",
+    "snakemake",
+    "snakemake-executor-plugin-slurm",
+    "dvc",
+    "mlflow",
+    "fvcore",
+    "pillow",
+)
+
+
+def _git(repo: Path, *args: str) -> str | None:
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read-only: never touch the index
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=20,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_info(repo: Path) -> dict[str, str]:
+    commit = _git(repo, "rev-parse", "HEAD")
+    if not commit:
+        return {"git commit": "unknown (not a git checkout)"}
+    status = _git(repo, "status", "--porcelain", "--untracked-files=no")
+    dirty = "yes (uncommitted changes to tracked files)" if status else "no"
+    return {"git commit": commit, "uncommitted changes": dirty}
+
+
+def package_versions() -> dict[str, str]:
+    out = {"actionbench": __version__, "python": platform.python_version()}
+    for pkg in PACKAGES:
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gib() -> str:
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        return f"{pages * size / 2**30:.1f} GiB"
+    except (ValueError, OSError, AttributeError):
+        return "unknown"
+
+
+def _gpus() -> str:
+    try:
+        import torch
+    except ImportError:
+        return "unknown (torch not installed)"
+    try:
+        if not torch.cuda.is_available():
+            return "none visible to torch (CUDA not available)"
+        names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        return f"{len(names)} x " + ", ".join(sorted(set(names))) + f" (CUDA {torch.version.cuda})"
+    except Exception as err:  # noqa: BLE001 - a broken driver must not break the report
+        return f"unknown ({err})"
+
+
+def hardware() -> dict[str, str]:
+    return {
+        "host": platform.node(),
+        "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "cpu": _cpu_model(),
+        "logical cores": str(os.cpu_count()),
+        "memory": _memory_gib(),
+        "gpu": _gpus(),
+    }
+
+
+def dvc_lock_outputs(lock: Path) -> list[dict[str, str]]:
+    """Every output recorded in dvc.lock with its hash (stage, path, hash, size, files)."""
+    if not lock.is_file():
+        return []
+    try:
+        data = yaml.safe_load(lock.read_text()) or {}
+    except yaml.YAMLError as err:
+        log.warning("unreadable %s: %s", lock, err)
+        return []
+    rows = []
+    for stage, spec in (data.get("stages") or {}).items():
+        for out in (spec or {}).get("outs") or []:
+            # DVC 3 writes `hash: md5` (the algorithm) next to `md5: <digest>`
+            digest = out.get("md5") or out.get("etag") or out.get("checksum") or "?"
+            rows.append(
+                {
+                    "stage": str(stage),
+                    "path": str(out.get("path")),
+                    "md5": str(digest),
+                    "size": str(out.get("size", "")),
+                    "files": str(out.get("nfiles", "")),
+                }
+            )
+    return rows
+
+
+def file_sha256(path: Path) -> str:
+    if not path.is_file():
+        return "missing"
+    return hashlib.sha256(path.read_bytes()).hexdigest()

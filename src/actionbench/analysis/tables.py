@@ -1,0 +1,787 @@
+"""The paper's tables, in the paper's shapes, filled from whatever runs of the grid exist.
+
+Each builder takes the collected results (one row per run, see ``collect.py``) and returns a
+``Table``: a display frame (formatted strings, possibly with multi-level rows/columns), the same
+numbers in tidy form (written as CSV), notes, and fairness flags for the runs it compares.
+A table none of whose runs exist is returned with ``frame=None`` and ``missing`` saying which
+runs would fill it: numbers are never invented.
+
+Clip-level (one clip, the paper's default) and video-level (``eval.num_clips`` x
+``eval.num_crops`` views) top-1 are shown side by side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from actionbench.analysis import fairness
+from actionbench.analysis.contributions import contribution_table, pair_with_tsn
+from actionbench.config import BACKBONES, parse_run_id
+
+LEVELS = {"clip": "clip_top1", "video": "video_top1"}
+ARCH_ORDER = ("tsn", "i3d", "s3d", "tconv", "tam", "tsm", "nln", "i3d_se", "slowfast")
+ARCH_LABELS = {
+    "tsn": "None (TSN)",
+    "i3d": "I3D",
+    "s3d": "S3D",
+    "tconv": "Conv.",
+    "tam": "TAM",
+    "tsm": "TSM",
+    "nln": "NLN",
+    "i3d_se": "I3D-SE",
+    "slowfast": "SlowFast",
+}
+BACKBONE_LABELS = {
+    "inceptionv1": "InceptionV1",
+    "resnet18": "ResNet18",
+    "resnet50": "ResNet50",
+    "resnet101": "ResNet101",
+}
+LOCATION_LABELS = {
+    "all": "All",
+    "top_half": "Top-half",
+    "bottom_half": "Bottom-half",
+    "uniform_half": "Uniform-half",
+}
+# Residual blocks per ResNet (the slots a TAM can occupy); halves hold n // 2 of them.
+RESNET_BLOCKS = {"resnet18": 8, "resnet50": 16, "resnet101": 33}
+DASH = "–"
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    frame: pd.DataFrame | None = None
+    data: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    missing: str | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.frame is not None and not self.frame.empty
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def fmt(value, decimals: int = 1) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, float):
+        if math.isnan(value):
+            return DASH
+        return f"{value:.{decimals}f}"
+    return str(value)
+
+
+def arch_key(arch: str) -> int:
+    return ARCH_ORDER.index(arch) if arch in ARCH_ORDER else len(ARCH_ORDER)
+
+
+def backbone_key(backbone: str) -> int:
+    return BACKBONES.index(backbone) if backbone in BACKBONES else len(BACKBONES)
+
+
+def model_label(arch: str, backbone: str, tp=False, sampling="uniform", tam_locations="all") -> str:
+    """The paper's naming: module-backbone[-tp] (TSN for the plain 2D model)."""
+    name = ARCH_LABELS.get(arch, arch).replace("None (TSN)", "TSN")
+    name += f"-{BACKBONE_LABELS.get(backbone, backbone)}"
+    if tp:
+        name += "-tp"
+    if sampling == "dense":
+        name += " (dense)"
+    if tam_locations not in (None, "all"):
+        name += f" ({LOCATION_LABELS.get(tam_locations, tam_locations)})"
+    return name
+
+
+def _ok(results: pd.DataFrame) -> pd.DataFrame:
+    return results[results["status"] == "ok"]
+
+
+def _tidy(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Long format: one row per run and level with its top-1."""
+    rows = []
+    for _, r in frame.iterrows():
+        for level, col in LEVELS.items():
+            rows.append(
+                {
+                    **{k: r[k] for k in keys},
+                    "level": level,
+                    "top1": r.get(col),
+                    "run_id": r["run_id"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _waiting(results: pd.DataFrame, mask: pd.Series, hint: str) -> str:
+    """Why a table is empty: which grid runs would fill it, or what to enable."""
+    candidates = results[mask]
+    pending = candidates[candidates["status"] != "ok"]
+    if candidates.empty:
+        return f"no run of the grid fits it; {hint}"
+    if pending.empty:
+        return f"the {len(candidates)} evaluated run(s) that fit are not enough: {hint}"
+    listed = ", ".join(f"{r.run_id} ({r.status})" for r in pending.head(8).itertuples())
+    more = f" and {len(pending) - 8} more" if len(pending) > 8 else ""
+    return f"waiting for results of: {listed}{more}"
+
+
+def _flags(protocols, groups, studied=()) -> list[str]:
+    return [f.message() for f in fairness.group_flags(protocols, groups, studied)]
+
+
+def _display(tidy: pd.DataFrame, index: list[str], columns: list[str], decimals=1) -> pd.DataFrame:
+    """Pivot tidy numbers into a display frame of formatted strings (missing cells: –)."""
+    cells = tidy.groupby(index + columns, sort=False, dropna=False)["top1"].first()
+    wide = cells.unstack(columns)
+    # unstack sorts labels; restore the order of first appearance (the builders' order)
+    col_order = list(
+        dict.fromkeys(
+            tuple(r) if len(columns) > 1 else r[0] for r in tidy[columns].itertuples(index=False)
+        )
+    )
+    row_order = list(
+        dict.fromkeys(
+            tuple(r) if len(index) > 1 else r[0] for r in tidy[index].itertuples(index=False)
+        )
+    )
+    wide = wide.reindex(index=row_order, columns=col_order)
+    wide.index.names = index
+    wide.columns.names = columns
+    return wide.map(lambda v: fmt(float(v), decimals) if pd.notna(v) else DASH)
+
+
+def _order(frame: pd.DataFrame, by: list[tuple[str, object]]) -> pd.DataFrame:
+    """Sort rows by (column, key function or None) pairs."""
+    keys = []
+    cols = []
+    for col, key in by:
+        tmp = f"__{col}"
+        frame = frame.assign(**{tmp: frame[col].map(key) if key else frame[col]})
+        keys.append(tmp)
+        cols.append(tmp)
+    return frame.sort_values(keys, kind="stable").drop(columns=cols)
+
+
+# --------------------------------------------------------------------------- results
+
+
+RESULT_COLUMNS = {
+    "run_id": "run",
+    "status": "status",
+    "clip_top1": "clip top-1",
+    "clip_top1_temporal": "clip top-1 temporal",
+    "clip_top1_spatial": "clip top-1 spatial",
+    "video_top1": "video top-1",
+    "video_top1_temporal": "video top-1 temporal",
+    "video_top1_spatial": "video top-1 spatial",
+    "clip_top5": "clip top-5",
+    "eval_clips": "clips",
+    "eval_crops": "crops",
+    "epochs": "epochs",
+}
+
+
+def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None = None) -> Table:
+    """Every run of the grid: status and accuracies (percent)."""
+    cols = [
+        c
+        for c in RESULT_COLUMNS
+        if c in results.columns and (c in ("run_id", "status") or results[c].notna().any())
+    ]
+    frame = results[cols].copy()
+    out = pd.DataFrame(
+        {
+            RESULT_COLUMNS[c]: frame[c].map(
+                lambda v: (
+                    fmt(v)
+                    if isinstance(v, float)
+                    else (DASH if v is None or pd.isna(v) else str(v))
+                )
+            )
+            for c in cols
+        }
+    )
+    notes = [
+        "Top-1/top-5 in %. Clip level: one clip, centre crop; video level: the run's "
+        "clips x crops, logits averaged."
+    ]
+    stale = {k: v for k, v in (stale or {}).items() if v}
+    if stale:
+        notes.append(
+            "Stale runs (their saved config differs from params.yaml now; Snakemake "
+            "would retrain them): "
+            + "; ".join(
+                f"{rid}: {', '.join(d[:3])}{' …' if len(d) > 3 else ''}" for rid, d in stale.items()
+            )
+        )
+    return Table("results", "Accuracy of every run (%)", out.set_index("run"), results[cols], notes)
+
+
+# --------------------------------------------------------------------------- Table 5
+
+
+def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
+    """Temporal aggregation strategies without temporal pooling, by backbone and frames."""
+    title = "Table 5 — temporal aggregation without temporal pooling (top-1 %)"
+    base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
+    ok = _ok(results[base])
+    if ok.empty or ok["arch"].nunique() < 2:
+        return Table(
+            "table5",
+            title,
+            missing=_waiting(
+                results,
+                base,
+                "it needs at least two modules (e.g. TSN and TAM) without temporal "
+                "pooling at the same backbone and frame count",
+            ),
+        )
+    ok = _order(
+        ok,
+        [
+            ("dataset", None),
+            ("sampling", None),
+            ("frames", None),
+            ("backbone", backbone_key),
+            ("arch", arch_key),
+        ],
+    )
+    tidy = _tidy(ok, ["dataset", "sampling", "frames", "backbone", "arch"])
+    tidy["f"] = tidy["frames"].map(lambda f: f"f={f}")
+    tidy["Backbone"] = tidy["backbone"].map(lambda b: BACKBONE_LABELS.get(b, b))
+    tidy["Module"] = tidy["arch"].map(lambda a: ARCH_LABELS.get(a, a))
+    index = ["dataset"] + (["sampling"] if ok["sampling"].nunique() > 1 else []) + ["f"]
+    frame = _display(tidy, index, ["Backbone", "Module", "level"])
+    frame.index.names = ["Dataset"] + (["Sampling"] if len(index) == 3 else []) + ["Frames"]
+    groups: dict[str, list[str]] = {}
+    for keys, grp in ok.groupby(["dataset", "sampling", "backbone", "frames"], sort=False):
+        groups[f"{keys[0]}, {BACKBONE_LABELS.get(keys[2], keys[2])}, f={keys[3]}"] = list(
+            grp["run_id"]
+        )
+    notes = [
+        "Rows: dataset and input frames; columns: backbone, module (None = TSN, no "
+        "temporal modelling), then clip- and video-level top-1. Modules are compared "
+        "within a backbone and frame count."
+    ]
+    if ok["sampling"].nunique() == 1:
+        notes.append(f"All runs use {ok['sampling'].iloc[0]} sampling.")
+    return Table(
+        "table5",
+        title,
+        frame,
+        tidy.drop(columns=["f", "Backbone", "Module"]),
+        notes,
+        _flags(protocols, groups),
+    )
+
+
+# --------------------------------------------------------------------------- Table 6
+
+
+def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
+    """Numbers and locations of TAMs (w/o temporal pooling)."""
+    title = "Table 6 — numbers and locations of TAMs, without temporal pooling (top-1 %)"
+    base = (results["arch"] == "tam") & (~results["tp"].astype(bool))
+    variant = base & (results["tam_locations"] != "all")
+    ok = _ok(results[base])
+    keys = ["backbone", "frames", "sampling"]
+    with_variants = ok[ok["tam_locations"] != "all"][keys].drop_duplicates()
+    if with_variants.empty:
+        return Table(
+            "table6",
+            title,
+            missing=_waiting(
+                results,
+                variant,
+                "enable the Table 6 groups (experiments.paper_table6_*: "
+                "tam_locations top_half/bottom_half/uniform_half)",
+            ),
+        )
+    ok = ok.merge(with_variants, on=keys)
+    ok = _order(
+        ok,
+        [
+            ("backbone", backbone_key),
+            ("frames", None),
+            ("sampling", None),
+            (
+                "tam_locations",
+                lambda loc: list(LOCATION_LABELS).index(loc) if loc in LOCATION_LABELS else 99,
+            ),
+            ("dataset", None),
+        ],
+    )
+
+    def count(r) -> str:
+        n = RESNET_BLOCKS.get(r["backbone"])
+        if n is None:
+            return DASH
+        return str(n if r["tam_locations"] == "all" else n // 2)
+
+    tidy = _tidy(ok, ["dataset", "backbone", "frames", "sampling", "tam_locations"])
+    tidy["Backbone"] = tidy["backbone"].map(lambda b: BACKBONE_LABELS.get(b, b))
+    tidy["f"] = tidy["frames"].map(lambda f: f"f={f}")
+    tidy["# of TAMs"] = tidy.apply(count, axis=1)
+    tidy["Locations"] = tidy["tam_locations"].map(lambda loc: LOCATION_LABELS.get(loc, loc))
+    index = (
+        ["Backbone", "f"]
+        + (["sampling"] if ok["sampling"].nunique() > 1 else [])
+        + ["# of TAMs", "Locations"]
+    )
+    frame = _display(tidy, index, ["dataset", "level"])
+    frame.index.names = [
+        {"f": "Frames", "sampling": "Sampling"}.get(n, n) for n in frame.index.names
+    ]
+    groups = {
+        f"{d}, {BACKBONE_LABELS.get(b, b)}, f={f}": list(g["run_id"])
+        for (d, b, f), g in ok.groupby(["dataset", "backbone", "frames"], sort=False)
+    }
+    notes = [
+        "Top = the residual blocks closest to the output, bottom = closest to the input, "
+        "uniform = every other block; a half holds ⌊n/2⌋ of the n blocks."
+    ]
+    return Table(
+        "table6",
+        title,
+        frame,
+        tidy.drop(columns=["Backbone", "f", "Locations"]),
+        notes,
+        _flags(protocols, groups),
+    )
+
+
+# --------------------------------------------------------------------------- Table 7
+
+
+METRIC_LABELS = {
+    "phi": "mean Φ (spatial)",
+    "psi_ta": "mean Ψ^ta (temporal aggregation)",
+    "psi_ta_tp": "mean Ψ^ta+tp (aggregation + pooling)",
+}
+
+
+def class_groups(results: pd.DataFrame) -> list[str]:
+    """Class groups with per-group accuracies in the results (e.g. temporal, spatial)."""
+    groups = []
+    for col in results.columns:
+        if col.startswith("clip_top1_") and results[col].notna().any():
+            groups.append(col[len("clip_top1_") :])
+    return groups
+
+
+def contributions(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(Table 7 long form, Phi/Psi per model) for each level and class group ("all" first)."""
+    tables, pairs = [], []
+    for level, col in LEVELS.items():
+        for group in ["all"] + class_groups(results):
+            metric = col if group == "all" else f"{col}_{group}"
+            if metric not in results or not results[metric].notna().any():
+                continue
+            p = pair_with_tsn(results, metric)
+            t = contribution_table(p)
+            for frame in (p, t):
+                frame.insert(1, "level", level)
+                frame.insert(2, "classes", f"{group} classes")
+            pairs.append(p)
+            tables.append(t)
+    if not tables:
+        return pd.DataFrame(), pd.DataFrame()
+    return pd.concat(tables, ignore_index=True), pd.concat(pairs, ignore_index=True)
+
+
+def table7(results: pd.DataFrame, protocols: Mapping[str, dict]) -> tuple[Table, Table]:
+    """Table 7 (mean Phi/Psi per module) and the per-model Phi/Psi it averages."""
+    title = "Table 7 — effects of spatio-temporal modelling (mean Φ, mean Ψ)"
+    long, pairs = contributions(results)
+    base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
+    if long.empty or long.dropna(subset=["phi", "psi_ta_tp"], how="all").empty:
+        why = _waiting(
+            results,
+            base,
+            "it needs TSN without temporal pooling and another module "
+            "at the same dataset, backbone, frames and sampling",
+        )
+        if not pairs.empty and pairs["tsn_missing"].all():
+            why = (
+                "no model has a TSN counterpart (same dataset, backbone, frames, sampling, "
+                "TSN without temporal pooling): " + ", ".join(sorted(set(pairs["run_id"]))[:8])
+            )
+        return (
+            Table("table7", title, missing=why),
+            Table("table7_pairs", "Φ and Ψ per model", missing=why),
+        )
+    long = _order(
+        long,
+        [
+            ("dataset", None),
+            ("sampling", None),
+            ("classes", lambda c: "" if c == "all classes" else c),
+            ("arch", arch_key),
+        ],
+    )
+    melted = long.melt(
+        id_vars=["dataset", "sampling", "level", "classes", "arch"],
+        value_vars=list(METRIC_LABELS),
+        var_name="metric",
+        value_name="top1",
+    )
+    melted = _order(
+        melted,
+        [
+            ("dataset", None),
+            ("sampling", None),
+            ("classes", lambda c: "" if c == "all classes" else c),
+            ("metric", list(METRIC_LABELS).index),
+            ("arch", arch_key),
+        ],
+    )
+    melted["Metric"] = melted["metric"].map(METRIC_LABELS)
+    melted["Module"] = melted["arch"].map(lambda a: ARCH_LABELS.get(a, a))
+    melted["Classes"] = melted["classes"]
+    index = ["dataset"] + (["sampling"] if long["sampling"].nunique() > 1 else [])
+    if long["classes"].nunique() > 1:
+        index.append("Classes")
+    index.append("Metric")
+    frame = _display(melted, index, ["Module", "level"], decimals=2)
+    frame = frame.rename_axis(index=[n if n != "dataset" else "Dataset" for n in index])
+    # one flag list over every (model, TSN counterpart) pair actually used
+    used = pairs[~pairs["tsn_missing"].astype(bool)]
+    groups = {
+        f"{r.run_id} vs {r.tsn_run_id}": [r.run_id, r.tsn_run_id]
+        for r in used.drop_duplicates(["run_id", "tsn_run_id"]).itertuples()
+    }
+    missing = sorted(set(pairs.loc[pairs["tsn_missing"].astype(bool), "run_id"]))
+    notes = [
+        "Φ = S_TSN / max(S_a, S_TSN) and Ψ = (S_a − S_TSN) / (100 − S_TSN) per model (Eq. 1), "
+        "with S_TSN the accuracy of TSN without temporal pooling at the same dataset, backbone, "
+        "frames and sampling; averaged over the backbones and frame counts that exist (Eq. 2). "
+        "Mean Φ and mean Ψ^ta: models without temporal pooling; mean Ψ^ta+tp: models with "
+        "it (still against TSN without it). "
+        "The paper's Table 7 is the clip level on all classes.",
+    ]
+    counts = long[(long["level"] == "clip") & (long["classes"] == "all classes")]
+    if not counts.empty:
+        notes.append(
+            "Pairs averaged (clip level, all classes): "
+            + "; ".join(
+                f"{r.dataset} {ARCH_LABELS.get(r.arch, r.arch)}: {r.n_ta} without tp, "
+                f"{r.n_ta_tp} with tp"
+                for r in counts.itertuples()
+            )
+        )
+    if missing:
+        notes.append("No TSN counterpart (left out, not guessed): " + ", ".join(missing))
+    table = Table("table7", title, frame, long, notes, _flags(protocols, groups))
+
+    clip = pairs[(pairs["level"] == "clip") & (pairs["classes"] == "all classes")]
+    detail = clip.copy()
+    detail_frame = pd.DataFrame(
+        {
+            "model": detail["run_id"],
+            "TSN counterpart": detail["tsn_run_id"].map(
+                lambda v: v if isinstance(v, str) else "missing"
+            ),
+            "S_a": detail["s_a"].map(fmt),
+            "S_TSN": detail["s_tsn"].map(lambda v: fmt(float(v)) if pd.notna(v) else DASH),
+            "Φ": detail["phi"].map(lambda v: fmt(v, 3)),
+            "Ψ": detail["psi"].map(lambda v: fmt(v, 3)),
+        }
+    ).set_index("model")
+    detail_table = Table(
+        "table7_pairs",
+        "Φ and Ψ per model (clip level, all classes)",
+        detail_frame,
+        pairs,
+        [
+            "The per-model values Table 7 averages; video level and class groups "
+            "are in contributions.csv."
+        ],
+    )
+    return table, detail_table
+
+
+# --------------------------------------------------------------------------- Table 4
+
+
+def transfer_rows(results: pd.DataFrame, configs: Mapping[str, dict | None]) -> pd.DataFrame:
+    """Runs initialised from a checkpoint of a run on another dataset (the transfer study)."""
+    rows = []
+    for _, r in results.iterrows():
+        cfg = configs.get(r["run_id"]) or {}
+        init = cfg.get("init") or {}
+        if init.get("kind") != "checkpoint":
+            continue
+        src = fairness.source_run(init.get("path"))
+        if src is None:
+            continue
+        source = parse_run_id(src)
+        if source["dataset"] == r["dataset"]:
+            continue
+        rows.append(
+            {
+                **r.to_dict(),
+                "source_run": src,
+                "source_dataset": source["dataset"],
+                "new_head": bool(init.get("new_head")),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def table4(
+    results: pd.DataFrame, configs: Mapping[str, dict | None], protocols: Mapping[str, dict]
+) -> Table:
+    """Transfer: top-1 on each target dataset of models fine-tuned from another dataset."""
+    title = "Table 4 — transferability (top-1 %)"
+    rows = transfer_rows(results, configs)
+    if rows.empty:
+        return Table(
+            "table4",
+            title,
+            missing=(
+                "no run of the grid starts from another dataset's run; enable e.g. "
+                "experiments.paper_transfer_* (init: run, from_run: kinetics400/{model}/f32)"
+            ),
+        )
+    ok = rows[rows["status"] == "ok"]
+    if ok.empty:
+        return Table(
+            "table4", title, missing=_waiting(results, results["run_id"].isin(rows["run_id"]), "")
+        )
+    ok = _order(
+        ok,
+        [
+            ("source_dataset", None),
+            ("backbone", backbone_key),
+            ("arch", arch_key),
+            ("frames", None),
+            ("dataset", None),
+        ],
+    )
+    tidy = _tidy(
+        ok,
+        ["dataset", "source_dataset", "source_run", "arch", "backbone", "tp", "sampling", "frames"],
+    )
+    tidy["Model"] = [model_label(r.arch, r.backbone, r.tp, r.sampling) for r in tidy.itertuples()]
+    tidy["Pretrained on"] = (
+        tidy["source_dataset"]
+        + " (f"
+        + tidy["source_run"].map(lambda s: str(parse_run_id(s)["frames"]))
+        + ")"
+    )
+    tidy["f"] = tidy["frames"].map(lambda f: f"f={f}")
+    frame = _display(tidy, ["Model", "Pretrained on", "f"], ["dataset", "level"])
+    frame.index.names = ["Model", "Pretrained on", "Frames"]
+    frame.columns.names = ["Target dataset", "level"]
+    groups = {f"target {d}": list(g["run_id"]) for d, g in ok.groupby("dataset", sort=False)}
+    notes = [
+        "Runs whose init is the final checkpoint of a run on another dataset "
+        "(run_protocol: init kind checkpoint), fine-tuned on the target dataset."
+    ]
+    return Table(
+        "table4",
+        title,
+        frame,
+        tidy.drop(columns=["Model", "Pretrained on", "f"]),
+        notes,
+        _flags(protocols, groups),
+    )
+
+
+# --------------------------------------------------------------------------- Table 10
+
+
+def table10(
+    results: pd.DataFrame, profiled: pd.DataFrame, have_profiles: bool, inputs: str
+) -> Table:
+    """Parameters and GFLOPs of every model of the grid (from ``actionbench profile``)."""
+    title = "Table 10 — parameters and FLOPs"
+    if not have_profiles:
+        return Table(
+            "table10",
+            title,
+            missing=(
+                f"not profiled: no profile data ({inputs}); the profile stage writes it with "
+                "`actionbench profile --table --frames F --num-classes N --csv PATH`"
+            ),
+        )
+    models = profiled.drop_duplicates(
+        ["arch", "backbone", "tp", "tam_locations", "sampling", "frames"]
+    )
+    models = _order(
+        models, [("backbone", backbone_key), ("arch", arch_key), ("tp", None), ("frames", None)]
+    )
+    rows = []
+    for _, r in models.iterrows():
+        rows.append(
+            {
+                "Backbone": BACKBONE_LABELS.get(r["backbone"], r["backbone"]),
+                "Model": model_label(
+                    r["arch"], r["backbone"], r["tp"], "uniform", r["tam_locations"]
+                ),
+                "frames": r["frames"],
+                "params": r["params"],
+                "gflops": r["gflops"],
+                "size": r["profile_size"],
+                "arch": r["arch"],
+                "backbone": r["backbone"],
+                "tp": r["tp"],
+                "tam_locations": r["tam_locations"],
+            }
+        )
+    tidy = pd.DataFrame(rows).drop_duplicates(["Model", "frames"])
+    wide_flops = tidy.pivot_table(
+        index=["Backbone", "Model"], columns="frames", values="gflops", aggfunc="first", sort=False
+    )
+    params = tidy.groupby(["Backbone", "Model"], sort=False)["params"].first()
+    frame = pd.DataFrame(index=params.index)
+    frame["Params (M)"] = params.map(lambda v: fmt(v / 1e6) if pd.notna(v) else "not profiled")
+    for f in sorted(tidy["frames"].unique()):
+        col = wide_flops[f] if f in wide_flops else pd.Series(dtype=float)
+        frame[f"GFLOPs f={f}"] = [
+            fmt(col.get(i)) if pd.notna(col.get(i)) else "not profiled" for i in frame.index
+        ]
+    sizes = sorted({int(s) for s in tidy["size"].dropna()})
+    notes = [
+        "GFLOPs: billions of multiply-adds (fvcore convention) for ONE clip"
+        + (f" at {', '.join(f'{s}x{s}' for s in sizes)} px" if sizes else "")
+        + "; parameters include the classifier of the profiled class count. "
+        f"Source: {inputs}."
+    ]
+    return Table("table10", title, frame, tidy, notes)
+
+
+# --------------------------------------------------------------------------- Table 8
+
+
+def table8(
+    bench: pd.DataFrame, profiles: pd.DataFrame, results: pd.DataFrame, inputs: str
+) -> Table:
+    """Speed and memory (``actionbench benchmark`` results) next to accuracy and FLOPs."""
+    title = "Table 8 — speed and memory"
+    if bench.empty:
+        return Table(
+            "table8",
+            title,
+            missing=(
+                f"no model benchmark results ({inputs}); write them with `actionbench benchmark "
+                "--arch A --backbone B --frames F --batch-size N --mode both --json --out "
+                "<reports>/benchmarks/<model>-f<F>.json`"
+            ),
+        )
+    ok = _ok(results)
+    rows, tidy_rows = [], []
+    datasets = sorted(ok["dataset"].unique())
+    for _, b in bench.iterrows():
+        row = {
+            "Model": model_label(b["arch"], b["backbone"], b["tp"]),
+            "Frames": b["frames"],
+            "Mode": b["mode"],
+            "Device": b["device"],
+            "Batch": fmt(b["batch_size"]),
+            "Step (ms)": fmt(b["step_ms"]),
+            "Throughput (clips/s)": fmt(b["clips_per_s"], 2),
+            "Peak memory (GiB)": fmt(b["peak_mem_bytes"] / 2**30, 2)
+            if pd.notna(b["peak_mem_bytes"])
+            else DASH,
+            "Max batch": fmt(b["max_batch_size"]) if pd.notna(b["max_batch_size"]) else DASH,
+        }
+        prof = (
+            profiles[
+                (profiles["arch"] == b["arch"])
+                & (profiles["backbone"] == b["backbone"])
+                & (profiles["tp"] == bool(b["tp"]))
+                & (profiles["frames"] == b["frames"])
+                & (profiles["tam_locations"] == "all")
+            ]
+            if not profiles.empty
+            else profiles
+        )
+        if not prof.empty and pd.notna(b["size"]):
+            same = prof[prof["size"] == b["size"]]
+            prof = same if not same.empty else prof
+        row["GFLOPs"] = fmt(prof["gflops"].iloc[-1]) if not prof.empty else "not profiled"
+        extra = {}
+        for d in datasets:
+            match = ok[
+                (ok["dataset"] == d)
+                & (ok["arch"] == b["arch"])
+                & (ok["backbone"] == b["backbone"])
+                & (ok["tp"].astype(bool) == bool(b["tp"]))
+                & (ok["frames"] == b["frames"])
+                & (ok["tam_locations"] == "all")
+            ]
+            if match.empty:
+                continue
+            match = match.sort_values("sampling", key=lambda s: s != "uniform")
+            for level, col in LEVELS.items():
+                extra[f"{d} {level} top-1"] = fmt(match[col].iloc[0])
+        row.update(extra)
+        rows.append(row)
+        tidy_rows.append({**b.to_dict(), "gflops": row["GFLOPs"], **extra})
+    frame = pd.DataFrame(rows).fillna(DASH).set_index(["Model", "Frames", "Mode"])
+    flags = []
+    for mode, grp in bench.groupby("mode"):
+        for col, label in (
+            ("device", "device"),
+            ("torch", "torch version"),
+            ("threads", "CPU threads"),
+            ("size", "input size"),
+        ):
+            values = grp[col].dropna().astype(str).unique()
+            if len(values) > 1:
+                flags.append(f"{mode}: {label} differs between rows — {', '.join(values)}")
+        if grp["batch_size"].nunique() > 1 and grp["max_batch_size"].isna().all():
+            flags.append(
+                f"{mode}: batch size differs between rows "
+                f"({', '.join(str(v) for v in grp['batch_size'].unique())}) and no "
+                "row measured its maximum batch; throughput depends on batch size"
+            )
+    notes = [
+        "Throughput = batch / median step time; peak memory = CUDA max allocated on GPUs, "
+        "peak resident set size on CPU. Accuracy columns: the run with the same model and "
+        f"frames (uniform sampling preferred). Source: {inputs}."
+    ]
+    return Table("table8", title, frame, pd.DataFrame(tidy_rows), notes, flags)
+
+
+# --------------------------------------------------------------------------- protocol
+
+
+def protocol_table(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
+    """The factors fairness is judged on, one row per run."""
+    rows = []
+    for rid in results["run_id"]:
+        rec = protocols.get(rid)
+        if rec:
+            rows.append(
+                {
+                    "run": rid,
+                    **{
+                        fairness.FACTORS[k]: v
+                        for k, v in rec.items()
+                        if k not in ("backbone", "frames")
+                    },
+                }
+            )
+    frame = pd.DataFrame(rows).set_index("run") if rows else None
+    return Table(
+        "protocol",
+        "Protocol of each run",
+        frame,
+        frame.reset_index() if frame is not None else None,
+        [
+            "From each run's saved config.json (params.yaml for runs not trained yet). "
+            "Pretraining reads left to right: the initial weights, then each run "
+            "whose final checkpoint was loaded."
+        ],
+    )

@@ -1,0 +1,223 @@
+"""The report reads saved evaluations only and shows every run of the grid, finished or not."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from actionbench.analysis.report import build_report
+from actionbench.config import load_params
+
+
+def _write_eval(run_dir, clip, temporal, spatial):
+    (run_dir / "eval").mkdir(parents=True)
+    (run_dir / "eval" / "metrics.json").write_text(
+        json.dumps(
+            {
+                "clip_top1": clip,
+                "clip_top5": 100.0,
+                "video_top1": clip + 1,
+                "clip_top1_temporal": temporal,
+                "clip_top1_spatial": spatial,
+                "video_top1_temporal": temporal,
+                "video_top1_spatial": spatial,
+                "num_videos": 128,
+                "num_clips": 4,
+                "num_crops": 1,
+            }
+        )
+    )
+    (run_dir / "eval" / "acc_vs_clips.csv").write_text("clips,top1\n1,50\n2,55\n")
+    (run_dir / "history.csv").write_text("epoch,loss,val_top1\n1,2.0,40\n2,1.0,60\n")
+    (run_dir / "train_metrics.json").write_text(json.dumps({"epochs": 2}))
+
+
+def test_report_tables_figures_and_missing_runs(tmp_path, params_file, base_params, monkeypatch):
+    base_params["project"]["runs_dir"] = str(tmp_path / "runs")
+    params = load_params(params_file(base_params))
+    runs = tmp_path / "runs" / "mini-synthetic"
+    _write_eval(runs / "tsn-resnet18" / "f8", 75.0, 50.0, 100.0)
+    _write_eval(runs / "tam-resnet18" / "f8", 95.0, 90.0, 100.0)
+    _write_eval(runs / "tsn-resnet18" / "f16", 74.0, 48.0, 100.0)
+    (runs / "tam-resnet18" / "f16").mkdir(parents=True)
+    (runs / "tam-resnet18" / "f16" / "train_metrics.json").write_text("{}")
+
+    paths = build_report(params, tmp_path / "reports")
+
+    page = paths["html"].read_text()
+    assert page.count("<table>") >= 3 and page.count("data:image/png;base64,") >= 3
+    md = paths["markdown"].read_text()
+    assert "mini-synthetic/tam-resnet18/f16 | not evaluated" in md
+    metrics = json.loads(paths["metrics"].read_text())
+    assert metrics["mini-synthetic/tam-resnet18/f8"]["clip_top1_temporal"] == 90.0
+    contrib = {(c["classes"], c["arch"]): c for c in metrics["contributions"].values()}
+    # temporal classes: TSN 50 vs TAM 90 -> Phi = 50/90; spatial: both 100 -> Phi = 1
+    assert abs(contrib[("temporal classes", "tam")]["phi"] - 50 / 90) < 1e-3
+    assert contrib[("spatial classes", "tam")]["phi"] == 1.0
+    assert (tmp_path / "reports" / "figures" / "group_accuracy_clip.svg").is_file()
+    # no predictions.csv: the pairwise tests say so instead of testing anything
+    pairwise = pd.read_csv(paths["pairwise"])
+    assert pairwise["note"].str.contains("no eval/predictions.csv").all()
+
+
+def test_report_on_demo_grid(demo_runs, tmp_path):
+    params, params_path = demo_runs
+    out = tmp_path / "reports"
+    paths = build_report(params, out, params_path=params_path, resamples=500)
+
+    for name in (
+        "results.csv",
+        "contributions.csv",
+        "contribution_pairs.csv",
+        "pairwise.csv",
+        "tables/table5.csv",
+        "tables/table7.csv",
+        "tables/protocol.csv",
+        "plots/accuracy_vs_frames.csv",
+        "plots/acc_vs_clips.csv",
+        "plots/per_class.csv",
+        "figures/accuracy_vs_frames_clip_top1.svg",
+        "figures/per_class_clip.png",
+        "figures/contributions_clip.png",
+        "figures/accuracy_vs_clips.png",
+    ):
+        assert (out / name).is_file(), name
+    assert not (out / "plots" / "tp_gain.csv").exists()  # no tp runs: no invented gains
+
+    metrics = json.loads(paths["metrics"].read_text())
+    # TSN 75 / TAM 96.875 (f8) and 75 / 100 (f16): Phi = mean(75/96.875, 75/100)
+    tam = metrics["contributions"]["mini-synthetic/all classes/tam"]
+    assert tam["phi"] == pytest.approx((75 / 96.875 + 0.75) / 2, abs=1e-6)
+    assert tam["psi_ta"] == pytest.approx((21.875 / 25 + 1.0) / 2, abs=1e-6)
+    assert tam["psi_ta_tp"] is None and tam["n_ta"] == 2
+    assert metrics["contributions"]["mini-synthetic/temporal classes/tam"]["phi"] == pytest.approx(
+        (50 / 93.75 + 0.5) / 2, abs=1e-6
+    )
+    assert "contributions_video" in metrics
+
+    pairs = pd.read_csv(paths["pairwise"])
+    row = pairs[
+        (pairs["run_a"] == "mini-synthetic/tam-resnet18/f8")
+        & (pairs["run_b"] == "mini-synthetic/tsn-resnet18/f8")
+        & (pairs["level"] == "clip")
+    ].iloc[0]
+    assert row["diff"] == pytest.approx(21.875) and row["significant"]
+    assert row["ci_low"] > 0 and pd.isna(row["protocol_differences"])
+    frames_pair = pairs[(pairs["factor"] == "frames") & (pairs["level"] == "clip")].iloc[0]
+    assert "training epochs: 4 vs 12" in frames_pair["protocol_differences"]
+
+    md = paths["markdown"].read_text()
+    page = paths["html"].read_text()
+    assert "## Spatial and temporal contributions (Table 7)" in md
+    assert "## Pairwise comparisons" in md and "## Reproducibility" in md
+    assert "Table 6 — numbers and locations of TAMs" in md.split("## Tables not filled yet")[1]
+    assert "not profiled" in md
+    assert page.count("<details>") == 4  # one resolved config per run
+    assert "data:image/png;base64," in page and "<script" not in page
+    assert 'src="http' not in page and 'href="http' not in page  # self-contained
+
+
+def test_report_reads_profile_and_benchmark_outputs(demo_runs, tmp_path):
+    params, params_path = demo_runs
+    out = tmp_path / "reports"
+    (out / "benchmarks").mkdir(parents=True)
+    pd.DataFrame(
+        [
+            {
+                "model": f"{a}-resnet18",
+                "arch": a,
+                "backbone": "resnet18",
+                "temporal_pooling": False,
+                "frames": f,
+                "size": 224,
+                "params": 11180000 + (4416 if a == "tam" else 0),
+                "gflops": 14.6 * f / 8,
+            }
+            for a in ("tsn", "tam")
+            for f in (8, 16)
+        ]
+    ).to_csv(out / "profile.csv", index=False)
+    (out / "benchmarks" / "tam-resnet18-f8.json").write_text(
+        json.dumps(
+            {
+                "arch": "tam",
+                "backbone": "resnet18",
+                "temporal_pooling": False,
+                "frames": 8,
+                "device": "cpu",
+                "torch": "2.14.1",
+                "inference": {
+                    "mode": "inference",
+                    "device": "cpu",
+                    "batch_size": 2,
+                    "size": 224,
+                    "threads": 2,
+                    "step_ms": 500.0,
+                    "step_ms_min": 480.0,
+                    "clips_per_s": 4.0,
+                    "peak_mem_bytes": 2**30,
+                },
+            }
+        )
+    )
+    paths = build_report(params, out, params_path=params_path, resamples=200)
+    md = paths["markdown"].read_text()
+    assert "## Table 10 — parameters and FLOPs" in md and "## Table 8 — speed and memory" in md
+    assert "| ResNet18 | TSN-ResNet18 | 11.2 | 14.6 | 29.2 |" in md
+    assert "|  | TAM-ResNet18 | 11.2 | 14.6 | 29.2 |" in md
+    assert "| TAM-ResNet18 | 8 | inference | cpu | 2 | 500.0 | 4.00 | 1.00 | – | 14.6 |" in md
+    assert (out / "figures" / "accuracy_vs_gflops_video_top1.png").is_file()
+    gflops = pd.read_csv(out / "plots" / "accuracy_vs_gflops.csv")
+    assert set(gflops["gflops"]) == {14.6, 29.2}
+
+
+def test_stale_runs_are_flagged(demo_runs, tmp_path):
+    params, params_path = demo_runs
+    params["experiments"]["demo"]["train"]["optim"]["lr"] = 0.05  # changed after training
+    paths = build_report(params, tmp_path / "reports", resamples=100)
+    md = paths["markdown"].read_text()
+    assert "Stale runs" in md and "optim.lr: 0.02 (run) vs 0.05 (params.yaml)" in md
+    results = pd.read_csv(paths["table"])
+    assert results["stale"].all()
+
+
+def test_report_experiments_selects_groups(demo_runs, tmp_path):
+    params, _ = demo_runs
+    params["report"]["experiments"] = ["paper_table6_ssv2"]  # disabled group: still reported
+    paths = build_report(params, tmp_path / "reports", resamples=100)
+    results = pd.read_csv(paths["table"])
+    assert set(results["group"]) == {"paper_table6_ssv2"}
+    assert len(results) == 3
+    assert (results["status"] == "not trained").all()
+    assert (
+        "waiting for results of: mini-ssv2/tam-resnet18-top_half/f8"
+        in paths["markdown"].read_text()
+    )
+
+
+def test_cli_report(demo_runs, tmp_path, capsys):
+    from actionbench.cli import main
+
+    _, params_path = demo_runs
+    out = tmp_path / "cli-report"
+    assert (
+        main(
+            [
+                "report",
+                "--params",
+                str(params_path),
+                "--out-dir",
+                str(out),
+                "--resamples",
+                "100",
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
+    assert "report:" in capsys.readouterr().out
+    assert (out / "index.html").is_file() and (out / "pairwise.csv").is_file()
+    assert "100 resamples, seed 1" in (out / "report.md").read_text()

@@ -1,0 +1,288 @@
+"""Each table builder on tiny result frames: shape, values, flags, and 'missing' when empty."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from actionbench.analysis import efficiency, fairness, tables
+from actionbench.analysis.render import table_html, table_markdown
+
+BASE = {
+    "dataset": "mini-ssv2",
+    "backbone": "resnet50",
+    "tp": False,
+    "frames": 8,
+    "sampling": "uniform",
+    "tam_locations": "all",
+    "status": "ok",
+    "group": "g",
+}
+
+
+def _results(rows):
+    out = []
+    for r in rows:
+        row = {**BASE, **r}
+        tp = "-tp" if row["tp"] else ""
+        loc = "" if row["tam_locations"] == "all" else f"-{row['tam_locations']}"
+        row.setdefault(
+            "run_id", f"{row['dataset']}/{row['arch']}-{row['backbone']}{tp}{loc}/f{row['frames']}"
+        )
+        row.setdefault("video_top1", row.get("clip_top1", 0) + 1)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def _protocols(results, epochs=None):
+    configs = {}
+    for r in results.itertuples():
+        configs[r.run_id] = {
+            "backbone": r.backbone,
+            "frames": r.frames,
+            "sampling": r.sampling,
+            "init": {"kind": "imagenet", "path": f"{r.backbone}.pth"},
+            "schedule": {"name": "cosine", "epochs": (epochs or {}).get(r.run_id, 75)},
+            "optim": {"lr": 0.01, "batch_size": 72},
+            "eval": {"num_clips": 10, "num_crops": 1},
+            "data": {"input_size": 224, "scale_size": 256},
+        }
+    return {rid: fairness.protocol_record(rid, configs) for rid in configs}, configs
+
+
+# the paper's Table 5, ResNet50 and InceptionV1 on Mini-SSV2 (None = TSN)
+PAPER_T5 = {
+    ("inceptionv1", "tsn", 8): 33.1,
+    ("inceptionv1", "i3d", 8): 56.4,
+    ("inceptionv1", "tam", 8): 59.7,
+    ("resnet50", "tsn", 8): 33.9,
+    ("resnet50", "i3d", 8): 62.6,
+    ("resnet50", "tam", 8): 65.4,
+    ("resnet50", "tsm", 8): 64.1,
+    ("resnet50", "tsn", 16): 35.3,
+    ("resnet50", "tam", 16): 68.6,
+}
+
+
+def test_table5_paper_shape_values_and_flags():
+    results = _results(
+        [
+            {"backbone": b, "arch": a, "frames": f, "clip_top1": v}
+            for (b, a, f), v in PAPER_T5.items()
+        ]
+        + [{"arch": "tam", "tp": True, "clip_top1": 50.0}]
+    )  # tp: not Table 5
+    protocols, _ = _protocols(results, epochs={"mini-ssv2/tsm-resnet50/f8": 100})
+    t = tables.table5(results, protocols)
+    assert t.shown
+    frame = t.frame
+    assert list(frame.columns.names) == ["Backbone", "Module", "level"]
+    assert list(frame.columns.get_level_values(0).unique()) == ["InceptionV1", "ResNet50"]
+    assert frame.loc[("mini-ssv2", "f=8"), ("ResNet50", "TAM", "clip")] == "65.4"
+    assert frame.loc[("mini-ssv2", "f=8"), ("ResNet50", "TAM", "video")] == "66.4"
+    assert frame.loc[("mini-ssv2", "f=16"), ("ResNet50", "I3D", "clip")] == "–"  # no run: no number
+    assert "50.0" not in frame.to_numpy()
+    # TSM trained 100 epochs, its ResNet50 f=8 neighbours 75: flagged there, only there
+    assert len(t.flags) == 2 and "training epochs differs" in t.flags[0]
+    assert "epochs incl. initialisation differs" in t.flags[1]
+    assert all(f.startswith("mini-ssv2, ResNet50, f=8:") for f in t.flags)
+    html, md = table_html(frame), table_markdown(frame)
+    assert '<th colspan="8">ResNet50</th>' in html and "ResNet50 · TAM · clip" in md
+
+
+def test_table5_missing_says_what_would_fill_it():
+    results = _results(
+        [
+            {"arch": "tsn", "clip_top1": 30.0},
+            {"arch": "tam", "status": "not trained", "clip_top1": float("nan")},
+        ]
+    )
+    t = tables.table5(results, {})
+    assert not t.shown
+    assert "waiting for results of: mini-ssv2/tam-resnet50/f8 (not trained)" in t.missing
+
+
+def test_table6_locations():
+    rows = [
+        {"backbone": "resnet18", "arch": "tam", "tam_locations": loc, "clip_top1": v, "dataset": d}
+        for d, vals in (
+            ("mini-ssv2", (59.1, 59.7, 56.5, 59.4)),
+            ("mini-kinetics", (69.08, 69.21, 69.27, 69.14)),
+        )
+        for loc, v in zip(("all", "top_half", "bottom_half", "uniform_half"), vals, strict=True)
+    ]
+    results = _results(rows + [{"arch": "tam", "clip_top1": 70.0}])  # ResNet50: no variants
+    t = tables.table6(results, _protocols(results)[0])
+    frame = t.frame
+    assert list(frame.index.get_level_values("Locations")) == [
+        "All",
+        "Top-half",
+        "Bottom-half",
+        "Uniform-half",
+    ]
+    assert list(frame.index.get_level_values("# of TAMs")) == ["8", "4", "4", "4"]
+    assert frame.loc[("ResNet18", "f=8", "4", "Top-half"), ("mini-ssv2", "clip")] == "59.7"
+    assert "ResNet50" not in frame.index.get_level_values("Backbone")
+    assert not tables.table6(_results([{"arch": "tam", "clip_top1": 1.0}]), {}).shown
+
+
+def test_table7_from_the_paper_table5_numbers():
+    results = _results(
+        [
+            {"backbone": b, "arch": a, "frames": f, "clip_top1": v}
+            for (b, a, f), v in PAPER_T5.items()
+        ]
+        + [{"arch": "i3d", "frames": 16, "clip_top1": 66.2}]
+    )
+    t, detail = tables.table7(results, _protocols(results)[0])
+    assert t.shown and detail.shown
+    phi = t.frame.loc[("mini-ssv2", "mean Φ (spatial)"), ("TAM", "clip")]
+    expected = (33.1 / 59.7 + 33.9 / 65.4 + 35.3 / 68.6) / 3
+    assert phi == f"{expected:.2f}"
+    assert (
+        t.frame.loc[("mini-ssv2", "mean Ψ^ta+tp (aggregation + pooling)"), ("TAM", "clip")] == "–"
+    )
+    long = t.data.set_index(["level", "classes", "arch"])
+    assert long.loc[("clip", "all classes", "tam"), "phi"] == pytest.approx(expected)
+    assert (
+        detail.frame.loc["mini-ssv2/tsm-resnet50/f8", "TSN counterpart"]
+        == "mini-ssv2/tsn-resnet50/f8"
+    )
+
+
+def test_table7_reports_missing_counterparts():
+    results = _results([{"arch": "tam", "clip_top1": 60.0}])
+    t, _ = tables.table7(results, {})
+    assert not t.shown and "no model has a TSN counterpart" in t.missing
+
+
+def test_table4_transfer_from_configs():
+    results = _results(
+        [
+            {
+                "dataset": "ucf101",
+                "arch": "i3d",
+                "frames": 32,
+                "sampling": "dense",
+                "clip_top1": 97.1,
+                "run_id": "ucf101/i3d-resnet50-dense/f32",
+            },
+            {
+                "dataset": "ucf101",
+                "arch": "tam",
+                "frames": 32,
+                "sampling": "dense",
+                "clip_top1": 95.1,
+                "run_id": "ucf101/tam-resnet50-dense/f32",
+            },
+            {"dataset": "mini-ssv2", "arch": "tam", "frames": 16, "clip_top1": 60.0},  # progressive
+        ]
+    )
+    protocols, configs = _protocols(results)
+    for rid in ("ucf101/i3d-resnet50-dense/f32", "ucf101/tam-resnet50-dense/f32"):
+        model = rid.split("/")[1]
+        configs[rid]["init"] = {
+            "kind": "checkpoint",
+            "new_head": True,
+            "path": f"runs/kinetics400/{model}/f32/final.pt",
+        }
+    configs["mini-ssv2/tam-resnet50/f16"]["init"] = {
+        "kind": "checkpoint",
+        "path": "runs/mini-ssv2/tam-resnet50/f8/final.pt",
+    }
+    t = tables.table4(results, configs, protocols)
+    assert t.shown
+    assert list(t.frame.index.get_level_values("Model")) == [
+        "I3D-ResNet50 (dense)",
+        "TAM-ResNet50 (dense)",
+    ]
+    assert (
+        t.frame.loc[("I3D-ResNet50 (dense)", "kinetics400 (f32)", "f=32"), ("ucf101", "clip")]
+        == "97.1"
+    )
+    assert not tables.table4(results, {}, protocols).shown
+
+
+def test_table10_and_table8_from_profile_and_benchmark_files(tmp_path):
+    results = _results(
+        [
+            {"arch": "tsn", "clip_top1": 33.9},
+            {"arch": "tam", "clip_top1": 65.4},
+            {"arch": "tam", "frames": 16, "clip_top1": 68.6},
+        ]
+    )
+    (tmp_path / "profile").mkdir()
+    pd.DataFrame(
+        [
+            {
+                "model": "tsn-resnet50",
+                "arch": "tsn",
+                "backbone": "resnet50",
+                "temporal_pooling": False,
+                "frames": 8,
+                "size": 224,
+                "params": 23686295,
+                "gflops": 32.7,
+            },
+            {
+                "model": "tam-resnet50",
+                "arch": "tam",
+                "backbone": "resnet50",
+                "temporal_pooling": False,
+                "frames": 8,
+                "size": 224,
+                "params": 23705000,
+                "gflops": 32.8,
+            },
+        ]
+    ).to_csv(tmp_path / "profile" / "f8.csv", index=False)
+    profiles = efficiency.load_profiles(efficiency.profile_files(tmp_path))
+    profiled = efficiency.attach_profiles(results, profiles)
+    t10 = tables.table10(results, profiled, True, "profile/f8.csv")
+    assert t10.frame.loc[("ResNet50", "TSN-ResNet50"), "Params (M)"] == "23.7"
+    assert t10.frame.loc[("ResNet50", "TAM-ResNet50"), "GFLOPs f=8"] == "32.8"
+    assert t10.frame.loc[("ResNet50", "TAM-ResNet50"), "GFLOPs f=16"] == "not profiled"
+    assert not tables.table10(results, profiled, False, "x").shown
+
+    bench = tmp_path / "benchmarks"
+    bench.mkdir()
+    (bench / "data_cpu.json").write_text(json.dumps({"machine": {"cpus": 2}}))  # not a model
+    for arch, tput in (("tsn", 53.5), ("tam", 14.2)):
+        (bench / f"{arch}.json").write_text(
+            json.dumps(
+                {
+                    "arch": arch,
+                    "backbone": "resnet50",
+                    "temporal_pooling": False,
+                    "frames": 8,
+                    "device": "cuda",
+                    "torch": "2.14.1",
+                    "train": {
+                        "mode": "train",
+                        "device": "cuda",
+                        "batch_size": 8,
+                        "size": 224,
+                        "threads": 16,
+                        "step_ms": 8000 / tput,
+                        "step_ms_min": 1.0,
+                        "clips_per_s": tput,
+                        "peak_mem_bytes": 2**31,
+                        "max_batch_size": 40 if arch == "tsn" else 48,
+                    },
+                }
+            )
+        )
+    rows = efficiency.load_benchmarks(bench)
+    assert len(rows) == 2
+    t8 = tables.table8(rows, profiles, results, "benchmarks/*.json")
+    assert t8.frame.loc[("TAM-ResNet50", 8, "train"), "Throughput (clips/s)"] == "14.20"
+    assert t8.frame.loc[("TAM-ResNet50", 8, "train"), "Max batch"] == "48"
+    assert t8.frame.loc[("TAM-ResNet50", 8, "train"), "GFLOPs"] == "32.8"
+    assert t8.frame.loc[("TSN-ResNet50", 8, "train"), "mini-ssv2 clip top-1"] == "33.9"
+    assert t8.frame.loc[("TSN-ResNet50", 8, "train"), "Peak memory (GiB)"] == "2.00"
+    assert t8.flags == []
+    assert not tables.table8(
+        efficiency.load_benchmarks(tmp_path / "none"), profiles, results, "x"
+    ).shown
