@@ -1,0 +1,117 @@
+"""``actionbench profile``: parameters and GFLOPs (multiply-adds, one clip) of a model.
+
+One model: ``--arch A --backbone B --frames F --num-classes N [--temporal-pooling] --json``
+prints one JSON object on stdout (logs go to stderr). ``--table`` profiles every supported
+(arch, backbone, temporal pooling) combination at that frame count, as a table on stdout,
+``--json`` (a list) or ``--csv PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("model", "arch", "backbone", "temporal_pooling", "frames", "size", "params", "gflops")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "profile",
+        help="count parameters and GFLOPs of a model (or of every model with --table)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--arch", help="architecture, e.g. tsn, tam, i3d (see --table)")
+    parser.add_argument("--backbone", help="inceptionv1, resnet18, resnet50 or resnet101")
+    parser.add_argument("--frames", type=int, required=True, help="frames per clip")
+    parser.add_argument("--num-classes", type=int, required=True, help="classifier size")
+    parser.add_argument("--temporal-pooling", action="store_true", help="the -tp variant")
+    parser.add_argument(
+        "--tam-locations",
+        default="all",
+        choices=("all", "top_half", "bottom_half", "uniform_half"),
+        help="where temporal modules go (Table 6); tam/tsm/tconv only",
+    )
+    parser.add_argument("--size", type=int, default=224, help="frame height = width (224)")
+    parser.add_argument(
+        "--counter",
+        default="flop_counter",
+        choices=("flop_counter", "fvcore"),
+        help="torch FlopCounterMode on the meta device (fast) or fvcore tracing (slow)",
+    )
+    parser.add_argument("--table", action="store_true", help="profile every supported model")
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+    out.add_argument("--csv", metavar="PATH", help="with --table: write the table as CSV")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from actionbench.errors import ModelError
+    from actionbench.models.profiling import profile_model
+
+    if args.table:
+        return _run_table(args)
+    if not args.arch or not args.backbone:
+        raise ModelError("profile needs --arch and --backbone (or --table)")
+    if args.csv:
+        raise ModelError("--csv is only for --table; use --json for one model")
+    result = profile_model(
+        args.arch,
+        args.backbone,
+        args.frames,
+        args.num_classes,
+        args.temporal_pooling,
+        size=args.size,
+        counter=args.counter,
+        tam_locations=args.tam_locations,
+    )
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"{result['model']} f={args.frames} {args.size}px: "
+            f"{result['params']:,} params ({result['params'] / 1e6:.1f} M), "
+            f"{result['gflops']:.1f} GFLOPs (multiply-adds, one clip)"
+        )
+    return 0
+
+
+def _run_table(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from actionbench.models import list_models
+    from actionbench.models.profiling import profile_model
+
+    rows = []
+    for arch, backbone, tp in tqdm(list_models(), desc="profiling", file=sys.stderr):
+        rows.append(
+            profile_model(
+                arch,
+                backbone,
+                args.frames,
+                args.num_classes,
+                tp,
+                size=args.size,
+                counter=args.counter,
+            )
+        )
+    if args.json:
+        print(json.dumps(rows))
+    elif args.csv:
+        import csv
+
+        with open(args.csv, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        log.info("wrote %d rows to %s", len(rows), args.csv)
+    else:
+        print(f"{'model':<24} {'params (M)':>10} {'GFLOPs':>9}")
+        for r in rows:
+            print(f"{r['model']:<24} {r['params'] / 1e6:>10.2f} {r['gflops']:>9.1f}")
+    return 0

@@ -1,0 +1,36 @@
+"""The model zoo: every 2D and 3D architecture of the paper behind one door, ``build_model``.
+
+>>> from actionbench.models import build_model, list_models
+>>> model = build_model("tam", "resnet50", num_frames=8, num_classes=87)   # doctest: +SKIP
+
+Models take ``(B, 3, T, H, W)`` float clips and return ``(B, num_classes)`` logits.
+``list_models()`` lists the supported ``(arch, backbone, temporal_pooling)`` combinations;
+anything else raises :class:`actionbench.errors.ModelError`. Profiling (``profiling``) and
+speed/memory benchmarks (``benchmark``) are separate modules so importing the zoo stays light.
+"""
+
+from actionbench.models import archs as _archs  # noqa: F401  (registers every architecture)
+from actionbench.models.pretrained import LoadReport, load_pretrained
+from actionbench.models.registry import (
+    BACKBONES,
+    build_model,
+    check_combination,
+    get_arch,
+    list_archs,
+    list_models,
+    model_name,
+    register_arch,
+)
+
+__all__ = [
+    "BACKBONES",
+    "LoadReport",
+    "build_model",
+    "check_combination",
+    "get_arch",
+    "list_archs",
+    "list_models",
+    "load_pretrained",
+    "model_name",
+    "register_arch",
+]

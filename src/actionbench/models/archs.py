@@ -1,0 +1,172 @@
+"""Every architecture of the paper, one registered constructor each.
+
+Section 4 / Figure 3: a model is a backbone whose spatio-temporal modules differ - none
+(TSN), a depthwise temporal filter (TAM), a channel shift (TSM), a dense temporal conv
+("Conv."), non-local blocks (NLN), inflated 3D convs (I3D, I3D-SE), factorised 3D convs (S3D)
+- plus the SlowFast reference. Constructors only pick classes and factories; the networks
+live in their own modules.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from torch import nn
+
+from actionbench.errors import ModelError
+from actionbench.models.inception import VideoInceptionV1
+from actionbench.models.inception3d import InceptionV1_3d, i3d_block, s3d_block
+from actionbench.models.nonlocal_block import with_nonlocal
+from actionbench.models.registry import register_arch
+from actionbench.models.resnet2d import VideoResNet2d
+from actionbench.models.resnet3d import VideoResNet3d
+from actionbench.models.se import SqueezeExcitation3d
+from actionbench.models.slowfast import ALPHA, SlowFast
+from actionbench.models.temporal import TAM, TemporalConv, TemporalFactory, TemporalShift
+
+RESNETS = ("resnet18", "resnet50", "resnet101")
+DEPTH = {"resnet18": 18, "resnet50": 50, "resnet101": 101}
+
+
+def _frame_model(
+    backbone: str,
+    temporal: TemporalFactory | None,
+    *,
+    num_frames: int,
+    num_classes: int,
+    temporal_pooling: bool,
+    tam_locations: str,
+    dropout: float,
+) -> nn.Module:
+    """A 2D (frame-folding) network with ``temporal`` at its temporal-module slots."""
+    if backbone == "inceptionv1":
+        return VideoInceptionV1(
+            num_frames, num_classes, dropout, temporal, tam_locations, temporal_pooling
+        )
+    return VideoResNet2d(
+        DEPTH[backbone],
+        num_frames,
+        num_classes,
+        dropout,
+        temporal,
+        tam_locations,
+        temporal_pooling,
+    )
+
+
+@register_arch("tsn", is_3d=False, summary="TSN: frame-wise 2D CNN, logits averaged over time")
+def tsn(**kw) -> nn.Module:
+    return _frame_model(kw.pop("backbone"), None, **kw)
+
+
+@register_arch(
+    "tam",
+    is_3d=False,
+    placeable=True,
+    summary="TAM: depthwise 3-tap temporal aggregation at every residual-branch input",
+)
+def tam(**kw) -> nn.Module:
+    return _frame_model(kw.pop("backbone"), TAM, **kw)
+
+
+@register_arch(
+    "tsm",
+    backbones=RESNETS,
+    is_3d=False,
+    placeable=True,
+    summary="TSM: 1/8 channels shifted each way in time at every residual-branch input",
+    note="TSM shifts channels on residual branches; InceptionV1 has none",
+)
+def tsm(**kw) -> nn.Module:
+    return _frame_model(kw.pop("backbone"), TemporalShift, **kw)
+
+
+@register_arch(
+    "tconv",
+    is_3d=False,
+    placeable=True,
+    summary='Table 5 "Conv.": dense kernel-3 temporal conv (C->C) + ReLU at TAM\'s places',
+)
+def tconv(**kw) -> nn.Module:
+    return _frame_model(kw.pop("backbone"), TemporalConv, **kw)
+
+
+NLN_BLOCKS = {"layer2": 3, "layer3": 2}  # "3 NLN modules and 2 NLN modules at stage 2 and 3"
+
+
+@register_arch(
+    "nln",
+    backbones=("resnet50", "resnet101"),
+    is_3d=False,
+    summary="NLN: TSN-ResNet + 3 non-local blocks in stage 2 and 2 in stage 3",
+    note="non-local blocks are defined on bottleneck ResNets; ResNet18's stage 2 has only "
+    "2 residual blocks for the 3 non-local blocks",
+)
+def nln(**kw) -> nn.Module:
+    model = _frame_model(kw.pop("backbone"), None, **kw)
+    stage_index = {"layer1": 0, "layer2": 1, "layer3": 2, "layer4": 3}
+    for layer_name, count in NLN_BLOCKS.items():
+        layer = getattr(model, layer_name)
+        channels = layer[-1].conv3.out_channels
+        frames = model.stage_frames[stage_index[layer_name]]
+        setattr(model, layer_name, with_nonlocal(layer, count, channels, frames))
+    return model
+
+
+def _video3d(backbone: str, variant: str, se=None, **kw) -> nn.Module:
+    kw.pop("num_frames")
+    kw.pop("tam_locations")
+    if backbone == "inceptionv1":
+        if se is not None:
+            raise ModelError("squeeze-excitation is only defined for ResNet backbones")
+        block = i3d_block if variant == "i3d" else s3d_block
+        # I3D keeps the 7x7x7 stem of its paper; S3D's unfactorised stem is 3x7x7 (sec. E)
+        stem_t = 7 if variant == "i3d" else 3
+        return InceptionV1_3d(
+            kw["num_classes"], block, kw["dropout"], kw["temporal_pooling"], stem_t=stem_t
+        )
+    return VideoResNet3d(
+        DEPTH[backbone], variant, kw["num_classes"], kw["dropout"], kw["temporal_pooling"], se
+    )
+
+
+@register_arch("i3d", is_3d=True, summary="I3D / ResNet3D: 2D kernels inflated to 3D")
+def i3d(**kw) -> nn.Module:
+    return _video3d(kw.pop("backbone"), "i3d", **kw)
+
+
+@register_arch(
+    "s3d",
+    is_3d=True,
+    summary="S3D / R(2+1)D: I3D's 3D convs factorised into 2D spatial + 1D temporal",
+)
+def s3d(**kw) -> nn.Module:
+    return _video3d(kw.pop("backbone"), "s3d", **kw)
+
+
+@register_arch(
+    "i3d_se",
+    backbones=RESNETS,
+    is_3d=True,
+    summary="I3D-ResNet with squeeze-excitation on every residual branch (Figure 7)",
+    note="squeeze-excitation is placed on residual branches",
+)
+def i3d_se(**kw) -> nn.Module:
+    return _video3d(kw.pop("backbone"), "i3d", se=partial(SqueezeExcitation3d, reduction=16), **kw)
+
+
+@register_arch(
+    "slowfast",
+    backbones=("resnet50",),
+    temporal_pooling=(False,),
+    is_3d=True,
+    summary="SlowFast-ResNet50 8x8 (reference model; num_frames = fast-pathway frames)",
+    note="the SlowFast reference model is the ResNet50 8x8 configuration without temporal pooling",
+)
+def slowfast(**kw) -> nn.Module:
+    if kw["num_frames"] % ALPHA:
+        raise ModelError(
+            f"slowfast needs num_frames divisible by {ALPHA} (slow pathway = every {ALPHA}th "
+            f"frame), got {kw['num_frames']}"
+        )
+    return SlowFast(kw["num_classes"], kw["dropout"])

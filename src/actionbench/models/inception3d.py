@@ -1,0 +1,152 @@
+"""3D InceptionV1: I3D (Carreira & Zisserman) and S3D (Xie et al.) in the paper's framework.
+
+torchvision's ``Inception`` module is reused with a 3D ``conv_block`` so that every key of a
+2D GoogLeNet state dict has a 3D counterpart of the same name (inflation then only adds a
+time axis). I3D turns every k x k convolution into k x k x k with k <= 3 in time (1x1 stays
+1x1x1, 3x3 becomes 3x3x3; the 7x7 stem becomes ``stem_t`` x 7 x 7, default 7 as in I3D), and
+its inception max pool is 3x3x3 as in the I3D paper. S3D factorises each 3x3x3 convolution
+except the stem into a 1x3x3 spatial convolution (keeps the 2D weights) followed by a new
+3x1x1 temporal convolution with its own BN and ReLU. Section E: S3D's stem is not factorised
+and has no temporal stride; temporal downsampling only comes from the optional temporal
+pooling, placed with ``maxpool2/3/4`` as for every backbone.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from torch import Tensor, nn
+
+from actionbench.models.inception import INCEPTION_CFG
+from actionbench.models.pooling import temporal_max_pool3d
+
+_tv_googlenet = importlib.import_module("torchvision.models.googlenet")
+Inception = _tv_googlenet.Inception
+
+BN_EPS = 0.001  # torchvision GoogLeNet's BatchNorm eps
+
+
+def _triple(v: int | tuple[int, int, int]) -> tuple[int, int, int]:
+    return v if isinstance(v, tuple) else (v, v, v)
+
+
+class BasicConv3d(nn.Module):
+    """Conv3d + BN + ReLU with torchvision's ``BasicConv2d`` attribute names (conv, bn)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0):
+        super().__init__()
+        self.conv = nn.Conv3d(
+            in_channels,
+            out_channels,
+            _triple(kernel_size),
+            _triple(stride),
+            _triple(padding),
+            bias=False,
+        )
+        self.bn = nn.BatchNorm3d(out_channels, eps=BN_EPS)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.relu(self.bn(self.conv(x)))
+
+
+class STConv3d(nn.Module):
+    """S3D's separable conv: 1xkxk spatial (2D weights) -> BN -> ReLU -> kx1x1 temporal -> BN -> ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, padding: int = 0):
+        super().__init__()
+        k, p = kernel_size, padding
+        self.conv = nn.Conv3d(in_channels, out_channels, (1, k, k), padding=(0, p, p), bias=False)
+        self.bn = nn.BatchNorm3d(out_channels, eps=BN_EPS)
+        self.conv_t = nn.Conv3d(
+            out_channels, out_channels, (k, 1, 1), padding=(p, 0, 0), bias=False
+        )
+        self.bn_t = nn.BatchNorm3d(out_channels, eps=BN_EPS)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.relu(self.bn(self.conv(x)))
+        return self.relu(self.bn_t(self.conv_t(x)))
+
+
+def i3d_block(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0
+):
+    """``conv_block`` for torchvision's Inception: k x k -> k x k x k (k is 1 or 3 there)."""
+    return BasicConv3d(in_channels, out_channels, kernel_size, (1, stride, stride), padding)
+
+
+def s3d_block(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0
+):
+    """``conv_block`` for torchvision's Inception: 1x1 stays pointwise, 3x3 is factorised."""
+    if kernel_size == 1:
+        return BasicConv3d(in_channels, out_channels, 1)
+    if stride != 1:
+        raise ValueError("S3D inception convolutions have stride 1")
+    return STConv3d(in_channels, out_channels, kernel_size, padding)
+
+
+class InceptionV1_3d(nn.Module):
+    """GoogLeNet with 3D convolutions; ``conv_block`` decides I3D vs S3D.
+
+    Input ``(B, 3, T, H, W)``; output ``(B, num_classes)`` after global average pooling over
+    time and space, dropout and the classifier.
+    """
+
+    input_mean = (0.5, 0.5, 0.5)
+    input_std = (0.5, 0.5, 0.5)
+
+    def __init__(
+        self,
+        num_classes: int,
+        conv_block: Callable[..., nn.Module],
+        dropout: float = 0.5,
+        temporal_pooling: bool = False,
+        stem_t: int = 7,
+    ) -> None:
+        super().__init__()
+        self.conv1 = BasicConv3d(3, 64, (stem_t, 7, 7), (1, 2, 2), (stem_t // 2, 3, 3))
+        self.maxpool1 = nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), ceil_mode=True)
+        self.conv2 = conv_block(64, 64, kernel_size=1)
+        self.conv3 = conv_block(64, 192, kernel_size=3, padding=1)
+        self.maxpool2 = nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), ceil_mode=True)
+        self.tpool2 = temporal_max_pool3d() if temporal_pooling else nn.Identity()
+        for cfg in INCEPTION_CFG:
+            module = Inception(*cfg[1:], conv_block=conv_block)
+            # the branch-4 pool of a 3D inception module also spans 3 frames (I3D paper)
+            module.branch4[0] = nn.MaxPool3d(3, stride=1, padding=1, ceil_mode=True)
+            setattr(self, cfg[0], module)
+        self.maxpool3 = nn.MaxPool3d((1, 3, 3), stride=(1, 2, 2), ceil_mode=True)
+        self.tpool3 = temporal_max_pool3d() if temporal_pooling else nn.Identity()
+        self.maxpool4 = nn.MaxPool3d((1, 2, 2), stride=(1, 2, 2), ceil_mode=True)
+        self.tpool4 = temporal_max_pool3d() if temporal_pooling else nn.Identity()
+        self.avgpool = nn.AdaptiveAvgPool3d(1)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(1024, num_classes)
+        self.num_features = 1024
+
+        for m in self.modules():
+            if isinstance(m, nn.Conv3d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm3d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+
+    def features(self, x: Tensor) -> Tensor:
+        x = self.maxpool1(self.conv1(x))
+        x = self.conv3(self.conv2(x))
+        x = self.tpool2(self.maxpool2(x))
+        x = self.inception3b(self.inception3a(x))
+        x = self.tpool3(self.maxpool3(x))
+        for name in ("inception4a", "inception4b", "inception4c", "inception4d", "inception4e"):
+            x = getattr(self, name)(x)
+        x = self.tpool4(self.maxpool4(x))
+        x = self.inception5b(self.inception5a(x))
+        return self.avgpool(x).flatten(1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.dim() != 5:
+            raise ValueError(f"expected a (B, C, T, H, W) clip tensor, got shape {tuple(x.shape)}")
+        return self.fc(self.dropout(self.features(x)))
