@@ -73,8 +73,16 @@ def test_dvc_repro_noop_experiment_metrics_and_remote(dvc_project, tmp_path):
     _run(["git", "add", "-A"], proj, env)
     _run(["git", "commit", "-qm", "baseline results"], proj, env)
     _run(["dvc", "exp", "run", "-S", "experiments.demo.train.stages.f16.epochs=3"], proj, env)
-    exps = _run(["dvc", "exp", "show", "--json"], proj, env)
-    assert "experiments.demo.train.stages.f16.epochs" in exps
+    exps = json.loads(_run(["dvc", "exp", "show", "--json"], proj, env))
+
+    def f16_epochs(node):
+        params = node["data"]["params"]["params.yaml"]["data"]
+        return params["experiments"]["demo"]["train"]["stages"]["f16"]["epochs"]
+
+    variants = [e for rev in exps for exp in (rev.get("experiments") or [])
+                for e in exp.get("revs", [])]
+    baseline = next(e for e in exps if e["rev"] != "workspace")
+    assert f16_epochs(baseline) == 2 and any(f16_epochs(v) == 3 for v in variants)
     history = (proj / "runs" / "mini-synthetic" / "tam-resnet18" / "f16" / "history.csv").read_text()
     assert len(history.strip().splitlines()) == 1 + 3  # header + 3 epochs: the variant really ran
 
