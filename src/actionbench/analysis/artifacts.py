@@ -6,28 +6,18 @@ a half-finished grid shows what exists and says what is missing, it never fails 
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 import pandas as pd
 
+from actionbench.analysis.collect import read_json
 from actionbench.config import RunSpec, run_protocol
 from actionbench.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 PREDICTION_COLUMNS = ("video_id", "label", "group", "clip_pred", "video_pred")
-
-
-def _read_json(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        log.warning("unreadable %s: %s", path, err)
-        return None
 
 
 def run_configs(
@@ -37,7 +27,7 @@ def run_configs(
     gives it now, from ``run_protocol``). Either may be None (not trained / not resolvable)."""
     out = {}
     for rid in runs:
-        saved = _read_json(runs_dir / rid / "config.json") or _read_json(
+        saved = read_json(runs_dir / rid / "config.json") or read_json(
             runs_dir / rid / "eval" / "config.json"
         )
         try:
@@ -50,7 +40,7 @@ def run_configs(
 
 
 def train_metrics(runs_dir: Path, rid: str) -> dict | None:
-    return _read_json(runs_dir / rid / "train_metrics.json")
+    return read_json(runs_dir / rid / "train_metrics.json")
 
 
 def load_predictions(runs_dir: Path, rid: str) -> pd.DataFrame | None:

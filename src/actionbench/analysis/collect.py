@@ -38,7 +38,8 @@ def _as_percent(value):
     return value * 100.0 if value <= 1.0 else value
 
 
-def _read_json(path: Path) -> dict | None:
+def read_json(path: Path) -> dict | None:
+    """A saved JSON result, or None when it is missing or unreadable (logged, never fatal)."""
     if not path.is_file():
         return None
     try:
@@ -54,8 +55,8 @@ def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame
     rows = []
     for rid, spec in runs.items():
         out = runs_dir / rid
-        evaluation = _read_json(out / "eval" / "metrics.json")
-        training = _read_json(out / "train_metrics.json")
+        evaluation = read_json(out / "eval" / "metrics.json")
+        training = read_json(out / "train_metrics.json")
         row = {
             "run_id": rid,
             "group": spec.group,
@@ -70,7 +71,7 @@ def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame
         }
         if evaluation is None:
             reason = "not trained" if training is None else "not evaluated"
-            failure = _read_json(out / "failure.json")
+            failure = read_json(out / "failure.json")
             if failure:
                 reason = f"failed: {failure.get('reason', 'unknown')}"
             row["status"] = reason
