@@ -2,6 +2,8 @@
 # Thin on purpose: every rule calls the `actionbench` CLI; the logic lives in tested Python.
 # Run from the repository root:  snakemake --profile local all   (laptop/CI)
 #                                snakemake --profile slurm all   (GPU cluster)
+import sys
+
 from snakemake.utils import min_version, validate
 
 from actionbench.config import validate_params, expand_grid
@@ -32,3 +34,11 @@ rule all:
     default_target: True
     input:
         rules.report.output,
+
+
+# A failed run (NaN, OOM, bad data) must not hide the others: with --keep-going every other
+# job still finishes, and then the report is built anyway, listing the failed runs with the
+# reason each job left in runs/<run id>/failure.json.
+onerror:
+    shell(f"actionbench report --params {PARAMS_FILE} --out-dir {REPORTS_DIR} > logs/report-after-failure.log 2>&1 || true")
+    print(f"Some jobs failed; the report lists them: {REPORTS_DIR}/index.html", file=sys.stderr)

@@ -86,3 +86,28 @@ def test_bad_params_stop_snakemake_before_any_job(tmp_path):
     assert out.returncode != 0
     assert "learning_rate" in out.stdout + out.stderr
     assert not (proj / "data").exists() and not (proj / "logs").exists()
+
+
+@pytest.mark.integration
+def test_a_failing_run_neither_stops_the_others_nor_vanishes_from_the_report(tmp_path):
+    proj = make_project(tmp_path)
+    params = yaml.safe_load((proj / "params.yaml").read_text())
+    demo = params["experiments"]["demo"]
+    demo.update(archs=["tsn"], frames=[8])
+    broken = json.loads(json.dumps(demo))
+    broken.update(archs=["tsm"], description="diverges: the loss becomes NaN")
+    broken["train"]["optim"]["lr"] = 1.0e12
+    broken["train"]["optim"]["clip_grad_norm"] = None
+    params["experiments"]["broken"] = broken
+    (proj / "params.yaml").write_text(yaml.safe_dump(params))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"}
+    out = snakemake(proj, "all", env=env)
+    assert out.returncode != 0  # the failure is not hidden either
+    runs = proj / "runs" / "mini-synthetic"
+    assert (runs / "tsn-resnet18" / "f8" / "eval" / "metrics.json").is_file()
+    failure = json.loads((runs / "tsm-resnet18" / "f8" / "failure.json").read_text())
+    assert failure["stage"] == "train" and "loss" in failure["reason"].lower()
+    report = (proj / "reports" / "report.md").read_text()
+    assert "mini-synthetic/tsm-resnet18/f8" in report and "failed" in report
+    assert "mini-synthetic/tsn-resnet18/f8" in report

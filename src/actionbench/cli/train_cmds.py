@@ -11,8 +11,11 @@ Exit codes: 0 done; 2 a user-fixable error (config, data, model, NaN loss);
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+from datetime import datetime, timezone
+from pathlib import Path
 
 log = logging.getLogger("actionbench.train")
 
@@ -40,14 +43,43 @@ def _resolve(args: argparse.Namespace) -> dict:
     return resolve_run(args.params, args.run_id)
 
 
+@contextlib.contextmanager
+def _failure_record(cfg: dict, stage: str):
+    """Leave ``<output_dir>/failure.json`` (stage, reason) when a job fails, for the report.
+
+    In a 300-run grid one run failing (NaN, OOM, a bad video set) must not vanish: Snakemake
+    goes on with the others (--keep-going) and the report lists this run with the reason.
+    A later success removes the record. Only the main process writes it.
+    """
+    import os
+
+    from actionbench.engine.checkpoint import atomic_write_bytes
+
+    record = Path(cfg["output_dir"]) / "failure.json"
+    main = os.environ.get("RANK", "0") == "0"
+    try:
+        yield
+    except Exception as err:
+        if main:
+            reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            payload = {"stage": stage, "reason": reason, "error": type(err).__name__,
+                       "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            atomic_write_bytes(record, json.dumps(payload, indent=2).encode())
+        raise
+    if main:
+        record.unlink(missing_ok=True)
+
+
 def _train(args: argparse.Namespace) -> int:
     from actionbench.engine.preemption import Preempted
     from actionbench.engine.train import train
 
     cfg = _resolve(args)
     try:
-        result = train(cfg)
-    except Preempted as stop:
+        with _failure_record(cfg, "train"):
+            result = train(cfg)
+    except Preempted as stop:  # not a failure: the rerun resumes
+        Path(cfg["output_dir"], "failure.json").unlink(missing_ok=True)
         log.warning("%s", stop)
         return stop.exit_code
     log.info("final metrics: %s", json.dumps(result, sort_keys=True))
@@ -58,7 +90,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     from actionbench.engine.evaluate import evaluate
 
     cfg = _resolve(args)
-    result = evaluate(cfg, checkpoint=args.checkpoint)
+    with _failure_record(cfg, "evaluate"):
+        result = evaluate(cfg, checkpoint=args.checkpoint)
     if result:
         log.info("metrics: %s", json.dumps(result, sort_keys=True))
     return 0
