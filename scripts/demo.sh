@@ -3,6 +3,7 @@
 # -> report, scheduled by Snakemake exactly as `snakemake --profile local all`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
 snakemake --profile local all "$@"
 echo
 echo "Report:  $ROOT/reports/index.html  (Markdown: $ROOT/reports/report.md)"

@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# Create or reuse the project's virtual environment and install actionbench into it.
-# Sourced by scripts/demo.sh and scripts/test.sh (and so by .ci/run). Needs only python3 >= 3.10.
-# Re-installs only when pyproject.toml changed since the last successful install.
-set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-VENV="${ACTIONBENCH_VENV:-$ROOT/.venv}"
-PYTHON="${PYTHON:-python3}"
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "[actionbench] creating virtual environment in $VENV" >&2
-  "$PYTHON" -m venv "$VENV"
-fi
-STAMP="$VENV/.actionbench-installed"
-WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ] || ! "$VENV/bin/python" -c "import actionbench" 2>/dev/null; then
-  echo "[actionbench] installing actionbench and its dependencies (first run: a few minutes)" >&2
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
-  echo "$WANT" > "$STAMP"
-fi
-export PATH="$VENV/bin:$PATH"
-export VIRTUAL_ENV="$VENV"
+# Create or reuse the project's virtual environment, install actionbench into it and put it on
+# PATH. Sourced by scripts/demo.sh and scripts/test.sh (and so by .ci/run); users may source it
+# too (`source scripts/env.sh`): it changes neither the caller's directory nor its shell options.
+# Needs only python3 >= 3.10. Re-installs only when pyproject.toml changed since the last install.
+_actionbench_env() {
+  local root venv python stamp want
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" || return 1
+  venv="${ACTIONBENCH_VENV:-$root/.venv}"
+  python="${PYTHON:-python3}"
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "[actionbench] creating virtual environment in $venv" >&2
+    "$python" -m venv "$venv" || return 1
+  fi
+  stamp="$venv/.actionbench-installed"
+  want="$(sha256sum "$root/pyproject.toml" | cut -d' ' -f1)" || return 1
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] \
+      || ! "$venv/bin/python" -c "import actionbench" 2>/dev/null; then
+    echo "[actionbench] installing actionbench and its dependencies (first run: a few minutes)" >&2
+    "$venv/bin/python" -m pip install --quiet --upgrade pip || return 1
+    "$venv/bin/python" -m pip install --quiet -e "$root[dev]" || return 1
+    echo "$want" > "$stamp"
+  fi
+  ROOT="$root"
+  export PATH="$venv/bin:$PATH"
+  export VIRTUAL_ENV="$venv"
+}
+_actionbench_env || { echo "[actionbench] environment setup failed" >&2; return 1 2>/dev/null || exit 1; }
+unset -f _actionbench_env

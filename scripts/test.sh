@@ -3,6 +3,7 @@
 # e.g. `bash scripts/test.sh -m slow` for the slow tests.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
 if [ "$#" -eq 0 ]; then
   set -- -m "not slow"
 fi

@@ -62,7 +62,7 @@ def validate_params(params: dict, schema: dict, source: str = "params.yaml") -> 
     """Schema + cross-key validation; raises ConfigError naming every offending key."""
     import jsonschema
 
-    validator = jsonschema.Draft7Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
