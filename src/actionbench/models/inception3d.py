@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from actionbench.models.inception import INCEPTION_CFG
 from actionbench.models.pooling import temporal_max_pool3d
+from actionbench.models.weight_init import init_conv_bn
 
 _tv_googlenet = importlib.import_module("torchvision.models.googlenet")
 Inception = _tv_googlenet.Inception
@@ -127,12 +128,7 @@ class InceptionV1_3d(nn.Module):
         self.fc = nn.Linear(1024, num_classes)
         self.num_features = 1024
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.constant_(m.weight, 1)
-                nn.init.constant_(m.bias, 0)
+        init_conv_bn(self, nn.Conv3d, nn.BatchNorm3d)
 
     def features(self, x: Tensor) -> Tensor:
         x = self.maxpool1(self.conv1(x))

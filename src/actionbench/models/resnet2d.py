@@ -17,6 +17,7 @@ from torchvision.models import resnet as tv_resnet
 
 from actionbench.models.pooling import TemporalMaxPool2d, pooled_frames
 from actionbench.models.temporal import TemporalFactory, make_slots, temporal_then_conv
+from actionbench.models.weight_init import init_conv_bn
 
 # depth -> (2D block class, blocks per stage)
 RESNET_LAYOUTS: dict[int, tuple[str, tuple[int, int, int, int]]] = {
@@ -135,12 +136,7 @@ class VideoResNet2d(nn.Module):
         self.fc = nn.Linear(512 * block.expansion, num_classes)
         self.num_features = 512 * block.expansion
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.constant_(m.weight, 1)
-                nn.init.constant_(m.bias, 0)
+        init_conv_bn(self, nn.Conv2d, nn.BatchNorm2d)
 
     def _make_layer(self, block, planes: int, blocks: int, stride: int, slots) -> nn.Sequential:
         downsample = None

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from actionbench.models.pooling import temporal_max_pool3d
 from actionbench.models.resnet2d import RESNET_LAYOUTS, STAGE_PLANES
+from actionbench.models.weight_init import init_conv_bn
 
 
 def conv3d(cin: int, cout: int, kernel: tuple[int, int, int], stride: int = 1) -> nn.Conv3d:
@@ -197,12 +198,7 @@ class VideoResNet3d(nn.Module):
         self.fc = nn.Linear(512 * block.expansion, num_classes)
         self.num_features = 512 * block.expansion
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.constant_(m.weight, 1)
-                nn.init.constant_(m.bias, 0)
+        init_conv_bn(self, nn.Conv3d, nn.BatchNorm3d)
 
     def _make_layer(self, block, planes: int, blocks: int, stride: int, se) -> nn.Sequential:
         out_channels = planes * block.expansion

@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from actionbench.models.weight_init import init_conv_bn
+
 ALPHA = 4
 BETA_INV = 8
 FUSION_RATIO = 2
@@ -123,12 +125,7 @@ class SlowFast(nn.Module):
         self.num_features = self.slow.out_channels + self.fast.out_channels
         self.fc = nn.Linear(self.num_features, num_classes)
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm3d):
-                nn.init.constant_(m.weight, 1)
-                nn.init.constant_(m.bias, 0)
+        init_conv_bn(self, nn.Conv3d, nn.BatchNorm3d)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 5:
