@@ -25,6 +25,28 @@ def single_process(tmp, tiny, **optim) -> dict[str, torch.Tensor]:
     return torch.load(ckpt.final_path(cfg["output_dir"]), weights_only=True)
 
 
+def torchrun_two(config, action: str, cwd) -> subprocess.CompletedProcess:
+    """The tiny engine entry point under torchrun with 2 CPU processes (gloo)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nnodes=1",
+            "--nproc-per-node=2",
+            str(HERE / "engine_tiny.py"),
+            str(config),
+            action,
+        ],
+        env=subprocess_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
 def assert_close(got: dict, expected: dict) -> None:
     assert got.keys() == expected.keys()
     for key in expected:
@@ -35,24 +57,7 @@ def test_torchrun_two_processes_match_one(tmp_path, tiny_factory):
     cfg = tiny_factory.make_cfg(tmp_path / "ddp", tracking=NO_TRACKING, schedule={"epochs": 2})
     config = tmp_path / "ddp.json"
     config.write_text(json.dumps(cfg))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nnodes=1",
-            "--nproc-per-node=2",
-            str(HERE / "engine_tiny.py"),
-            str(config),
-            "train",
-        ],
-        env=subprocess_env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    proc = torchrun_two(config, "train", tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "rank 1/2 joined (gloo on cpu)" in proc.stderr
     metrics = json.loads((tmp_path / "ddp" / "run" / "train_metrics.json").read_text())
@@ -116,24 +121,7 @@ def test_torchrun_evaluation_matches_single_process(tmp_path, tiny_factory):
     single_pred = pd.read_csv(tmp_path / "run" / "eval" / "predictions.csv")
     config = tmp_path / "run.json"
     config.write_text(json.dumps(cfg))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nnodes=1",
-            "--nproc-per-node=2",
-            str(HERE / "engine_tiny.py"),
-            str(config),
-            "evaluate",
-        ],
-        env=subprocess_env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    proc = torchrun_two(config, "evaluate", tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     sharded = json.loads((tmp_path / "run" / "eval" / "metrics.json").read_text())
     assert {k: v for k, v in sharded.items() if k != "eval_seconds"} == pytest.approx(
