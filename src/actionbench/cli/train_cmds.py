@@ -54,16 +54,26 @@ def _failure_record(cfg: dict, stage: str):
     import os
 
     from actionbench.engine.checkpoint import atomic_write_bytes
+    from actionbench.engine.distributed import env_from
+    from actionbench.engine.preemption import Preempted
 
     record = Path(cfg["output_dir"]) / "failure.json"
-    main = os.environ.get("RANK", "0") == "0"
+    main = env_from(os.environ).is_main  # torchrun's RANK or srun's SLURM_PROCID
     try:
         yield
+    except Preempted:  # not a failure: the rerun resumes
+        if main:
+            record.unlink(missing_ok=True)
+        raise
     except Exception as err:
         if main:
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            payload = {"stage": stage, "reason": reason, "error": type(err).__name__,
-                       "time": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            payload = {
+                "stage": stage,
+                "reason": reason,
+                "error": type(err).__name__,
+                "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
             atomic_write_bytes(record, json.dumps(payload, indent=2).encode())
         raise
     if main:
@@ -78,8 +88,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         with _failure_record(cfg, "train"):
             result = train(cfg)
-    except Preempted as stop:  # not a failure: the rerun resumes
-        Path(cfg["output_dir"], "failure.json").unlink(missing_ok=True)
+    except Preempted as stop:
         log.warning("%s", stop)
         return stop.exit_code
     log.info("final metrics: %s", json.dumps(result, sort_keys=True))
