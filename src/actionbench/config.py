@@ -234,7 +234,7 @@ def expand_grid(params: dict, include_disabled: bool = False) -> dict[str, RunSp
     runs: dict[str, RunSpec] = {}
     owner_cfg: dict[str, str] = {}
     for name, group in groups.items():
-        train_cfg, _ = group_protocol(params, group)
+        train_cfg, eval_cfg = group_protocol(params, group)
         for spec in _group_specs(name, group):
             chain = [spec]
             current = spec
@@ -246,7 +246,7 @@ def expand_grid(params: dict, include_disabled: bool = False) -> dict[str, RunSp
                 chain.append(current)
             for item in chain:
                 fingerprint = json.dumps(
-                    _protocol_fingerprint(params, group, item.frames), sort_keys=True
+                    _protocol_fingerprint(train_cfg, eval_cfg, group, item.frames), sort_keys=True
                 )
                 rid = item.run_id
                 if rid in runs:
@@ -264,8 +264,8 @@ def expand_grid(params: dict, include_disabled: bool = False) -> dict[str, RunSp
     return runs
 
 
-def _protocol_fingerprint(params: dict, group: dict, frames: int) -> dict:
-    train_cfg, eval_cfg = group_protocol(params, group)
+def _protocol_fingerprint(train_cfg: dict, eval_cfg: dict, group: dict, frames: int) -> dict:
+    """What makes two groups' versions of one run id the same model."""
     return {
         "optim": train_cfg.get("optim"),
         "stage": train_cfg["stages"].get(f"f{frames}"),
