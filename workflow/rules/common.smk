@@ -1,4 +1,5 @@
 # Helpers shared by the rule files: resources from params.yaml and run-id wildcards.
+import functools
 import json
 
 from actionbench.config import dataset_refs, lists_dir, run_protocol
@@ -44,7 +45,13 @@ def run_dir(w):
 
 def protocol_json(w):
     """The resolved protocol of a run: a change re-runs that job (and, via final.pt, its descendants)."""
-    return json.dumps(run_protocol(config, run_id(w), RUNS), sort_keys=True)
+    return _protocol_json(run_id(w))
+
+
+@functools.lru_cache(maxsize=None)
+def _protocol_json(rid):
+    # train and evaluate jobs of one run (inputs and params) share one resolution
+    return json.dumps(run_protocol(config, rid, RUNS), sort_keys=True)
 
 
 def list_files(name):
