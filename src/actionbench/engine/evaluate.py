@@ -15,6 +15,7 @@ The dataset's test views are expected clip-major: view ``v = clip * num_crops + 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
@@ -246,7 +247,7 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
             f"checkpoint {weights} does not exist: train the run first (actionbench train)"
         )
     rt = Runtime.setup(cfg)
-    tracker = Tracker(cfg, "eval", enabled=rt.env.is_main)
+    tracker = Tracker(cfg, "eval", enabled=rt.env.is_main, device=rt.device)
     try:
         start = time.monotonic()
         model = factory.build_model(cfg, pretrained=None)
@@ -261,7 +262,7 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
         num_crops = runcfg.get_int(cfg, "eval.num_crops", minimum=1)
         batch = runcfg.get_int(cfg, "eval.batch_size", minimum=1)
         workers = runcfg.get_int(cfg, "data.workers", minimum=0)
-        tracker.start()
+        tracker.start(parent_run_id=_train_mlflow_run(tracker, cfg, out_dir, weights))
         tracker.set_tags({"checkpoint": str(weights)})
 
         clip_ds = factory.build_dataset(cfg, "val", train=False)
@@ -321,3 +322,22 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
         raise
     finally:
         rt.close()
+
+
+def _train_mlflow_run(tracker: Tracker, cfg: Any, out_dir: Path, weights: Path) -> str | None:
+    """The MLflow run of the training that wrote ``weights``: the eval run's parent.
+
+    train_metrics.json beside the run's own final.pt names it; otherwise (an imported or moved
+    checkpoint) the newest train run of this run id in the store.
+    """
+    if not tracker.enabled:
+        return None
+    metrics_file = out_dir / "train_metrics.json"
+    if weights.resolve() == ckpt.final_path(out_dir).resolve() and metrics_file.is_file():
+        try:
+            recorded = json.loads(metrics_file.read_text()).get("mlflow_run_id")
+        except (OSError, ValueError):
+            recorded = None
+        if recorded:
+            return str(recorded)
+    return tracker.find_run(str(runcfg.get(cfg, "run_id")), "train")

@@ -6,6 +6,15 @@ the store ``mlflow ui`` / ``mlflow server`` opens with no flags for the installe
 existing file store with experiments is already there, the same fallback mlflow applies.
 Artifacts of a sqlite store go to ``mlruns/`` beside the database file, mlflow's own default.
 
+Provenance: every run is tagged with the code (``mlflow.source.git.commit``, dirty flag, package
+version), the host, the device and the torch/CUDA versions, the DVC experiment when inside
+``dvc exp run``, and a fingerprint of its resolved config; an eval run is a child of the train run
+whose checkpoint it scores (``mlflow.parentRunId``), and a run id re-run with a changed config marks
+the older runs ``actionbench.superseded_by``. System metrics (CPU, memory, disk, network, GPU) are
+logged by MLflow's own monitor; ``MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING=false`` turns them off and
+``MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`` sets their period (MLflow's variables). The experiment
+is tagged as a model-training experiment, so ``mlflow ui`` opens it on the runs table.
+
 Concurrency: SQLite serialises writers. Creating the database (schema migrations) and the
 experiment are done under an exclusive file lock beside the database; every later call is
 retried with exponential backoff when SQLite reports "database is locked".
@@ -14,6 +23,7 @@ retried with exponential backoff when SQLite reports "database is locked".
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -26,6 +36,8 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from actionbench.engine import runcfg
+from actionbench.engine.code_version import code_version
+from actionbench.engine.provenance import runtime_provenance
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +47,12 @@ DEFAULT_SQLITE_NAME = "mlflow.db"
 DEFAULT_FILE_STORE = "mlruns"
 RETRY_ATTEMPTS = 10
 RETRY_BASE_S = 0.2
+TAG_PREFIX = "actionbench."
+#: MLflow 3's UI opens an experiment of this kind on its runs table (not the GenAI overview).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+#: config keys that do not change what a job computes (where it is tracked is not what it is)
+_UNFINGERPRINTED = ("tracking",)
 
 
 def default_uri(cwd: str | Path | None = None) -> str:
@@ -149,20 +167,65 @@ def run_tags(cfg: Mapping[str, Any], stage: str) -> dict[str, str]:
     }
 
 
+def config_fingerprint(cfg: Mapping[str, Any]) -> str:
+    """A short hash of the job's resolved config (tracking settings excluded)."""
+    payload = {k: v for k, v in cfg.items() if k not in _UNFINGERPRINTED}
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def provenance_tags(cfg: Mapping[str, Any], device: Any = None) -> dict[str, str]:
+    """The code, machine and config a run was made with, as MLflow tags."""
+    from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
+
+    code = code_version()
+    tags = {
+        MLFLOW_SOURCE_NAME: "actionbench",
+        MLFLOW_SOURCE_TYPE: "JOB",
+        TAG_PREFIX + "package_version": str(code["package_version"]),
+        TAG_PREFIX + "git_dirty": str(code["git_dirty"]).lower(),
+        TAG_PREFIX + "config_fingerprint": config_fingerprint(cfg),
+    }
+    if code["git_commit"]:
+        tags[MLFLOW_GIT_COMMIT] = code["git_commit"]
+        tags[TAG_PREFIX + "git_commit"] = code["git_commit"]
+    for key, value in runtime_provenance(device).items():
+        tags[TAG_PREFIX + key] = str(value)
+    return tags
+
+
+def _system_metrics_wanted() -> bool:
+    from mlflow.environment_variables import MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING
+
+    if MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING.is_set():
+        return bool(MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING.get())
+    return True
+
+
 class Tracker:
     """One MLflow run. ``enabled=False`` (non-zero ranks, tracking.enabled false) logs nothing."""
 
-    def __init__(self, cfg: Mapping[str, Any], stage: str, enabled: bool = True) -> None:
+    def __init__(
+        self, cfg: Mapping[str, Any], stage: str, enabled: bool = True, device: Any = None
+    ) -> None:
         self.cfg = cfg
         self.stage = stage
+        self.device = device
         self.enabled = enabled and bool(runcfg.get(cfg, "tracking.enabled"))
         self.uri = resolve_uri(cfg) if self.enabled else ""
         self.run_id: str | None = None
         self._client: Any = None
+        self._monitor: Any = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self, resume_run_id: str | None = None) -> str | None:
-        """Create the run (or reopen ``resume_run_id`` if it exists in this store)."""
+    def start(
+        self, resume_run_id: str | None = None, parent_run_id: str | None = None
+    ) -> str | None:
+        """Create the run (or reopen ``resume_run_id`` if it exists in this store).
+
+        ``parent_run_id``: the MLflow run this one belongs under (an eval run's train run); it
+        is linked only when it exists in this store.
+        """
         if not self.enabled:
             return None
         from mlflow.entities import RunStatus
@@ -181,6 +244,8 @@ class Tracker:
                     "reopen run",
                 )
                 log.info("continuing MLflow run %s in %s", resume_run_id, self.uri)
+                self.set_tags(provenance_tags(self.cfg, self.device))
+                self._start_monitor(resume=True)
                 return self.run_id
             if resume_run_id:
                 log.warning(
@@ -188,26 +253,99 @@ class Tracker:
                     resume_run_id,
                     self.uri,
                 )
+            tags = {**run_tags(self.cfg, self.stage), **provenance_tags(self.cfg, self.device)}
+            if parent_run_id and self._exists(parent_run_id):
+                from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+                tags[MLFLOW_PARENT_RUN_ID] = parent_run_id
             run = retry(
                 lambda: self._client.create_run(
                     experiment_id,
                     run_name=str(runcfg.get(self.cfg, "run_id")),
-                    tags=run_tags(self.cfg, self.stage),
+                    tags=tags,
                 ),
                 "create run",
             )
         self.run_id = run.info.run_id
         self.log_params(flat_params(self.cfg))
+        self._supersede_older(experiment_id, tags[TAG_PREFIX + "config_fingerprint"])
+        self._start_monitor(resume=False)
         log.info("MLflow run %s (%s) in %s", self.run_id, runcfg.get(self.cfg, "run_id"), self.uri)
         return self.run_id
 
     def _experiment_id(self, name: str) -> str:
         experiment = self._client.get_experiment_by_name(name)
         if experiment is not None:
+            if experiment.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+                self._client.set_experiment_tag(
+                    experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND
+                )
             return experiment.experiment_id
         db = _sqlite_path(self.uri)
         location = (db.parent / DEFAULT_FILE_STORE / _safe(name)).as_uri() if db else None
-        return self._client.create_experiment(name, artifact_location=location)
+        return self._client.create_experiment(
+            name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+        )
+
+    def _supersede_older(self, experiment_id: str, fingerprint: str) -> None:
+        """Mark earlier runs of this run id and stage made with another config as superseded."""
+        rid = str(runcfg.get(self.cfg, "run_id")).replace("'", "")
+        query = f"tags.run_id = '{rid}' and tags.stage = '{self.stage}'"
+        older = self._safe_call(
+            lambda: self._client.search_runs([experiment_id], query, max_results=1000),
+            "search older runs",
+        )
+        for run in older or []:
+            tags = run.data.tags
+            if (
+                run.info.run_id != self.run_id
+                and tags.get(TAG_PREFIX + "config_fingerprint") != fingerprint
+                and TAG_PREFIX + "superseded_by" not in tags
+            ):
+                self._safe_call(
+                    lambda r=run: self._client.set_tag(
+                        r.info.run_id, TAG_PREFIX + "superseded_by", self.run_id
+                    ),
+                    "mark superseded run",
+                )
+
+    def _start_monitor(self, resume: bool) -> None:
+        """MLflow's system-metrics monitor (CPU/GPU utilisation, memory, disk, network)."""
+        if not _system_metrics_wanted():
+            return
+        try:
+            from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+
+            self._monitor = SystemMetricsMonitor(
+                self.run_id, resume_logging=resume, tracking_uri=self.uri
+            )
+            self._monitor.start()
+        except Exception as err:  # psutil missing, unsupported platform: the run goes on
+            log.warning("MLflow system metrics unavailable (%s)", err)
+            self._monitor = None
+
+    def find_run(self, run_id: str, stage: str) -> str | None:
+        """The newest MLflow run of ``run_id`` at ``stage`` in this store, if any."""
+        if not self.enabled:
+            return None
+        from mlflow.tracking import MlflowClient
+
+        client = self._client or MlflowClient(tracking_uri=self.uri)
+        name = str(runcfg.get(self.cfg, "tracking.experiment"))
+        experiment = self._safe_call(lambda: client.get_experiment_by_name(name), "experiment")
+        if experiment is None:
+            return None
+        rid = run_id.replace("'", "")
+        runs = self._safe_call(
+            lambda: client.search_runs(
+                [experiment.experiment_id],
+                f"tags.run_id = '{rid}' and tags.stage = '{stage}'",
+                order_by=["attributes.start_time DESC"],
+                max_results=1,
+            ),
+            "find run",
+        )
+        return runs[0].info.run_id if runs else None
 
     def _exists(self, run_id: str) -> bool:
         try:
@@ -222,6 +360,9 @@ class Tracker:
         """Mark the run FINISHED / FAILED / KILLED (pre-empted: resumed later, same run)."""
         if self.run_id is None:
             return
+        if self._monitor is not None:
+            self._monitor.finish()
+            self._monitor = None
         self._safe_call(lambda: self._client.set_terminated(self.run_id, status=status), "end run")
 
     # -- logging ---------------------------------------------------------------------------

@@ -159,7 +159,7 @@ class _Trainer:
         if self.env.distributed:
             ids = [rt.device.index] if rt.device.type == "cuda" else None
             self.ddp_model = DistributedDataParallel(self.model, device_ids=ids)
-        self.tracker = Tracker(cfg, "train", enabled=self.env.is_main)
+        self.tracker = Tracker(cfg, "train", enabled=self.env.is_main, device=rt.device)
 
     # -- construction ----------------------------------------------------------------------
     def _build_model(self, init_weights: bool) -> nn.Module:
@@ -485,6 +485,7 @@ class _Trainer:
             "train_seconds": self.total_seconds,
             "clips_per_s": sum(clips_per_s) / len(clips_per_s) if clips_per_s else None,
             "world_size": self.env.world_size,
+            "mlflow_run_id": self.mlflow_run_id,  # evaluation links its MLflow run under this one
         }
         if self.env.is_main:
             final_path = ckpt.final_path(self.out_dir)
