@@ -126,7 +126,10 @@ def test_mcnemar_comes_from_statsmodels():
     b = np.array([False] * 30 + [True] * 10 + [True] * 50)
     ours = mcnemar(a, b, "chi2")
     ref = sm_mcnemar([[50, 30], [10, 0]], exact=False, correction=True)
-    assert (ours.statistic, ours.p_value) == (pytest.approx(ref.statistic), pytest.approx(ref.pvalue))
+    assert (ours.statistic, ours.p_value) == (
+        pytest.approx(ref.statistic),
+        pytest.approx(ref.pvalue),
+    )
 
 
 def test_library_holm_matches_the_hand_written_one():

@@ -13,6 +13,8 @@ import json
 import logging
 import sys
 
+from actionbench.cli.helptext import description
+
 log = logging.getLogger(__name__)
 
 FIELDS = ("model", "arch", "backbone", "temporal_pooling", "frames", "size", "params", "gflops")
@@ -22,8 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "profile",
         help="count parameters and GFLOPs of a model (or of every model with --table)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=description(
+            "Parameters and GFLOPs (billions of multiply-adds, one clip) of a model.\n"
+            "One model with --json prints one JSON object on stdout (logs go to stderr);\n"
+            "--table profiles every supported (arch, backbone, temporal pooling) at that\n"
+            "frame count, as a table on stdout, a JSON list (--json) or a CSV (--csv PATH).",
+            "actionbench profile --arch tam --backbone resnet50 --frames 8 --num-classes 174 "
+            "--json",
+            "actionbench profile --table --frames 8 --num-classes 174 --csv profile/f8.csv",
+        ),
     )
     parser.add_argument("--arch", help="architecture, e.g. tsn, tam, i3d (see --table)")
     parser.add_argument("--backbone", help="inceptionv1, resnet18, resnet50 or resnet101")
