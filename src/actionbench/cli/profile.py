@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 
 from actionbench.cli.helptext import description
 
@@ -91,13 +90,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_table(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from actionbench.models import list_models
     from actionbench.models.profiling import profile_model
+    from actionbench.progress import Progress
 
     rows = []
-    for arch, backbone, tp in tqdm(list_models(), desc="profiling", file=sys.stderr):
+    models = list_models()
+    progress = Progress(len(models), "profiling", unit="model")
+    for arch, backbone, tp in models:
         rows.append(
             profile_model(
                 arch,
@@ -109,6 +109,8 @@ def _run_table(args: argparse.Namespace) -> int:
                 counter=args.counter,
             )
         )
+        progress.update()
+    progress.close()
     if args.json:
         print(json.dumps(rows))
     elif args.csv:
