@@ -188,14 +188,15 @@ def build_report(
     results["stale"] = results["run_id"].map(lambda r: bool(stale.get(r)))
     protocols = {}
     for _, r in results.iterrows():
-        trained = (artifacts.train_metrics(runs_dir, r["run_id"]) or {}).get("epochs")
+        train_metrics = artifacts.train_metrics(runs_dir, r["run_id"]) or {}
+        trained = train_metrics.get("epochs")
         clips, crops = (
             (_value(r.get("eval_clips")), _value(r.get("eval_crops")))
             if r["status"] == "ok"
             else (None, None)
         )
         protocols[r["run_id"]] = fairness.protocol_record(
-            r["run_id"], configs, clips, crops, trained
+            r["run_id"], configs, clips, crops, trained, train_metrics
         )
     predictions = {rid: artifacts.load_predictions(runs_dir, rid) for rid in ok_ids}
     per_class = [artifacts.load_per_class(runs_dir, rid, predictions.get(rid)) for rid in ok_ids]

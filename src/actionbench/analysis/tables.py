@@ -520,7 +520,7 @@ def transfer_rows(results: pd.DataFrame, configs: Mapping[str, dict | None]) -> 
         init = cfg.get("init") or {}
         if init.get("kind") != "checkpoint":
             continue
-        src = fairness.source_run(init.get("path"))
+        src = fairness.init_source(init)
         if src is None:
             continue
         source = parse_run_id(src)
