@@ -398,10 +398,16 @@ def contributions(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(tables, ignore_index=True), pd.concat(pairs, ignore_index=True)
 
 
-def table7(results: pd.DataFrame, protocols: Mapping[str, dict]) -> tuple[Table, Table]:
-    """Table 7 (mean Phi/Psi per module) and the per-model Phi/Psi it averages."""
+def table7(
+    results: pd.DataFrame,
+    protocols: Mapping[str, dict],
+    contrib: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> tuple[Table, Table]:
+    """Table 7 (mean Phi/Psi per module) and the per-model Phi/Psi it averages.
+
+    ``contrib``: ``contributions(results)`` when the caller already has it (computed once)."""
     title = "Table 7 — effects of spatio-temporal modelling (mean Φ, mean Ψ)"
-    long, pairs = contributions(results)
+    long, pairs = contrib if contrib is not None else contributions(results)
     base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
     if long.empty or long.dropna(subset=["phi", "psi_ta_tp"], how="all").empty:
         why = _waiting(
@@ -664,9 +670,17 @@ def table10(
 
 
 def table8(
-    bench: pd.DataFrame, profiles: pd.DataFrame, results: pd.DataFrame, inputs: str
+    bench: pd.DataFrame,
+    profiles: pd.DataFrame,
+    results: pd.DataFrame,
+    inputs: str,
+    run_inputs: Mapping[str, object] | None = None,
 ) -> Table:
-    """Speed and memory (``actionbench benchmark`` results) next to accuracy and FLOPs."""
+    """Speed and memory (``actionbench benchmark`` results) next to accuracy and FLOPs.
+
+    Each row says the input size and device it was measured at; accuracy from runs trained at
+    another input size (``run_inputs``: run id -> input_size) is flagged on that row."""
+    run_inputs = run_inputs or {}
     title = "Table 8 — speed and memory"
     if bench.empty:
         return Table(
@@ -687,6 +701,7 @@ def table8(
             "Frames": b["frames"],
             "Mode": b["mode"],
             "Device": b["device"],
+            "Input (px)": fmt(b["size"]) if pd.notna(b["size"]) else "unknown",
             "Batch": fmt(b["batch_size"]),
             "Step (ms)": fmt(b["step_ms"]),
             "Throughput (clips/s)": fmt(b["clips_per_s"], 2),
@@ -711,6 +726,7 @@ def table8(
             prof = same if not same.empty else prof
         row["GFLOPs"] = fmt(prof["gflops"].iloc[-1]) if not prof.empty else "not profiled"
         extra = {}
+        mismatch = []
         for d in datasets:
             match = ok[
                 (ok["dataset"] == d)
@@ -725,6 +741,13 @@ def table8(
             match = match.sort_values("sampling", key=lambda s: s != "uniform")
             for level, col in LEVELS.items():
                 extra[f"{d} {level} top-1"] = fmt(match[col].iloc[0])
+            trained = run_inputs.get(match["run_id"].iloc[0])
+            if trained is not None and (pd.isna(b["size"]) or int(trained) != int(b["size"])):
+                mismatch.append(f"{d}: accuracy at {trained} px")
+        if mismatch:
+            extra["⚠ input size"] = (
+                f"speed at {fmt(b['size'])} px, " + "; ".join(mismatch) + ": not comparable"
+            )
         row.update(extra)
         rows.append(row)
         tidy_rows.append({**b.to_dict(), "gflops": row["GFLOPs"], **extra})
@@ -746,11 +769,22 @@ def table8(
                 f"({', '.join(str(v) for v in grp['batch_size'].unique())}) and no "
                 "row measured its maximum batch; throughput depends on batch size"
             )
+    sizes = ", ".join(f"{s} px" for s in sorted({fmt(v) for v in bench["size"].dropna()}))
+    devices = ", ".join(sorted(bench["device"].dropna().astype(str).unique()))
     notes = [
+        f"Measured at input {sizes or 'unknown size'} on {devices or 'an unknown device'} "
+        "(each row: columns Input and Device). "
         "Throughput = batch / median step time; peak memory = CUDA max allocated on GPUs, "
         "peak resident set size on CPU. Accuracy columns: the run with the same model and "
-        f"frames (uniform sampling preferred). Source: {inputs}."
+        f"frames (uniform sampling preferred); a row whose accuracy comes from another input "
+        f"size says so in '⚠ input size'. Source: {inputs}."
     ]
+    if "⚠ input size" in frame.columns:
+        n = int((frame["⚠ input size"] != DASH).sum())
+        flags.append(
+            f"{n} row(s) put speed and accuracy measured at different input sizes side by side "
+            "(column '⚠ input size')"
+        )
     return Table("table8", title, frame, pd.DataFrame(tidy_rows), notes, flags)
 
 
