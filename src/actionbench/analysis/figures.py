@@ -138,8 +138,8 @@ def temporal_vs_spatial(
                     textcoords="offset points",
                 )
         ax.plot([0, 100], [0, 100], ls=":", color="k", lw=0.8)
-        ax.set_xlim(0, 102)
-        ax.set_ylim(0, 102)
+        ax.set_xlim(0, 106)
+        ax.set_ylim(0, 106)
         ax.set_xlabel(f"{level}-level top-1 on spatial classes (%)")
         ax.set_ylabel(f"{level}-level top-1 on temporal classes (%)")
         ax.set_title(dataset, fontsize=9)
