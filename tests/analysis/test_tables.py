@@ -283,6 +283,22 @@ def test_table10_and_table8_from_profile_and_benchmark_files(tmp_path):
     assert t8.frame.loc[("TSN-ResNet50", 8, "train"), "mini-ssv2 clip top-1"] == "33.9"
     assert t8.frame.loc[("TSN-ResNet50", 8, "train"), "Peak memory (GiB)"] == "2.00"
     assert t8.flags == []
+    assert t8.frame.loc[("TAM-ResNet50", 8, "train"), "Input (px)"] == "224"
+    assert "Measured at input 224 px on cuda" in t8.notes[0]
+    # accuracy from runs trained at 112 px, GFLOPs profiled at 112 px: flagged on the row
+    run_inputs = {rid: 112 for rid in results["run_id"]}
+    small = profiles.assign(size=112)
+    t8 = tables.table8(rows, small, results, "benchmarks/*.json", run_inputs)
+    flag = t8.frame.loc[("TAM-ResNet50", 8, "train"), "⚠ input size"]
+    assert flag == (
+        "speed at 224 px, GFLOPs at 112 px; mini-ssv2: accuracy at 112 px: not comparable"
+    )
+    assert t8.flags == [
+        "2 row(s) put numbers measured at different input sizes side by side "
+        "(column '⚠ input size')"
+    ]
+    same = tables.table8(rows, profiles, results, "x", {rid: 224 for rid in results["run_id"]})
+    assert "⚠ input size" not in same.frame.columns
     assert not tables.table8(
         efficiency.load_benchmarks(tmp_path / "none"), profiles, results, "x"
     ).shown

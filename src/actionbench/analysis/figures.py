@@ -25,7 +25,8 @@ from actionbench.analysis.tables import (  # noqa: E402
     backbone_key,
 )
 
-GROUP_COLORS = {"temporal": "#d62728", "spatial": "#1f77b4"}
+# greys, so class groups and metrics are never read as models (those own the colours)
+GROUP_COLORS = {"temporal": "#404040", "spatial": "#b5b5b5"}
 
 
 def _save(fig, out_dir: Path, stem: str) -> Path:
@@ -268,9 +269,9 @@ def contribution_bars(table7: pd.DataFrame, out_dir: Path, level: str = "clip") 
     panels = list(sub.groupby(["dataset", "sampling", "classes"], sort=True))
     fig, axes = _panels(len(panels), width=4.2)
     metrics = [
-        ("phi", "mean Φ", "#1f77b4"),
-        ("psi_ta", "mean Ψ ta", "#d62728"),
-        ("psi_ta_tp", "mean Ψ ta+tp", "#ff7f0e"),
+        ("phi", "mean Φ", "#404040"),
+        ("psi_ta", "mean Ψ ta", "#8c8c8c"),
+        ("psi_ta_tp", "mean Ψ ta+tp", "#d0d0d0"),
     ]
     for ax, ((dataset, sampling, classes), grp) in zip(axes, panels, strict=True):
         grp = grp.sort_values("arch", key=lambda s: s.map(arch_key))

@@ -721,12 +721,14 @@ def table8(
             if not profiles.empty
             else profiles
         )
+        mismatch = []
         if not prof.empty and pd.notna(b["size"]):
             same = prof[prof["size"] == b["size"]]
+            if same.empty:  # only profiled at another size: shown, and flagged on the row
+                mismatch.append(f"GFLOPs at {fmt(prof['size'].iloc[-1])} px")
             prof = same if not same.empty else prof
         row["GFLOPs"] = fmt(prof["gflops"].iloc[-1]) if not prof.empty else "not profiled"
         extra = {}
-        mismatch = []
         for d in datasets:
             match = ok[
                 (ok["dataset"] == d)
@@ -782,7 +784,7 @@ def table8(
     if "⚠ input size" in frame.columns:
         n = int((frame["⚠ input size"] != DASH).sum())
         flags.append(
-            f"{n} row(s) put speed and accuracy measured at different input sizes side by side "
+            f"{n} row(s) put numbers measured at different input sizes side by side "
             "(column '⚠ input size')"
         )
     return Table("table8", title, frame, pd.DataFrame(tidy_rows), notes, flags)
