@@ -302,3 +302,34 @@ def test_table10_and_table8_from_profile_and_benchmark_files(tmp_path):
     assert not tables.table8(
         efficiency.load_benchmarks(tmp_path / "none"), profiles, results, "x"
     ).shown
+
+
+def test_table5_and_table6_selection_is_pure_and_ordered():
+    results = _results(
+        [
+            {"arch": "tam", "backbone": "resnet50", "clip_top1": 60.0},
+            {"arch": "tsn", "backbone": "resnet50", "clip_top1": 30.0},
+            {"arch": "tsn", "backbone": "resnet18", "clip_top1": 25.0},
+            {"arch": "tam", "tp": True, "clip_top1": 61.0},  # with tp: not Table 5
+            {"arch": "tam", "tam_locations": "top_half", "clip_top1": 58.0},
+            {"arch": "tam", "frames": 16, "clip_top1": 62.0, "status": "not trained"},
+        ]
+    )
+    before = results.copy()
+    runs, groups = tables.table5_runs(results)
+    pd.testing.assert_frame_equal(results, before)  # input untouched
+    assert list(runs["run_id"]) == [
+        "mini-ssv2/tsn-resnet18/f8",
+        "mini-ssv2/tsn-resnet50/f8",
+        "mini-ssv2/tam-resnet50/f8",
+    ]
+    assert groups == {
+        "mini-ssv2, ResNet18, f=8": ["mini-ssv2/tsn-resnet18/f8"],
+        "mini-ssv2, ResNet50, f=8": ["mini-ssv2/tsn-resnet50/f8", "mini-ssv2/tam-resnet50/f8"],
+    }
+    runs6, groups6 = tables.table6_runs(results)
+    assert list(runs6["tam_locations"]) == ["all", "top_half"]
+    assert list(groups6) == ["mini-ssv2, ResNet50, f=8"]
+    only_tsn = results[results["arch"] == "tsn"]
+    assert tables.table5_runs(only_tsn)[0].empty  # one module: nothing to compare
+    assert tables.table6_runs(only_tsn)[0].empty

@@ -229,22 +229,14 @@ def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None =
 # --------------------------------------------------------------------------- Table 5
 
 
-def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
-    """Temporal aggregation strategies without temporal pooling, by backbone and frames."""
-    title = "Table 5 — temporal aggregation without temporal pooling (top-1 %)"
+def table5_runs(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Selection for Table 5 (pure): the evaluated runs without temporal pooling in all blocks,
+    in table order, and the groups compared (dataset, sampling, backbone, frames -> run ids).
+    Empty when fewer than two modules exist."""
     base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
     ok = _ok(results[base])
     if ok.empty or ok["arch"].nunique() < 2:
-        return Table(
-            "table5",
-            title,
-            missing=_waiting(
-                results,
-                base,
-                "it needs at least two modules (e.g. TSN and TAM) without temporal "
-                "pooling at the same backbone and frame count",
-            ),
-        )
+        return ok.iloc[0:0], {}
     ok = _order(
         ok,
         [
@@ -255,6 +247,30 @@ def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
             ("arch", arch_key),
         ],
     )
+    groups: dict[str, list[str]] = {}
+    for keys, grp in ok.groupby(["dataset", "sampling", "backbone", "frames"], sort=False):
+        groups[f"{keys[0]}, {BACKBONE_LABELS.get(keys[2], keys[2])}, f={keys[3]}"] = list(
+            grp["run_id"]
+        )
+    return ok, groups
+
+
+def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
+    """Temporal aggregation strategies without temporal pooling, by backbone and frames."""
+    title = "Table 5 — temporal aggregation without temporal pooling (top-1 %)"
+    base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
+    ok, groups = table5_runs(results)
+    if ok.empty:
+        return Table(
+            "table5",
+            title,
+            missing=_waiting(
+                results,
+                base,
+                "it needs at least two modules (e.g. TSN and TAM) without temporal "
+                "pooling at the same backbone and frame count",
+            ),
+        )
     tidy = _tidy(ok, ["dataset", "sampling", "frames", "backbone", "arch"])
     tidy["f"] = tidy["frames"].map(lambda f: f"f={f}")
     tidy["Backbone"] = tidy["backbone"].map(lambda b: BACKBONE_LABELS.get(b, b))
@@ -262,11 +278,6 @@ def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
     index = ["dataset"] + (["sampling"] if ok["sampling"].nunique() > 1 else []) + ["f"]
     frame = _display(tidy, index, ["Backbone", "Module", "level"])
     frame.index.names = ["Dataset"] + (["Sampling"] if len(index) == 3 else []) + ["Frames"]
-    groups: dict[str, list[str]] = {}
-    for keys, grp in ok.groupby(["dataset", "sampling", "backbone", "frames"], sort=False):
-        groups[f"{keys[0]}, {BACKBONE_LABELS.get(keys[2], keys[2])}, f={keys[3]}"] = list(
-            grp["run_id"]
-        )
     notes = [
         "Rows: dataset and input frames; columns: backbone, module (None = TSN, no "
         "temporal modelling), then clip- and video-level top-1. Modules are compared "
@@ -287,25 +298,16 @@ def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
 # --------------------------------------------------------------------------- Table 6
 
 
-def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
-    """Numbers and locations of TAMs (w/o temporal pooling)."""
-    title = "Table 6 — numbers and locations of TAMs, without temporal pooling (top-1 %)"
+def table6_runs(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Selection for Table 6 (pure): evaluated TAM runs without temporal pooling at the
+    (backbone, frames, sampling) where a location variant exists, in table order, and the
+    groups compared (dataset, backbone, frames -> run ids). Empty without variants."""
     base = (results["arch"] == "tam") & (~results["tp"].astype(bool))
-    variant = base & (results["tam_locations"] != "all")
     ok = _ok(results[base])
     keys = ["backbone", "frames", "sampling"]
     with_variants = ok[ok["tam_locations"] != "all"][keys].drop_duplicates()
     if with_variants.empty:
-        return Table(
-            "table6",
-            title,
-            missing=_waiting(
-                results,
-                variant,
-                "enable the Table 6 groups (experiments.paper_table6_*: "
-                "tam_locations top_half/bottom_half/uniform_half)",
-            ),
-        )
+        return ok.iloc[0:0], {}
     ok = ok.merge(with_variants, on=keys)
     ok = _order(
         ok,
@@ -320,6 +322,30 @@ def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
             ("dataset", None),
         ],
     )
+    groups = {
+        f"{d}, {BACKBONE_LABELS.get(b, b)}, f={f}": list(g["run_id"])
+        for (d, b, f), g in ok.groupby(["dataset", "backbone", "frames"], sort=False)
+    }
+    return ok, groups
+
+
+def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
+    """Numbers and locations of TAMs (w/o temporal pooling)."""
+    title = "Table 6 — numbers and locations of TAMs, without temporal pooling (top-1 %)"
+    base = (results["arch"] == "tam") & (~results["tp"].astype(bool))
+    variant = base & (results["tam_locations"] != "all")
+    ok, groups = table6_runs(results)
+    if ok.empty:
+        return Table(
+            "table6",
+            title,
+            missing=_waiting(
+                results,
+                variant,
+                "enable the Table 6 groups (experiments.paper_table6_*: "
+                "tam_locations top_half/bottom_half/uniform_half)",
+            ),
+        )
 
     def count(r) -> str:
         n = RESNET_BLOCKS.get(r["backbone"])
@@ -341,10 +367,6 @@ def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
     frame.index.names = [
         {"f": "Frames", "sampling": "Sampling"}.get(n, n) for n in frame.index.names
     ]
-    groups = {
-        f"{d}, {BACKBONE_LABELS.get(b, b)}, f={f}": list(g["run_id"])
-        for (d, b, f), g in ok.groupby(["dataset", "backbone", "frames"], sort=False)
-    }
     notes = [
         "Top = the residual blocks closest to the output, bottom = closest to the input, "
         "uniform = every other block; a half holds ⌊n/2⌋ of the n blocks."
