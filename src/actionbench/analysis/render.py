@@ -209,7 +209,7 @@ class TableBlock(Block):
             return out + Text(f"Not shown: {t.missing or 'no rows'}.", "missing").html()
         out += "".join(Text(n, "note").html() for n in t.notes)
         out += table_html(t.frame)
-        out += Bullets(t.flags, "flags", "⚠ " + self._flags_title()).html()
+        out += Bullets(t.flags, "flags", "⚠ " + self._flags_title(), f"flags-{slug(t.key)}").html()
         return out
 
     def markdown(self) -> str:

@@ -48,6 +48,7 @@ from actionbench.analysis.render import (
     Text,
     render_html,
     render_markdown,
+    slug,
 )
 from actionbench.analysis.styles import Styles
 from actionbench.config import RunSpec, expand_grid
@@ -250,10 +251,11 @@ def collect(params: dict, runs_dir: Path, inputs_dir: Path) -> Collected:
     )
 
 
-def comparison_groups(c: Collected, tp_pairs: pd.DataFrame, t7_flags: list[str]) -> dict:
+def comparison_groups(c: Collected, tp_pairs: pd.DataFrame) -> dict:
     """The protocol differences of each kind of comparison the figures make, stated once.
 
-    Key -> (title, messages); a figure names the key of the comparison it makes."""
+    Key -> (title, messages); a figure names the key of the comparison it makes (or
+    ``table:<key>`` when it compares the runs of a table, whose flags sit under the table)."""
     ok = c.ok
     frames_of = dict(zip(c.results["run_id"], c.results["frames"], strict=True))
     by_dataset = {d: list(g["run_id"]) for d, g in ok.groupby("dataset")}
@@ -291,7 +293,6 @@ def comparison_groups(c: Collected, tp_pairs: pd.DataFrame, t7_flags: list[str])
             "Temporal-pooling pairs",
             [f.message() for f in fairness.group_flags(c.protocols, tp_groups)],
         ),
-        "table7": ("Models and their TSN counterparts (Table 7)", list(t7_flags)),
         "clips": (
             "All runs of a dataset, evaluation protocol aside (accuracy vs clips)",
             dataset_flags(not_eval),
@@ -340,7 +341,7 @@ def compute(c: Collected, settings: dict) -> Computed:
         pairs7=contrib[1],
         plots=plots,
         findings=findings_mod.select_findings(pair_frame, results, settings["alpha"]),
-        groups=comparison_groups(c, plots["tp_gain"], t7.flags),
+        groups=comparison_groups(c, plots["tp_gain"]),
     )
 
 
@@ -384,7 +385,7 @@ def draw(c: Collected, k: Computed, fig_dir: Path, styles: Styles) -> tuple[Draw
         (
             figures.contribution_bars(k.long7, fig_dir, "clip"),
             "Table 7 as bars (clip level): mean Φ, Ψ^ta, Ψ^ta+tp per module.",
-            "table7",
+            "table:table7",
         ),
         (
             figures.accuracy_vs_clips(plots["acc_vs_clips"], fig_dir, styles),
@@ -505,10 +506,17 @@ def compose(
 ) -> list[Section]:
     """The page's sections, findings first: rendering of what compute() and draw() made."""
     anchors = {key: f"protocol-{key}" for key in k.groups}
+    by_key = {t.key: t for t in k.paper_tables}
 
     def figure(d: Drawn) -> Figure:
-        title, messages = k.groups.get(d.group, ("", [])) if d.group else ("", [])
-        link = (anchors[d.group], title) if messages else None
+        link = None
+        if d.group and d.group.startswith("table:"):
+            t = by_key.get(d.group.split(":", 1)[1])
+            if t is not None and t.shown and t.flags:  # the table's own list, not a copy
+                link = (f"flags-{slug(t.key)}", f"the flags under {t.title}")
+        elif d.group:
+            title, messages = k.groups[d.group]
+            link = (anchors[d.group], title) if messages else None
         return Figure(d.png, d.caption, styles_mod.read_used(d.png), link)
 
     used: dict = {}

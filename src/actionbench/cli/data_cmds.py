@@ -87,7 +87,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--timeout", type=float, default=None, help="seconds before one video's ffmpeg is killed"
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (batch logs)")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress output at all (neither bar nor periodic log lines)",
+    )
     p.add_argument("--out", required=True, type=Path, help="CSV of extracted videos")
     p.add_argument("--failures", required=True, type=Path, help="CSV of videos that failed")
     p.set_defaults(func=_extract)
