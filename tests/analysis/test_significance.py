@@ -90,9 +90,9 @@ def test_holm_by_hand():
     assert np.isnan(adjusted[3])
 
 
-# Results of the hand-written McNemar (binomtest / corrected chi-square formula), Holm
-# (step-down loop) and multinomial-count bootstrap this module used before it called
-# statsmodels/scipy, on the same data: (b only-A-right, c only-B-right, both right) ->
+# Results of the hand-written McNemar (binomtest / corrected chi-square formula) and Holm
+# (step-down loop) this module used before it called statsmodels, and of its bootstrap, on the
+# same data: (b only-A-right, c only-B-right, both right) ->
 # (exact p, chi2 statistic, chi2 p). The library versions must reproduce them.
 HAND_WRITTEN_MCNEMAR = [
     ((1, 7, 20), (0.0703125, 3.125, 0.07709987174354202)),
@@ -140,17 +140,26 @@ def test_library_holm_matches_the_hand_written_one():
     assert adjusted[keep] == pytest.approx(np.asarray(expected)[keep])
 
 
-def test_library_bootstrap_matches_the_hand_written_one():
+def test_bootstrap_keeps_the_hand_written_results_and_agrees_with_scipy():
     rng = np.random.default_rng(1)
     a = rng.random(300) < 0.7
     b = rng.random(300) < 0.55
     diff, low, high = HAND_WRITTEN_BOOTSTRAP
     ci = paired_bootstrap(a, b, resamples=20000, seed=0)
-    assert ci.diff == pytest.approx(diff)
-    # another random stream: the same distribution, so the same quantiles within Monte Carlo
-    # error (one video = 1/3 point on 300 videos)
-    assert ci.low == pytest.approx(low, abs=0.7)
-    assert ci.high == pytest.approx(high, abs=0.7)
+    assert (ci.diff, ci.low, ci.high) == (pytest.approx(diff), low, high)
+    # scipy's paired percentile bootstrap resamples videos: the same distribution, so the same
+    # quantiles within Monte Carlo error (one video = 1/3 point on 300 videos)
+    ref = stats.bootstrap(
+        (a.astype(float), b.astype(float)),
+        lambda x, y, axis=-1: 100 * (x.mean(axis=axis) - y.mean(axis=axis)),
+        paired=True,
+        vectorized=True,
+        n_resamples=20000,
+        method="percentile",
+        rng=np.random.default_rng(5),
+    ).confidence_interval
+    assert ci.low == pytest.approx(ref.low, abs=0.7)
+    assert ci.high == pytest.approx(ref.high, abs=0.7)
 
 
 def test_align_predictions_reports_unshared_videos():
