@@ -69,6 +69,27 @@ def _shared_legend(fig, axes, marker_size: float | None = None) -> None:
             handle.set_sizes([marker_size])
 
 
+def _model_legend(fig, used: Used, styles: Styles, frames: set) -> None:
+    """One legend right of the figure: a line per model (its colour and marker) and, when the
+    runs have several frame counts, a grey line per line style — one entry per model, not per
+    run, so a grid of 60 runs keeps a legend of its models."""
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=m["color"], marker=m["marker"], label=label)
+        for label, m in used.models.items()
+    ]
+    if len(frames) > 1:
+        handles += [
+            Line2D([], [], color="#555555", ls=styles.linestyle(f), label=f"f{f}")
+            for f in sorted(frames, reverse=True)
+        ]
+    if handles:
+        fig.legend(
+            handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False
+        )
+
+
 def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip") -> Path | None:
     """Top-1 on temporal vs spatial classes per model (the synthetic set's central picture)."""
     cols = [f"{level}_top1_temporal", f"{level}_top1_spatial"]
@@ -79,7 +100,8 @@ def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip
         return None
     labels = [f"{r.model}\nf{r.frames}" for r in ok.itertuples()]
     x = np.arange(len(ok))
-    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(ok)), 3.6))
+    # a grid of 50+ runs stays a readable page width: narrower bars, rotated labels
+    fig, ax = plt.subplots(figsize=(min(max(5, 1.2 * len(ok)), 22), 3.6))
     width = 0.38
     ax.bar(
         x - width / 2, ok[cols[0]], width, label="temporal classes", color=GROUP_COLORS["temporal"]
@@ -87,7 +109,10 @@ def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip
     ax.bar(
         x + width / 2, ok[cols[1]], width, label="spatial classes", color=GROUP_COLORS["spatial"]
     )
-    ax.set_xticks(list(x), labels, fontsize=8)
+    if len(ok) > 16:
+        ax.set_xticks(list(x), [lbl.replace("\n", " ") for lbl in labels], fontsize=6, rotation=90)
+    else:
+        ax.set_xticks(list(x), labels, fontsize=8)
     ax.set_ylabel(f"{level}-level top-1 (%)")
     ax.set_ylim(0, 100)
     ax.axhline(50, ls=":", color="k", lw=0.8)
@@ -321,11 +346,13 @@ def accuracy_vs_clips(
     curves["dataset"] = curves["dataset"].fillna("")
     datasets = sorted(curves["dataset"].unique())
     fig, axes = _panels(len(datasets))
+    seen_frames: set = set()
     for ax, dataset in zip(axes, datasets, strict=True):
         for rid, grp in curves[curves["dataset"] == dataset].groupby("run_id"):
             style, frames = styles.run(rid)
             if frames is not None:
                 used.add(style)
+                seen_frames.add(frames)
             ax.plot(
                 grp["num_clips"],
                 grp["top1"],
@@ -340,8 +367,10 @@ def accuracy_vs_clips(
         ax.set_ylabel("video-level top-1 (%)")
         ax.set_title(dataset or "runs")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6)
+        if not used.models:  # runs unknown to the styles: name them
+            ax.legend(fontsize=6)
     fig.tight_layout()
+    _model_legend(fig, used, styles, seen_frames)
     return used.write(_save(fig, out_dir, "accuracy_vs_clips"))
 
 
@@ -474,10 +503,12 @@ def training_curves(
     styles = styles or Styles(pd.DataFrame())
     used = Used()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.2))
+    seen_frames: set = set()
     for rid, hist in histories.items():
         style, frames = styles.run(rid)
         if frames is not None:
             used.add(style)
+            seen_frames.add(frames)
         kw = {"color": style.color, "ls": styles.linestyle(frames), "label": rid}
         if "loss" in hist:
             ax_loss.plot(hist["epoch"], hist["loss"], **kw)
@@ -488,6 +519,8 @@ def training_curves(
     ax_loss.set_ylabel("training loss")
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("val top-1, 1 clip (%)")
-    ax_acc.legend(fontsize=6)
+    if not used.models:  # runs unknown to the styles: name them
+        ax_acc.legend(fontsize=6)
     fig.tight_layout()
+    _model_legend(fig, used, styles, seen_frames)
     return used.write(_save(fig, out_dir, "training_curves"))

@@ -254,9 +254,13 @@ class Figure(Block):
 
     def markdown(self) -> str:
         out = f"![{self.png.stem}](figures/{self.png.name})\n\n*{self.caption}*\n"
-        if self.flags:
-            out += f"\n⚠ The runs compared here differ in protocol: see [{self.flags[1]}]"
-            out += f"(#{self.flags[0]}).\n"
+        if self.flags:  # Markdown has no anchors of ours: name the place instead
+            out += f"\n⚠ The runs compared here differ in protocol: see {self.flags[1]}"
+            out += (
+                " (section Protocol differences).\n"
+                if self.flags[0].startswith("protocol-")
+                else ".\n"
+            )
         return out
 
 
