@@ -33,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="actionbench",
         description="Train, evaluate and compare video action-recognition models.\n\n"
-        "Every Snakemake rule and DVC stage calls one of these subcommands; "
-        "`actionbench COMMAND --help` describes one, with an example.",
+        "Every Snakemake rule and DVC stage calls one of these subcommands;\n"
+        "actionbench COMMAND --help describes one, with an example.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
