@@ -321,11 +321,12 @@ def compute(c: Collected, settings: dict) -> Computed:
         settings["seed"],
         settings["alpha"],
     )
+    runs = plotdata.accuracy_vs_frames(results)
     plots = {
-        "accuracy_vs_frames": plotdata.accuracy_vs_frames(results),
-        "acc_vs_clips": plotdata.acc_vs_clips(c.curves, results),
+        "accuracy_vs_frames": runs,
+        "acc_vs_clips": plotdata.acc_vs_clips(c.curves, results, runs),
         "tp_gain": plotdata.tp_gain(results),
-        "per_class": plotdata.per_class(c.per_class, results),
+        "per_class": plotdata.per_class(c.per_class, results, runs),
         "accuracy_vs_gflops": plotdata.accuracy_vs_gflops(c.profiled),
     }
     return Computed(
