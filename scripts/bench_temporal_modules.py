@@ -25,10 +25,10 @@ import time
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from actionbench.models import build_model
 from actionbench.models.benchmark import configure_cpu_allocator, make_step
+from actionbench.progress import Progress
 
 log = logging.getLogger("bench_temporal_modules")
 REPO = Path(__file__).resolve().parents[1]
@@ -79,15 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     wall: dict[str, list[float]] = {a: [] for a in archs}
     cpu: dict[str, list[float]] = {a: [] for a in archs}
     total = (args.warmup + args.rounds) * len(archs)
-    with tqdm(total=total, desc="train steps", file=sys.stderr) as bar:
-        for r in range(args.warmup + args.rounds):
-            for arch in archs:
-                t0, c0 = time.perf_counter(), time.process_time()
-                steps[arch]()
-                if r >= args.warmup:
-                    wall[arch].append((time.perf_counter() - t0) * 1e3)
-                    cpu[arch].append((time.process_time() - c0) * 1e3)
-                bar.update()
+    bar = Progress(total, "train steps", unit="step")  # a bar on a terminal, else log lines
+    for r in range(args.warmup + args.rounds):
+        for arch in archs:
+            t0, c0 = time.perf_counter(), time.process_time()
+            steps[arch]()
+            if r >= args.warmup:
+                wall[arch].append((time.perf_counter() - t0) * 1e3)
+                cpu[arch].append((time.process_time() - c0) * 1e3)
+            bar.update()
+    bar.close()
     load_after = os.getloadavg()
 
     base = archs[0]

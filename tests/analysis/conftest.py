@@ -139,3 +139,9 @@ def demo_runs(tmp_path, params_file, base_params, labels):
             tmp_path / "runs" / rid, labels, pred, pred, cfg, epochs=cfg["schedule"]["epochs"]
         )
     return params, path
+
+
+@pytest.fixture
+def run_files():
+    """(write_run, predictions_with_accuracy), for tests that build a grid of their own."""
+    return write_run, predictions_with_accuracy

@@ -185,3 +185,68 @@ def test_config_drift_finds_stale_runs_only():
     current["optim"]["lr"] = 0.02
     assert fairness.config_drift(saved, current) == ["optim.lr: 0.01 (run) vs 0.02 (params.yaml)"]
     assert fairness.config_drift(None, current) == []
+
+
+def test_source_run_comes_from_the_resolved_config_not_the_path():
+    # init.source_run says which run; the checkpoint path (elsewhere, renamed) is not parsed
+    init = {
+        "kind": "checkpoint",
+        "path": "/scratch/copy-of-weights.pt",
+        "source_run": "mini-ssv2/tam-resnet50/f8",
+        "source_fingerprint": "abc",
+        "new_head": False,
+    }
+    configs = {
+        "mini-ssv2/tam-resnet50/f8": _cfg("tam", epochs=100),
+        "mini-ssv2/tam-resnet50/f16": _cfg("tam", frames=16, epochs=10, init=init),
+    }
+    rec = _records(configs)
+    assert rec["mini-ssv2/tam-resnet50/f16"]["pretraining"] == "ImageNet → f8"
+    assert rec["mini-ssv2/tam-resnet50/f16"]["total_epochs"] == "110"
+    assert fairness.init_source(init) == "mini-ssv2/tam-resnet50/f8"
+    # an explicit null is "no source run", even with a parseable path
+    legacy_path = "runs/mini-ssv2/tam-resnet50/f8/final.pt"
+    assert (
+        fairness.init_source({"kind": "checkpoint", "path": legacy_path, "source_run": None})
+        is None
+    )
+    # configs from before source_run existed: the path is still understood
+    assert fairness.init_source({"kind": "checkpoint", "path": legacy_path}) == (
+        "mini-ssv2/tam-resnet50/f8"
+    )
+    assert fairness.init_source({"kind": "imagenet", "path": legacy_path}) is None
+
+
+def test_code_commit_and_layout_are_protocol_factors():
+    configs = {
+        "d/tsn-resnet50/f8": _cfg("tsn"),
+        "d/tam-resnet50/f8": _cfg("tam"),
+        "d/tam-resnet50-paper/f8": _cfg("tam", layout="paper"),
+    }
+    metrics = {
+        "d/tsn-resnet50/f8": {"code": {"git_commit": "a" * 40, "git_dirty": False}},
+        "d/tam-resnet50/f8": {"code": {"git_commit": "b" * 40, "git_dirty": True}},
+        "d/tam-resnet50-paper/f8": {"epochs": 75},  # written before the code record existed
+    }
+    rec = {
+        rid: fairness.protocol_record(rid, configs, train_metrics=metrics[rid]) for rid in configs
+    }
+    assert rec["d/tsn-resnet50/f8"]["code"] == "aaaaaaaaaaaa"
+    assert rec["d/tam-resnet50/f8"]["code"] == "bbbbbbbbbbbb (uncommitted changes)"
+    assert rec["d/tam-resnet50-paper/f8"]["code"] == "unknown"
+    assert rec["d/tsn-resnet50/f8"]["layout"] == "reference"
+    diffs = fairness.differences(rec["d/tam-resnet50/f8"], rec["d/tsn-resnet50/f8"])
+    assert [d.factor for d in diffs] == ["code"]
+    assert "code version (git commit)" in str(diffs[0])
+    flags = fairness.group_flags(rec, {"d f8": ["d/tam-resnet50/f8", "d/tam-resnet50-paper/f8"]})
+    assert {f.factor for f in flags} == {"layout", "code"}
+
+
+def test_config_drift_ignores_the_path_of_the_same_source_run():
+    init = {"kind": "checkpoint", "path": "runs/a/final.pt", "source_run": "d/tam-resnet50/f8"}
+    saved = _cfg(init=init)
+    current = copy.deepcopy(saved)
+    current["init"]["path"] = "/elsewhere/a/final.pt"
+    assert fairness.config_drift(saved, current) == []
+    current["init"]["source_run"] = "d/tam-resnet50/f16"
+    assert len(fairness.config_drift(saved, current)) == 2

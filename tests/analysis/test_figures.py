@@ -121,3 +121,40 @@ def test_no_figure_from_missing_data(tmp_path):
     assert figures.accuracy_vs_gflops(plotdata.accuracy_vs_gflops(no_profile), tmp_path) is None
     assert figures.per_class_accuracy(plotdata.per_class([], results), tmp_path) is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_one_colour_and_marker_per_model_in_every_figure(tmp_path):
+    from matplotlib.colors import to_rgb
+
+    from actionbench.analysis.styles import Styles, read_used
+
+    results = _results()
+    results["clip_top1_temporal"] = results["clip_top1"] - 5
+    results["clip_top1_spatial"] = results["clip_top1"] + 5
+    styles = Styles(results)
+    assert len(styles.models) == 3 * 2 * 2  # (arch, backbone, tp), frames do not count
+    curves = pd.DataFrame(
+        [{"run_id": r, "num_clips": k, "top1": 50.0 + k}
+         for r in ("mini-ssv2/tam-resnet50-tp/f8", "mini-ssv2/tsn-resnet18/f16") for k in (1, 2)]
+    )  # fmt: skip
+    drawn = [
+        figures.temporal_vs_spatial(results, tmp_path, "clip", styles),
+        figures.accuracy_vs_frames(plotdata.accuracy_vs_frames(results), tmp_path, "clip_top1", styles),
+        figures.tp_gain(plotdata.tp_gain(results), tmp_path, "clip", styles),
+        figures.accuracy_vs_clips(plotdata.acc_vs_clips(curves, results), tmp_path, styles),
+    ]  # fmt: skip
+    used = [read_used(png) for png in drawn]
+    assert all(used)
+    seen: dict[str, dict] = {}
+    for models in used:
+        for label, style in models.items():
+            assert seen.setdefault(label, style) == style, f"{label} changes style"
+    assert used[0]["TAM-ResNet50-tp"] == used[2]["TAM-ResNet50-tp"] == used[3]["TAM-ResNet50-tp"]
+    colours = [s["color"] for s in seen.values()]
+    assert len(set(colours)) == len(colours)  # different models, different colours
+    assert {s["marker"] for label, s in seen.items() if "ResNet50" in label} == {"^"}
+    # fewer frames: the same hue, lighter
+    style = styles.models[("tam", "resnet50", True)]
+    full, light = to_rgb(styles.shade(style, 16)), to_rgb(styles.shade(style, 8))
+    assert full == to_rgb(style.color) and sum(light) > sum(full)
+    assert styles.linestyle(16) == "-" and styles.linestyle(8) == "--"

@@ -167,7 +167,10 @@ def test_report_reads_profile_and_benchmark_outputs(demo_runs, tmp_path):
     assert "## Table 10 — parameters and FLOPs" in md and "## Table 8 — speed and memory" in md
     assert "| ResNet18 | TSN-ResNet18 | 11.2 | 14.6 | 29.2 |" in md
     assert "|  | TAM-ResNet18 | 11.2 | 14.6 | 29.2 |" in md
-    assert "| TAM-ResNet18 | 8 | inference | cpu | 2 | 500.0 | 4.00 | 1.00 | – | 14.6 |" in md
+    assert "| TAM-ResNet18 | 8 | inference | cpu | 224 | 2 | 500.0 | 4.00 | 1.00 | – | 14.6 |" in md
+    # the demo's runs train at 32 px: the 224-px benchmark row says its accuracy is not comparable
+    assert "speed at 224 px, mini-synthetic: accuracy at 32 px: not comparable |" in md
+    assert "Measured at input 224 px on cpu" in md
     assert (out / "figures" / "accuracy_vs_gflops_video_top1.png").is_file()
     gflops = pd.read_csv(out / "plots" / "accuracy_vs_gflops.csv")
     assert set(gflops["gflops"]) == {14.6, 29.2}
@@ -221,3 +224,58 @@ def test_cli_report(demo_runs, tmp_path, capsys):
     assert "report:" in capsys.readouterr().out
     assert (out / "index.html").is_file() and (out / "pairwise.csv").is_file()
     assert "100 resamples, seed 1" in (out / "report.md").read_text()
+
+
+def test_findings_first_and_protocol_warnings_once(demo_runs, tmp_path):
+    import re
+
+    params, params_path = demo_runs
+    paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=200)
+    page = paths["html"].read_text()
+    md = paths["markdown"].read_text()
+    # the first section is Findings, in words, before any table
+    assert md.split("\n## ")[1].startswith("Findings")
+    findings = md.split("## Findings")[1].split("\n## ")[0]
+    assert "<table>" not in findings and "|---|" not in findings
+    assert re.search(
+        r"On mini-synthetic, TAM-ResNet18 f16 beats TSN-ResNet18 f16 by 25\.0 points "
+        r"\(\+50\.0 on temporal classes, \+0\.0 on spatial classes\): 95% CI \[\+[\d.]+, "
+        r"\+[\d.]+\], p = [\d.e-]+ \(Holm-adjusted p = [\d.e-]+, 64 videos\)\.",
+        findings,
+    )
+    assert "Not significant (Holm-adjusted p ≥ 0.05): 2 comparison(s)" in findings
+    assert "temporal_vs_spatial_clip.png" in findings
+    # no warning box repeated: each list of protocol differences appears once on the page
+    boxes = re.findall(r'<div[^>]*class="flags">(.*?)</div>', page)
+    assert boxes and len(boxes) == len(set(boxes))
+    # every figure's link leads to one target
+    links = re.findall(r'class="flaglink">[^<]*<a href="#([^"]+)"', page)
+    assert links
+    for anchor in set(links):
+        assert page.count(f'id="{anchor}"') == 1, anchor
+    # provenance: no claim about MLflow records the runs do not have
+    assert "MLflow record" not in page
+    assert "4 run(s) record no code version" in page
+
+
+def test_run_code_from_train_metrics():
+    from actionbench.analysis import provenance
+
+    rows = provenance.run_code(
+        {
+            "d/tam-resnet18/f8": {
+                "epochs": 2,
+                "code": {"package_version": "0.1.0", "git_commit": "abc123", "git_dirty": True},
+            },
+            "d/tsn-resnet18/f8": {"epochs": 2},
+            "d/tsn-resnet18/f16": None,
+        }
+    )
+    assert rows == [
+        {
+            "run": "d/tam-resnet18/f8",
+            "package version": "0.1.0",
+            "git commit": "abc123",
+            "uncommitted changes": "yes",
+        }
+    ]

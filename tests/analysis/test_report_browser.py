@@ -1,14 +1,24 @@
-"""The HTML report renders in a real browser: headless Chromium screenshot + DOM.
+"""The HTML report renders in a real browser: headless Chromium screenshot, DOM and network log.
+
+Checks: the page renders (not blank); the findings are on the first screen (within 900 px of a
+1200x900 window); a model has the same colour in every figure that draws it (the figures'
+``data-models`` metadata) and in the legend; the page requests nothing outside itself (the
+network log holds only the page's own file and data: URIs — a control page with one external
+image shows the log would catch it).
 
 CI needs Debian's chromium (`apt-get install -y chromium`); without /usr/bin/chromium the test
-is skipped, saying so.
+is skipped, saying so — except under ACTIONBENCH_REQUIRE_SERVICES=1 (.ci/run sets it), where a
+missing browser is a failure, so a green CI means the page was rendered.
 """
 
 from __future__ import annotations
 
 import base64
+import html as html_lib
 import io
+import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,14 +30,18 @@ from PIL import Image
 from actionbench.analysis.report import build_report
 
 CHROMIUM = Path(os.environ.get("ACTIONBENCH_CHROMIUM", "/usr/bin/chromium"))
+REQUIRED = os.environ.get("ACTIONBENCH_REQUIRE_SERVICES") == "1"
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not CHROMIUM.is_file(),
-        reason=f"{CHROMIUM} not installed (Debian: apt-get install -y chromium)",
-    ),
-]
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture(autouse=True)
+def _browser() -> None:
+    if not CHROMIUM.is_file():
+        reason = f"{CHROMIUM} not installed (Debian: apt-get install -y chromium)"
+        if REQUIRED:
+            pytest.fail(f"ACTIONBENCH_REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
 
 
 def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
@@ -45,6 +59,42 @@ def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
         *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def _requested_urls(tmp_path: Path, url: str, name: str) -> set[str]:
+    """Every URL the page made Chromium request, from its network log.
+
+    Requests on behalf of a file:// page carry its site in their network isolation key; the
+    browser's own background requests (time sync, accounts) carry another or none."""
+    log = tmp_path / f"{name}-netlog.json"
+    res = _chromium(
+        tmp_path / f"profile-{name}",
+        f"--log-net-log={log}",
+        "--net-log-capture-mode=Default",
+        "--virtual-time-budget=3000",
+        "--dump-dom",
+        url,
+    )
+    assert log.is_file(), f"no network log; chromium said:\n{res.stderr[-2000:]}"
+    netlog = json.loads(log.read_text())
+    start = netlog["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    return {
+        e["params"]["url"]
+        for e in netlog["events"]
+        if e["type"] == start
+        and str(e.get("params", {}).get("network_isolation_key", "")).startswith("file://")
+    }
+
+
+def _external(urls: set[str]) -> set[str]:
+    return {u for u in urls if not u.startswith(("file:", "data:", "about:"))}
+
+
+def _figure_models(dom: str) -> list[dict[str, dict[str, str]]]:
+    return [
+        json.loads(html_lib.unescape(m))
+        for m in re.findall(r'<figure[^>]*data-models="([^"]*)"', dom)
+    ]
 
 
 def test_html_renders_in_headless_chromium(demo_runs, tmp_path):
@@ -77,9 +127,11 @@ def test_html_renders_in_headless_chromium(demo_runs, tmp_path):
     assert "<table>" in dom, f"no DOM from chromium:\n{res.stderr[-2000:]}"
     assert dom.count("<table>") >= 6
     for heading in (
+        "Findings",
         "Table 5 — temporal aggregation",
         "Spatial and temporal contributions (Table 7)",
         "Pairwise comparisons",
+        "Protocol differences",
         "Reproducibility",
     ):
         assert heading in dom, heading
@@ -89,3 +141,48 @@ def test_html_renders_in_headless_chromium(demo_runs, tmp_path):
     image = Image.open(io.BytesIO(base64.b64decode(first)))
     assert image.format == "PNG" and min(image.size) > 100
     assert dom.count("<details>") == 4
+
+    # one colour per model: every figure that draws TAM-ResNet18 draws it in the same colour,
+    # and the legend swatch says that colour
+    drawn = _figure_models(dom)
+    with_tam = [m["TAM-ResNet18"] for m in drawn if "TAM-ResNet18" in m]
+    assert len(with_tam) >= 2, drawn
+    assert len({json.dumps(s, sort_keys=True) for s in with_tam}) == 1
+    for label in ("TAM-ResNet18", "TSN-ResNet18"):
+        colours = {m[label]["color"] for m in drawn if label in m}
+        assert len(colours) == 1, (label, colours)
+        assert f'data-color="{colours.pop()}">{label}' in dom
+    # protocol warnings: once per comparison group, figures link to them
+    for anchor in set(re.findall(r'class="flaglink">[^<]*<a href="#([^"]+)"', dom)):
+        assert dom.count(f'id="{anchor}"') == 1
+
+
+def test_findings_on_the_first_screen_and_nothing_external(demo_runs, tmp_path):
+    params, params_path = demo_runs
+    paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=200)
+    page = paths["html"].read_text()
+    assert "<script" not in page
+    # measure the layout in a copy with a probe script (the report itself has none)
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        page.replace(
+            "</body>",
+            "<script>const f=document.querySelector('#findings .findings').getBoundingClientRect();"
+            "document.body.setAttribute('data-findings', f.top+','+f.bottom);</script></body>",
+        )
+    )
+    res = _chromium(
+        tmp_path / "profile-probe", "--window-size=1200,900", "--dump-dom", probe.as_uri()
+    )
+    found = re.search(r'data-findings="([\d.]+),([\d.]+)"', res.stdout)
+    assert found, f"probe did not run:\n{res.stderr[-2000:]}"
+    top, bottom = map(float, found.groups())
+    assert 0 < top < bottom <= 900, f"findings span {top}-{bottom} px, not within the first 900"
+
+    urls = _requested_urls(tmp_path, paths["html"].resolve().as_uri(), "report")
+    assert not _external(urls), _external(urls)
+    # control: the same check sees an external resource when a page has one
+    leaky = tmp_path / "leaky.html"
+    leaky.write_text(page.replace("</body>", '<img src="http://192.0.2.1/x.png"></body>'))
+    leaked = _external(_requested_urls(tmp_path, leaky.as_uri(), "leaky"))
+    assert leaked == {"http://192.0.2.1/x.png"}, leaked

@@ -90,6 +90,78 @@ def test_holm_by_hand():
     assert np.isnan(adjusted[3])
 
 
+# Results of the hand-written McNemar (binomtest / corrected chi-square formula) and Holm
+# (step-down loop) this module used before it called statsmodels, and of its bootstrap, on the
+# same data: (b only-A-right, c only-B-right, both right) ->
+# (exact p, chi2 statistic, chi2 p). The library versions must reproduce them.
+HAND_WRITTEN_MCNEMAR = [
+    ((1, 7, 20), (0.0703125, 3.125, 0.07709987174354202)),
+    ((30, 10, 50), (0.0022214337732293643, 9.025, 0.002663119259138558)),
+    ((26, 23, 951), (0.7754496546815659, 0.08163265306122448, 0.7750969621959847)),
+    ((12, 12, 40), (1.0, 0.0, 1.0)),
+    ((0, 5, 10), (0.0625, 3.2, 0.07363827012030258)),
+    ((40, 3, 100), (3.0213413992896676e-09, 30.13953488372093, 4.020508809874526e-08)),
+]
+HAND_WRITTEN_HOLM = ([0.01, 0.04, 0.03, np.nan, 0.2, 0.005], [0.04, 0.09, 0.09, np.nan, 0.2, 0.025])
+# 300 videos (rng seed 1, A right w.p. 0.7, B w.p. 0.55), 20000 resamples, seed 0
+HAND_WRITTEN_BOOTSTRAP = (13.333333333333334, 5.666666666666667, 21.333333333333332)
+
+
+@pytest.mark.parametrize(("counts", "expected"), HAND_WRITTEN_MCNEMAR)
+def test_library_mcnemar_matches_the_hand_written_one(counts, expected):
+    b, c, both = counts
+    a = np.array([True] * b + [False] * c + [True] * both)
+    other = np.array([False] * b + [True] * c + [True] * both)
+    exact_p, statistic, chi2_p = expected
+    exact, chi2 = mcnemar(a, other, "exact"), mcnemar(a, other, "chi2")
+    assert exact.p_value == pytest.approx(exact_p, rel=1e-9)
+    assert chi2.statistic == pytest.approx(statistic, rel=1e-9)
+    assert chi2.p_value == pytest.approx(chi2_p, rel=1e-9)
+
+
+def test_mcnemar_comes_from_statsmodels():
+    from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+    a = np.array([True] * 30 + [False] * 10 + [True] * 50)
+    b = np.array([False] * 30 + [True] * 10 + [True] * 50)
+    ours = mcnemar(a, b, "chi2")
+    ref = sm_mcnemar([[50, 30], [10, 0]], exact=False, correction=True)
+    assert (ours.statistic, ours.p_value) == (
+        pytest.approx(ref.statistic),
+        pytest.approx(ref.pvalue),
+    )
+
+
+def test_library_holm_matches_the_hand_written_one():
+    raw, expected = HAND_WRITTEN_HOLM
+    adjusted = holm(raw)
+    assert np.isnan(adjusted[3])
+    keep = [0, 1, 2, 4, 5]
+    assert adjusted[keep] == pytest.approx(np.asarray(expected)[keep])
+
+
+def test_bootstrap_keeps_the_hand_written_results_and_agrees_with_scipy():
+    rng = np.random.default_rng(1)
+    a = rng.random(300) < 0.7
+    b = rng.random(300) < 0.55
+    diff, low, high = HAND_WRITTEN_BOOTSTRAP
+    ci = paired_bootstrap(a, b, resamples=20000, seed=0)
+    assert (ci.diff, ci.low, ci.high) == (pytest.approx(diff), low, high)
+    # scipy's paired percentile bootstrap resamples videos: the same distribution, so the same
+    # quantiles within Monte Carlo error (one video = 1/3 point on 300 videos)
+    ref = stats.bootstrap(
+        (a.astype(float), b.astype(float)),
+        lambda x, y, axis=-1: 100 * (x.mean(axis=axis) - y.mean(axis=axis)),
+        paired=True,
+        vectorized=True,
+        n_resamples=20000,
+        method="percentile",
+        rng=np.random.default_rng(5),
+    ).confidence_interval
+    assert ci.low == pytest.approx(ref.low, abs=0.7)
+    assert ci.high == pytest.approx(ref.high, abs=0.7)
+
+
 def test_align_predictions_reports_unshared_videos():
     a = pd.DataFrame({"video_id": ["x", "y", "z"], "label": [0, 1, 2], "clip_pred": [0, 1, 0]})
     b = pd.DataFrame({"video_id": ["y", "z", "w"], "label": [1, 2, 3], "clip_pred": [1, 2, 3]})

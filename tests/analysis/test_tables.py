@@ -283,6 +283,53 @@ def test_table10_and_table8_from_profile_and_benchmark_files(tmp_path):
     assert t8.frame.loc[("TSN-ResNet50", 8, "train"), "mini-ssv2 clip top-1"] == "33.9"
     assert t8.frame.loc[("TSN-ResNet50", 8, "train"), "Peak memory (GiB)"] == "2.00"
     assert t8.flags == []
+    assert t8.frame.loc[("TAM-ResNet50", 8, "train"), "Input (px)"] == "224"
+    assert "Measured at input 224 px on cuda" in t8.notes[0]
+    # accuracy from runs trained at 112 px, GFLOPs profiled at 112 px: flagged on the row
+    run_inputs = {rid: 112 for rid in results["run_id"]}
+    small = profiles.assign(size=112)
+    t8 = tables.table8(rows, small, results, "benchmarks/*.json", run_inputs)
+    flag = t8.frame.loc[("TAM-ResNet50", 8, "train"), "⚠ input size"]
+    assert flag == (
+        "speed at 224 px, GFLOPs at 112 px; mini-ssv2: accuracy at 112 px: not comparable"
+    )
+    assert t8.flags == [
+        "2 row(s) put numbers measured at different input sizes side by side "
+        "(column '⚠ input size')"
+    ]
+    same = tables.table8(rows, profiles, results, "x", {rid: 224 for rid in results["run_id"]})
+    assert "⚠ input size" not in same.frame.columns
     assert not tables.table8(
         efficiency.load_benchmarks(tmp_path / "none"), profiles, results, "x"
     ).shown
+
+
+def test_table5_and_table6_selection_is_pure_and_ordered():
+    results = _results(
+        [
+            {"arch": "tam", "backbone": "resnet50", "clip_top1": 60.0},
+            {"arch": "tsn", "backbone": "resnet50", "clip_top1": 30.0},
+            {"arch": "tsn", "backbone": "resnet18", "clip_top1": 25.0},
+            {"arch": "tam", "tp": True, "clip_top1": 61.0},  # with tp: not Table 5
+            {"arch": "tam", "tam_locations": "top_half", "clip_top1": 58.0},
+            {"arch": "tam", "frames": 16, "clip_top1": 62.0, "status": "not trained"},
+        ]
+    )
+    before = results.copy()
+    runs, groups = tables.table5_runs(results)
+    pd.testing.assert_frame_equal(results, before)  # input untouched
+    assert list(runs["run_id"]) == [
+        "mini-ssv2/tsn-resnet18/f8",
+        "mini-ssv2/tsn-resnet50/f8",
+        "mini-ssv2/tam-resnet50/f8",
+    ]
+    assert groups == {
+        "mini-ssv2, ResNet18, f=8": ["mini-ssv2/tsn-resnet18/f8"],
+        "mini-ssv2, ResNet50, f=8": ["mini-ssv2/tsn-resnet50/f8", "mini-ssv2/tam-resnet50/f8"],
+    }
+    runs6, groups6 = tables.table6_runs(results)
+    assert list(runs6["tam_locations"]) == ["all", "top_half"]
+    assert list(groups6) == ["mini-ssv2, ResNet50, f=8"]
+    only_tsn = results[results["arch"] == "tsn"]
+    assert tables.table5_runs(only_tsn)[0].empty  # one module: nothing to compare
+    assert tables.table6_runs(only_tsn)[0].empty

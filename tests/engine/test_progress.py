@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from actionbench.engine import progress
+from actionbench import progress
 
 
 def test_no_bar_under_slurm_or_without_tty(monkeypatch):
@@ -28,6 +28,6 @@ def test_log_lines_with_eta(monkeypatch, caplog):
     bar.update(1, loss=0.25)  # t=102: 2 steps in 2 s -> 1 step left, ETA 1 s
     bar.update(1)  # t=104: done
     lines = [r.getMessage() for r in caplog.records]
-    assert lines[0].startswith("epoch 1/3 3/4 elapsed 0:00:02 eta 0:00:01 loss=0.25")
-    assert lines[1].startswith("epoch 1/3 4/4 elapsed 0:00:04 eta 0:00:00")
+    assert lines[0].startswith("epoch 1/3 3/4 elapsed 0:00:02 eta 0:00:01 1 it/s loss=0.25")
+    assert lines[1].startswith("epoch 1/3 4/4 elapsed 0:00:04 eta 0:00:00 0.75 it/s")
     assert len(lines) == 2

@@ -7,7 +7,10 @@ pair of bars, a pairwise test) the factors that differ, other than the one being
 flagged next to the numbers, so a protocol gap is never read as a model gain.
 
 The protocol is taken from what the run was trained with (its saved ``config.json``); a run
-without one (not trained yet) falls back to what params.yaml gives it now.
+without one (not trained yet) falls back to what params.yaml gives it now. Facts are read from
+the resolved config (``init.source_run``, ``layout``) and the run's ``train_metrics.json``
+(``code.git_commit``), never recovered from file paths — except for configs written before
+``init.source_run`` existed, whose ``init.path`` is still understood.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ FACTORS: dict[str, str] = {
     "input": "input size",
     "optimizer": "optimizer",
     "schedule": "lr schedule",
+    "layout": "model layout / data protocol",
+    "code": "code version (git commit)",
 }
 
 # Factors that follow from another one by construction: comparing two backbones necessarily
@@ -38,8 +43,32 @@ FACTORS: dict[str, str] = {
 IMPLIED: dict[str, tuple[str, ...]] = {"backbone": ("weights",)}
 
 
+def init_source(init: Mapping | None) -> str | None:
+    """The run a run was initialised from: the resolved config's ``init.source_run``.
+
+    Configs resolved before that key existed only carry ``init.path``; for those (and only
+    those) the run id is read back from the checkpoint path.
+    """
+    init = init or {}
+    if "source_run" in init:
+        return init["source_run"] or None
+    if init.get("kind") != "checkpoint":
+        return None
+    return source_run(init.get("path"))
+
+
+def code_version(train_metrics: Mapping | None) -> str:
+    """A run's code version from its train_metrics.json ``code`` record ("unknown" if absent)."""
+    code = (train_metrics or {}).get("code") or {}
+    commit = code.get("git_commit")
+    if not commit:
+        return "unknown"
+    return str(commit)[:12] + (" (uncommitted changes)" if code.get("git_dirty") else "")
+
+
 def source_run(path: str | None) -> str | None:
-    """The run id of a checkpoint path ``<runs_dir>/<dataset>/<model>/f<k>/final.pt``."""
+    """The run id of a checkpoint path ``<runs_dir>/<dataset>/<model>/f<k>/final.pt``
+    (legacy configs without ``init.source_run``; see ``init_source``)."""
     if not path:
         return None
     parts = Path(path).parent.parts[-3:]
@@ -77,7 +106,7 @@ def _lineage(rid: str, configs: Mapping[str, dict | None], seen: frozenset = fro
             weights += f" ({inflation} inflation)"
         return "ImageNet", weights, epochs
     if kind == "checkpoint":
-        src = source_run(init.get("path"))
+        src = init_source(init)
         if src is None:
             return f"checkpoint {init.get('path')}", "", None
         chain, weights, src_epochs = _lineage(src, configs, seen | {rid})
@@ -104,8 +133,12 @@ def protocol_record(
     eval_clips=None,
     eval_crops=None,
     trained_epochs=None,
+    train_metrics: Mapping | None = None,
 ) -> dict[str, str]:
-    """The comparable factors of one run (strings; "unknown" where no config exists)."""
+    """The comparable factors of one run (strings; "unknown" where no config exists).
+
+    ``train_metrics``: the run's train_metrics.json (its ``code`` record gives the commit).
+    """
     cfg = configs.get(rid)
     if cfg is None:
         return {f: "unknown" for f in FACTORS}
@@ -146,6 +179,8 @@ def protocol_record(
         "input": f"{_num(data.get('input_size'))}px (scale {_num(data.get('scale_size'))})",
         "optimizer": optimizer,
         "schedule": schedule,
+        "layout": str(cfg.get("layout", "reference")),
+        "code": code_version(train_metrics),
     }
 
 
@@ -275,7 +310,11 @@ def config_drift(saved: dict | None, current: dict | None) -> list[str]:
             continue
         va, vb = a.get(key), b.get(key)
         if key == "init.path" and source_run(va) and source_run(va) == source_run(vb):
-            continue  # the same source run under another runs_dir
+            continue  # the same source run under another runs_dir (legacy configs)
+        if key == "init.path" and (
+            a.get("init.source_run") and a.get("init.source_run") == b.get("init.source_run")
+        ):
+            continue  # the same source run; its path/fingerprint depend on where it was run
         if va != vb:
             drift.append(f"{key}: {a.get(key, '—')} (run) vs {b.get(key, '—')} (params.yaml)")
     return drift

@@ -2,6 +2,8 @@
 
 Every function takes the tidy frame from plotdata.py (or the results) and returns the PNG path,
 or None when there is nothing to draw — a figure is never drawn from invented points.
+Models keep one colour and marker across figures (styles.py: pass the report's ``Styles``);
+each figure that draws models writes the ones it drew to ``<stem>.styles.json``.
 """
 
 from __future__ import annotations
@@ -16,26 +18,15 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from actionbench.analysis.styles import Styles, Used  # noqa: E402
 from actionbench.analysis.tables import (  # noqa: E402
     ARCH_LABELS,
-    BACKBONE_LABELS,
     arch_key,
     backbone_key,
 )
 
-ARCH_COLORS = {
-    "tsn": "#7f7f7f",
-    "tam": "#d62728",
-    "tsm": "#ff7f0e",
-    "tconv": "#9467bd",
-    "i3d": "#1f77b4",
-    "s3d": "#2ca02c",
-    "nln": "#8c564b",
-    "i3d_se": "#17becf",
-    "slowfast": "#e377c2",
-}
-BACKBONE_MARKERS = {"inceptionv1": "s", "resnet18": "o", "resnet50": "^", "resnet101": "D"}
-GROUP_COLORS = {"temporal": "#d62728", "spatial": "#1f77b4"}
+# greys, so class groups and metrics are never read as models (those own the colours)
+GROUP_COLORS = {"temporal": "#404040", "spatial": "#b5b5b5"}
 
 
 def _save(fig, out_dir: Path, stem: str) -> Path:
@@ -78,6 +69,27 @@ def _shared_legend(fig, axes, marker_size: float | None = None) -> None:
             handle.set_sizes([marker_size])
 
 
+def _model_legend(fig, used: Used, styles: Styles, frames: set) -> None:
+    """One legend right of the figure: a line per model (its colour and marker) and, when the
+    runs have several frame counts, a grey line per line style — one entry per model, not per
+    run, so a grid of 60 runs keeps a legend of its models."""
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color=m["color"], marker=m["marker"], label=label)
+        for label, m in used.models.items()
+    ]
+    if len(frames) > 1:
+        handles += [
+            Line2D([], [], color="#555555", ls=styles.linestyle(f), label=f"f{f}")
+            for f in sorted(frames, reverse=True)
+        ]
+    if handles:
+        fig.legend(
+            handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False
+        )
+
+
 def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip") -> Path | None:
     """Top-1 on temporal vs spatial classes per model (the synthetic set's central picture)."""
     cols = [f"{level}_top1_temporal", f"{level}_top1_spatial"]
@@ -88,7 +100,8 @@ def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip
         return None
     labels = [f"{r.model}\nf{r.frames}" for r in ok.itertuples()]
     x = np.arange(len(ok))
-    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(ok)), 3.6))
+    # a grid of 50+ runs stays a readable page width: narrower bars, rotated labels
+    fig, ax = plt.subplots(figsize=(min(max(5, 1.2 * len(ok)), 22), 3.6))
     width = 0.38
     ax.bar(
         x - width / 2, ok[cols[0]], width, label="temporal classes", color=GROUP_COLORS["temporal"]
@@ -96,7 +109,10 @@ def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip
     ax.bar(
         x + width / 2, ok[cols[1]], width, label="spatial classes", color=GROUP_COLORS["spatial"]
     )
-    ax.set_xticks(list(x), labels, fontsize=8)
+    if len(ok) > 16:
+        ax.set_xticks(list(x), [lbl.replace("\n", " ") for lbl in labels], fontsize=6, rotation=90)
+    else:
+        ax.set_xticks(list(x), labels, fontsize=8)
     ax.set_ylabel(f"{level}-level top-1 (%)")
     ax.set_ylim(0, 100)
     ax.axhline(50, ls=":", color="k", lw=0.8)
@@ -106,11 +122,69 @@ def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip
     return _save(fig, out_dir, f"group_accuracy_{level}")
 
 
-def accuracy_vs_frames(data: pd.DataFrame, out_dir: Path, metric: str = "clip_top1") -> Path | None:
-    """Fig. 4: top-1 against input frames; colour = module, marker = backbone, dashed = tp."""
+def temporal_vs_spatial(
+    results: pd.DataFrame, out_dir: Path, level: str = "clip", styles: Styles | None = None
+) -> Path | None:
+    """The headline figure: each run's top-1 on spatial classes (x) against temporal classes (y).
+
+    Runs above the diagonal gain from motion; a frame-only model (TSN) sits near chance on the
+    temporal pairs. One point per run whatever the grid size, in its model's colour and marker
+    (lighter: fewer frames), one panel per dataset with class groups."""
+    cols = [f"{level}_top1_spatial", f"{level}_top1_temporal"]
+    if not set(cols) <= set(results.columns):
+        return None
+    ok = results[results["status"] == "ok"].dropna(subset=cols)
+    if ok.empty:
+        return None
+    styles = styles or Styles(ok)
+    used = Used()
+    datasets = sorted(ok["dataset"].unique())
+    fig, axes = _panels(len(datasets), width=4.6, height=4.0)
+    for ax, dataset in zip(axes, datasets, strict=True):
+        sub = ok[ok["dataset"] == dataset]
+        for r in sub.itertuples():
+            style = used.add(styles.model(r.arch, r.backbone, r.tp))
+            ax.scatter(
+                getattr(r, cols[0]),
+                getattr(r, cols[1]),
+                s=70,
+                marker=style.marker,
+                color=styles.shade(style, r.frames),
+                edgecolors="k",
+                linewidths=0.5,
+                label=style.label,
+                zorder=3,
+            )
+            if len(sub) <= 12:
+                ax.annotate(
+                    f"f{r.frames}",
+                    (getattr(r, cols[0]), getattr(r, cols[1])),
+                    fontsize=7,
+                    xytext=(5, -3),
+                    textcoords="offset points",
+                )
+        ax.plot([0, 100], [0, 100], ls=":", color="k", lw=0.8)
+        ax.set_xlim(0, 106)
+        ax.set_ylim(0, 106)
+        ax.set_xlabel(f"{level}-level top-1 on spatial classes (%)")
+        ax.set_ylabel(f"{level}-level top-1 on temporal classes (%)")
+        ax.set_title(dataset, fontsize=9)
+        ax.grid(alpha=0.3)
+    _shared_legend(fig, axes)
+    fig.suptitle("Temporal vs spatial classes (lighter: fewer frames)", fontsize=10)
+    fig.tight_layout()
+    return used.write(_save(fig, out_dir, f"temporal_vs_spatial_{level}"))
+
+
+def accuracy_vs_frames(
+    data: pd.DataFrame, out_dir: Path, metric: str = "clip_top1", styles: Styles | None = None
+) -> Path | None:
+    """Fig. 4: top-1 against input frames; colour = model, marker = backbone, dashed = tp."""
     ok = data.dropna(subset=[metric]) if metric in data else data.iloc[0:0]
     if ok.empty:
         return None
+    styles = styles or Styles(ok)
+    used = Used()
     datasets = sorted(ok["dataset"].unique())
     fig, axes = _panels(len(datasets))
     for ax, dataset in zip(axes, datasets, strict=True):
@@ -125,14 +199,18 @@ def accuracy_vs_frames(data: pd.DataFrame, out_dir: Path, metric: str = "clip_to
         )
         for model, grp in series:
             grp = grp.sort_values("frames")
-            arch, backbone = grp["arch"].iloc[0], grp["backbone"].iloc[0]
+            first = grp.iloc[0]
+            style = used.add(styles.model(first["arch"], first["backbone"], first["tp"]))
+            variant = first.get("sampling", "uniform") != "uniform" or first.get(
+                "tam_locations", "all"
+            ) not in (None, "all")
             ax.plot(
                 grp["frames"],
                 grp[metric],
                 label=model,
-                color=ARCH_COLORS.get(arch),
-                marker=BACKBONE_MARKERS.get(backbone, "o"),
-                ls="--" if bool(grp["tp"].iloc[0]) else "-",
+                color=style.color,
+                marker=style.marker,
+                ls=":" if variant else ("--" if bool(first["tp"]) else "-"),
             )
         frames = sorted(sub["frames"].unique())
         ax.set_xscale("log", base=2)
@@ -144,27 +222,29 @@ def accuracy_vs_frames(data: pd.DataFrame, out_dir: Path, metric: str = "clip_to
         ax.grid(alpha=0.3)
     _shared_legend(fig, axes)
     fig.suptitle(
-        "Accuracy vs input frames (colour: module, marker: backbone, dashed: tp)", fontsize=10
+        "Accuracy vs input frames (colour: model, marker: backbone, dashed: tp)", fontsize=10
     )
     fig.tight_layout()
-    return _save(fig, out_dir, f"accuracy_vs_frames_{metric}")
+    return used.write(_save(fig, out_dir, f"accuracy_vs_frames_{metric}"))
 
 
-def tp_gain(data: pd.DataFrame, out_dir: Path, level: str = "clip") -> Path | None:
-    """Fig. 6: accuracy gain of temporal pooling (tp minus no tp), per model and frames."""
+def tp_gain(
+    data: pd.DataFrame, out_dir: Path, level: str = "clip", styles: Styles | None = None
+) -> Path | None:
+    """Fig. 6: accuracy gain of temporal pooling (tp minus no tp), per model and frames.
+
+    Bars take the colour of the model with tp, lighter for fewer frames."""
     col = f"{level}_gain"
     ok = data.dropna(subset=[col]) if col in data else data.iloc[0:0]
     if ok.empty:
         return None
+    styles = styles or Styles(ok.assign(tp=True, run_id=ok["run_tp"]))
+    used = Used()
     datasets = sorted(ok["dataset"].unique())
     fig, axes = _panels(len(datasets), width=5.5)
     for ax, dataset in zip(axes, datasets, strict=True):
         sub = ok[ok["dataset"] == dataset].copy()
-        sub["label"] = [
-            f"{ARCH_LABELS.get(r.arch, r.arch).replace('None (TSN)', 'TSN')}-"
-            f"{BACKBONE_LABELS.get(r.backbone, r.backbone)}"
-            for r in sub.itertuples()
-        ]
+        sub["label"] = [styles.model(r.arch, r.backbone, True).label for r in sub.itertuples()]
         models = sorted(
             sub["label"].unique(),
             key=lambda m: (
@@ -174,7 +254,10 @@ def tp_gain(data: pd.DataFrame, out_dir: Path, level: str = "clip") -> Path | No
         )
         frames = sorted(sub["frames"].unique())
         width = 0.8 / len(frames)
-        cmap = plt.get_cmap("viridis", max(len(frames), 2))
+        model_style = {
+            m: used.add(styles.model(g["arch"].iloc[0], g["backbone"].iloc[0], True))
+            for m, g in sub.groupby("label")
+        }
         for i, f in enumerate(frames):
             vals = [sub[(sub["label"] == m) & (sub["frames"] == f)][col] for m in models]
             heights = [v.iloc[0] if len(v) else np.nan for v in vals]
@@ -182,17 +265,23 @@ def tp_gain(data: pd.DataFrame, out_dir: Path, level: str = "clip") -> Path | No
                 np.arange(len(models)) + (i - (len(frames) - 1) / 2) * width,
                 heights,
                 width,
-                label=f"f={f}",
-                color=cmap(i),
+                color=[styles.shade(model_style[m], f) for m in models],
+                edgecolor="k",
+                linewidth=0.4,
             )
+            for j, h in enumerate(heights):
+                if np.isfinite(h):
+                    xj = j + (i - (len(frames) - 1) / 2) * width
+                    ax.text(xj, 0, f"f{f}", ha="center", va="top", fontsize=6, rotation=90)
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xticks(range(len(models)), models, rotation=30, ha="right", fontsize=8)
         ax.set_ylabel(f"{level}-level top-1 gain (points)")
         ax.set_title(dataset)
-        ax.legend(fontsize=7)
-    fig.suptitle("Gain from temporal pooling (with tp − without)", fontsize=10)
+    fig.suptitle(
+        "Gain from temporal pooling (with tp − without); lighter bars: fewer frames", fontsize=10
+    )
     fig.tight_layout()
-    return _save(fig, out_dir, f"tp_gain_{level}")
+    return used.write(_save(fig, out_dir, f"tp_gain_{level}"))
 
 
 def contribution_bars(table7: pd.DataFrame, out_dir: Path, level: str = "clip") -> Path | None:
@@ -205,9 +294,9 @@ def contribution_bars(table7: pd.DataFrame, out_dir: Path, level: str = "clip") 
     panels = list(sub.groupby(["dataset", "sampling", "classes"], sort=True))
     fig, axes = _panels(len(panels), width=4.2)
     metrics = [
-        ("phi", "mean Φ", "#1f77b4"),
-        ("psi_ta", "mean Ψ ta", "#d62728"),
-        ("psi_ta_tp", "mean Ψ ta+tp", "#ff7f0e"),
+        ("phi", "mean Φ", "#404040"),
+        ("psi_ta", "mean Ψ ta", "#8c8c8c"),
+        ("psi_ta_tp", "mean Ψ ta+tp", "#d0d0d0"),
     ]
     for ax, ((dataset, sampling, classes), grp) in zip(axes, panels, strict=True):
         grp = grp.sort_values("arch", key=lambda s: s.map(arch_key))
@@ -245,35 +334,55 @@ def contribution_bars(table7: pd.DataFrame, out_dir: Path, level: str = "clip") 
     return _save(fig, out_dir, f"contributions_{level}")
 
 
-def accuracy_vs_clips(curves: pd.DataFrame, out_dir: Path) -> Path | None:
+def accuracy_vs_clips(
+    curves: pd.DataFrame, out_dir: Path, styles: Styles | None = None
+) -> Path | None:
     """Video-level top-1 as more clips are averaged (Fig. 8 left), one panel per dataset."""
     if curves.empty:
         return None
+    styles = styles or Styles(curves.iloc[0:0])
+    used = Used()
     curves = curves.copy()
     curves["dataset"] = curves["dataset"].fillna("")
     datasets = sorted(curves["dataset"].unique())
     fig, axes = _panels(len(datasets))
+    seen_frames: set = set()
     for ax, dataset in zip(axes, datasets, strict=True):
         for rid, grp in curves[curves["dataset"] == dataset].groupby("run_id"):
-            label = rid.split("/", 1)[-1]
-            ax.plot(grp["num_clips"], grp["top1"], marker=".", label=label)
+            style, frames = styles.run(rid)
+            if frames is not None:
+                used.add(style)
+                seen_frames.add(frames)
+            ax.plot(
+                grp["num_clips"],
+                grp["top1"],
+                marker=style.marker,
+                markersize=4,
+                color=style.color,
+                ls=styles.linestyle(frames),
+                label=rid.split("/", 1)[-1],
+            )
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("clips averaged")
         ax.set_ylabel("video-level top-1 (%)")
         ax.set_title(dataset or "runs")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=6)
+        if not used.models:  # runs unknown to the styles: name them
+            ax.legend(fontsize=6)
     fig.tight_layout()
-    return _save(fig, out_dir, "accuracy_vs_clips")
+    _model_legend(fig, used, styles, seen_frames)
+    return used.write(_save(fig, out_dir, "accuracy_vs_clips"))
 
 
 def accuracy_vs_gflops(
-    data: pd.DataFrame, out_dir: Path, metric: str = "video_top1"
+    data: pd.DataFrame, out_dir: Path, metric: str = "video_top1", styles: Styles | None = None
 ) -> Path | None:
     """Fig. 1: top-1 against GFLOPs of one clip; bubble area proportional to parameters."""
     ok = data.dropna(subset=["gflops", metric]) if {"gflops", metric} <= set(data) else data[0:0]
     if ok.empty:
         return None
+    styles = styles or Styles(ok)
+    used = Used()
     datasets = sorted(ok["dataset"].unique())
     fig, axes = _panels(len(datasets), width=5.2, height=4.0)
     pmax = float(ok["params"].max()) if ok["params"].notna().any() else 1.0
@@ -281,15 +390,17 @@ def accuracy_vs_gflops(
         sub = ok[ok["dataset"] == dataset]
         for r in sub.itertuples():
             size = 40 + 900 * (float(r.params) / pmax if pd.notna(r.params) else 0.1)
+            style = used.add(styles.model(r.arch, r.backbone, r.tp))
             ax.scatter(
                 r.gflops,
                 getattr(r, metric),
                 s=size,
-                alpha=0.45,
-                color=ARCH_COLORS.get(r.arch, "#333"),
+                alpha=0.6,
+                color=styles.shade(style, r.frames),
+                marker=style.marker,
                 edgecolors="k",
                 linewidths=0.5,
-                label=ARCH_LABELS.get(r.arch, r.arch),
+                label=style.label,
             )
             if len(sub) <= 12:  # beyond that, the names would cover each other
                 ax.annotate(
@@ -309,19 +420,25 @@ def accuracy_vs_gflops(
         ax.set_title(dataset)
         ax.grid(alpha=0.3)
     _shared_legend(fig, axes, marker_size=60)
-    fig.suptitle("Accuracy vs FLOPs (bubble area: parameters)", fontsize=10)
+    fig.suptitle("Accuracy vs FLOPs (bubble area: parameters; lighter: fewer frames)", fontsize=10)
     fig.tight_layout()
-    return _save(fig, out_dir, f"accuracy_vs_gflops_{metric}")
+    return used.write(_save(fig, out_dir, f"accuracy_vs_gflops_{metric}"))
 
 
 def per_class_accuracy(
-    data: pd.DataFrame, out_dir: Path, level: str = "clip", max_runs: int = 8
+    data: pd.DataFrame,
+    out_dir: Path,
+    level: str = "clip",
+    max_runs: int = 8,
+    styles: Styles | None = None,
 ) -> Path | None:
     """Per-class top-1 with classes grouped temporal / spatial (datasets with class groups)."""
     col = f"{level}_top1"
     ok = data.dropna(subset=["group", col]) if {"group", col} <= set(data) else data[0:0]
     if ok.empty:
         return None
+    styles = styles or Styles(ok.iloc[0:0])
+    used = Used()
     datasets = sorted(ok["dataset"].dropna().unique())
     fig, axes = _panels(len(datasets), width=9.0, height=3.8)
     if len(datasets) > 1:
@@ -343,10 +460,16 @@ def per_class_accuracy(
         width = 0.8 / len(runs)
         for i, rid in enumerate(runs):
             acc = sub[sub["run_id"] == rid].set_index("label")[col]
+            style, frames = styles.run(rid)
+            if frames is not None:
+                used.add(style)
             ax.bar(
                 x + (i - (len(runs) - 1) / 2) * width,
                 [acc.get(lbl, np.nan) for lbl in classes["label"]],
                 width,
+                color=styles.shade(style, frames),
+                edgecolor="k",
+                linewidth=0.3,
                 label=rid.split("/", 1)[-1],
             )
         start = 0
@@ -368,23 +491,36 @@ def per_class_accuracy(
         )
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
-    return _save(fig, out_dir, f"per_class_{level}")
+    return used.write(_save(fig, out_dir, f"per_class_{level}"))
 
 
-def training_curves(histories: dict[str, pd.DataFrame], out_dir: Path) -> Path | None:
+def training_curves(
+    histories: dict[str, pd.DataFrame], out_dir: Path, styles: Styles | None = None
+) -> Path | None:
+    """Training loss and validation top-1 per epoch; colour = model, line style = frames."""
     if not histories:
         return None
+    styles = styles or Styles(pd.DataFrame())
+    used = Used()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.2))
+    seen_frames: set = set()
     for rid, hist in histories.items():
+        style, frames = styles.run(rid)
+        if frames is not None:
+            used.add(style)
+            seen_frames.add(frames)
+        kw = {"color": style.color, "ls": styles.linestyle(frames), "label": rid}
         if "loss" in hist:
-            ax_loss.plot(hist["epoch"], hist["loss"], label=rid)
+            ax_loss.plot(hist["epoch"], hist["loss"], **kw)
         if "val_top1" in hist and hist["val_top1"].notna().any():
             val = hist["val_top1"]
-            ax_acc.plot(hist["epoch"], val * 100 if val.max() <= 1 else val, label=rid)
+            ax_acc.plot(hist["epoch"], val * 100 if val.max() <= 1 else val, **kw)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss")
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("val top-1, 1 clip (%)")
-    ax_acc.legend(fontsize=6)
+    if not used.models:  # runs unknown to the styles: name them
+        ax_acc.legend(fontsize=6)
     fig.tight_layout()
-    return _save(fig, out_dir, "training_curves")
+    _model_legend(fig, used, styles, seen_frames)
+    return used.write(_save(fig, out_dir, "training_curves"))

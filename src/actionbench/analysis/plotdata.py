@@ -65,12 +65,17 @@ def tp_gain(results: pd.DataFrame) -> pd.DataFrame:
     return out[cols].sort_values(keys).reset_index(drop=True)
 
 
-def acc_vs_clips(curves: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
-    """Video-level top-1 when averaging the first k clips, with each run's identity."""
+def acc_vs_clips(
+    curves: pd.DataFrame, results: pd.DataFrame, runs: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Video-level top-1 when averaging the first k clips, with each run's identity.
+
+    ``runs``: ``accuracy_vs_frames(results)`` when the caller already has it."""
     cols = ["run_id", "dataset", "model", "frames", "sampling", "num_clips", "top1", "top5"]
     if curves.empty:
         return pd.DataFrame(columns=cols)
-    info = accuracy_vs_frames(results)[["run_id", "dataset", "model", "frames", "sampling"]]
+    runs = accuracy_vs_frames(results) if runs is None else runs
+    info = runs[["run_id", "dataset", "model", "frames", "sampling"]]
     out = curves.merge(info, on="run_id", how="left")
     for col in cols:
         if col not in out:
@@ -107,8 +112,12 @@ def accuracy_vs_gflops(profiled: pd.DataFrame) -> pd.DataFrame:
     return out[cols].reset_index(drop=True)
 
 
-def per_class(frames: list[pd.DataFrame], results: pd.DataFrame) -> pd.DataFrame:
-    """Per-class top-1 of every run (``eval/per_class.csv``) with the class group when known."""
+def per_class(
+    frames: list[pd.DataFrame], results: pd.DataFrame, runs: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per-class top-1 of every run (``eval/per_class.csv``) with the class group when known.
+
+    ``runs``: ``accuracy_vs_frames(results)`` when the caller already has it."""
     cols = [
         "run_id",
         "dataset",
@@ -124,7 +133,8 @@ def per_class(frames: list[pd.DataFrame], results: pd.DataFrame) -> pd.DataFrame
     if not frames:
         return pd.DataFrame(columns=cols)
     out = pd.concat(frames, ignore_index=True)
-    info = accuracy_vs_frames(results)[["run_id", "dataset", "model"]]
+    runs = accuracy_vs_frames(results) if runs is None else runs
+    info = runs[["run_id", "dataset", "model"]]
     out = out.merge(info, on="run_id", how="left")
     for col in cols:
         if col not in out:

@@ -5,7 +5,9 @@
 * data: the ``md5``/``hash`` of every output recorded in ``dvc.lock`` (DVC's own record of the
   data and models the numbers came from);
 * hardware: the machine that built the report (CPU model, cores, memory, GPUs via torch.cuda);
-  training hardware is in each run's MLflow record;
+  it says nothing about where the runs trained;
+* code of each run: the ``code`` record (package version, git commit, uncommitted changes) its
+  train job wrote into train_metrics.json, where present;
 * per run: the resolved config it was trained with (see artifacts.run_configs).
 """
 
@@ -142,6 +144,25 @@ def dvc_lock_outputs(lock: Path) -> list[dict[str, str]]:
                     "files": str(out.get("nfiles", "")),
                 }
             )
+    return rows
+
+
+def run_code(train_metrics: dict[str, dict | None]) -> list[dict[str, str]]:
+    """Per run, the code that trained it (train_metrics.json ``code``); runs without: left out."""
+    rows = []
+    for rid, metrics in train_metrics.items():
+        code = (metrics or {}).get("code")
+        if not code:
+            continue
+        dirty = code.get("git_dirty")
+        rows.append(
+            {
+                "run": rid,
+                "package version": str(code.get("package_version") or "unknown"),
+                "git commit": str(code.get("git_commit") or "unknown"),
+                "uncommitted changes": "unknown" if dirty is None else ("yes" if dirty else "no"),
+            }
+        )
     return rows
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ img{max-width:100%}figure{margin:1em 0}figcaption{font-size:13px;color:#444}
 details{margin:.3em 0}summary{cursor:pointer}pre{background:#f6f6f6;padding:.6em;
 overflow-x:auto;font-size:12px}nav ul{columns:2}
 .scroll{overflow-x:auto}
+.findings{font-size:15px}.findings li{margin:.35em 0}
+.legend span.swatch{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 .9em;
+border:1px solid #333;vertical-align:middle}.legend{font-size:13px}
+.flaglink{font-size:13px;color:#8a5a00}
 """
 
 
@@ -168,14 +173,16 @@ class Bullets(Block):
     items: list[str]
     css: str = ""
     heading: str = ""
+    anchor: str = ""  # an id other blocks can link to
 
     def html(self) -> str:
         if not self.items:
             return ""
         cls = f' class="{self.css}"' if self.css else ""
+        ident = f' id="{html.escape(self.anchor)}"' if self.anchor else ""
         head = f"<strong>{html.escape(self.heading)}</strong>" if self.heading else ""
         lis = "".join(f"<li>{html.escape(i)}</li>" for i in self.items)
-        return f"<div{cls}>{head}<ul>{lis}</ul></div>"
+        return f"<div{ident}{cls}>{head}<ul>{lis}</ul></div>"
 
     def markdown(self) -> str:
         if not self.items:
@@ -202,7 +209,7 @@ class TableBlock(Block):
             return out + Text(f"Not shown: {t.missing or 'no rows'}.", "missing").html()
         out += "".join(Text(n, "note").html() for n in t.notes)
         out += table_html(t.frame)
-        out += Bullets(t.flags, "flags", "⚠ " + self._flags_title()).html()
+        out += Bullets(t.flags, "flags", "⚠ " + self._flags_title(), f"flags-{slug(t.key)}").html()
         return out
 
     def markdown(self) -> str:
@@ -219,20 +226,78 @@ class TableBlock(Block):
 
 @dataclass
 class Figure(Block):
+    """An embedded PNG. ``models``: label -> {color, marker} it draws (styles.py), carried as
+    the ``data-models`` attribute; ``flags``: (anchor, title) of the protocol-difference
+    group that applies to the runs it compares, linked below the caption."""
+
     png: Path
     caption: str
+    models: dict[str, dict[str, str]] = field(default_factory=dict)
+    flags: tuple[str, str] | None = None
 
     def html(self) -> str:
         data = base64.b64encode(self.png.read_bytes()).decode()
+        meta = html.escape(json.dumps(self.models, sort_keys=True), quote=True)
+        link = ""
+        if self.flags:
+            anchor, title = self.flags
+            link = (
+                f'<div class="flaglink">⚠ The runs compared here differ in protocol: see '
+                f'<a href="#{html.escape(anchor)}">{html.escape(title)}</a>.</div>'
+            )
         return (
-            f'<figure><img alt="{html.escape(self.png.stem)}" '
-            f'src="data:image/png;base64,{data}"/>'
+            f'<figure id="fig-{slug(self.png.stem)}" data-models="{meta}">'
+            f'<img alt="{html.escape(self.png.stem)}" src="data:image/png;base64,{data}"/>'
             f"<figcaption>{html.escape(self.caption)} "
-            f"(<code>figures/{html.escape(self.png.stem)}.svg</code>)</figcaption></figure>"
+            f"(<code>figures/{html.escape(self.png.stem)}.svg</code>)</figcaption>{link}</figure>"
         )
 
     def markdown(self) -> str:
-        return f"![{self.png.stem}](figures/{self.png.name})\n\n*{self.caption}*\n"
+        out = f"![{self.png.stem}](figures/{self.png.name})\n\n*{self.caption}*\n"
+        if self.flags:  # Markdown has no anchors of ours: name the place instead
+            out += f"\n⚠ The runs compared here differ in protocol: see {self.flags[1]}"
+            out += (
+                " (section Protocol differences).\n"
+                if self.flags[0].startswith("protocol-")
+                else ".\n"
+            )
+        return out
+
+
+@dataclass
+class Legend(Block):
+    """The models' colours, stated once: the same colour and marker in every figure."""
+
+    models: dict[str, dict[str, str]]
+
+    MARKERS = {"o": "circle", "s": "square", "^": "triangle", "D": "diamond"}
+
+    def _text(self) -> str:
+        return (
+            "One colour and marker per model (module, backbone, temporal pooling), the same in "
+            "every figure; fewer input frames are drawn lighter (bars, points) or with "
+            "dashed/dotted lines (curves)."
+        )
+
+    def html(self) -> str:
+        if not self.models:
+            return ""
+        items = "".join(
+            f'<span class="swatch" style="background:{html.escape(m["color"])}"></span>'
+            f'<span data-color="{html.escape(m["color"])}">{html.escape(label)} '
+            f"({self.MARKERS.get(m['marker'], m['marker'])})</span>"
+            for label, m in self.models.items()
+        )
+        return f'<p class="legend">{html.escape(self._text())}<br>{items}</p>'
+
+    def markdown(self) -> str:
+        if not self.models:
+            return ""
+        items = ", ".join(
+            f"{label}: {m['color']} {self.MARKERS.get(m['marker'], m['marker'])}"
+            for label, m in self.models.items()
+        )
+        return f"{self._text()} {items}.\n"
 
 
 @dataclass

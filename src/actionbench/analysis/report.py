@@ -1,9 +1,11 @@
 """Build the report (self-contained HTML + Markdown + DVC metrics/plots) from saved runs.
 
-This module only orchestrates: collect (collect.py, artifacts.py), compute (contributions,
-tables, comparisons, fairness, significance, efficiency, plotdata), draw (figures), describe
-(provenance) and render (render.py). HTML and Markdown are rendered from the same blocks, and
-the CSV/JSON files carry the same numbers, so they never disagree.
+``build_report`` is a short sequence of named steps in two layers. Selecting and computing:
+``collect`` (collect.py, artifacts.py, efficiency.py: what is on disk) and ``compute``
+(contributions, tables, comparisons, significance, findings, plotdata, fairness: every number,
+once). Rendering: ``draw`` (figures.py, in the colours of styles.py), ``compose`` (sections,
+findings first, in prose.py's words) and render.py (HTML and Markdown from the same blocks).
+The CSV/JSON files carry the same numbers as the pages, so they never disagree.
 
 Outputs (``out_dir``): index.html, report.md, metrics.json, results.csv, contributions.csv,
 contribution_pairs.csv, pairwise.csv, tables/<table>.csv, plots/<figure>.csv,
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,20 +31,26 @@ from actionbench.analysis import (
     fairness,
     figures,
     plotdata,
+    prose,
     provenance,
     tables,
 )
+from actionbench.analysis import findings as findings_mod
+from actionbench.analysis import styles as styles_mod
 from actionbench.analysis.collect import collect_runs
 from actionbench.analysis.render import (
     Bullets,
     Details,
     Figure,
+    Legend,
     Section,
     TableBlock,
     Text,
     render_html,
     render_markdown,
+    slug,
 )
+from actionbench.analysis.styles import Styles
 from actionbench.config import RunSpec, expand_grid
 
 log = logging.getLogger(__name__)
@@ -146,6 +155,287 @@ def _metrics_json(results: pd.DataFrame, long7: pd.DataFrame) -> dict:
     return metrics
 
 
+@dataclass
+class Collected:
+    """Everything read from disk: the runs' results and files, profiles and benchmarks."""
+
+    results: pd.DataFrame
+    config_pairs: dict
+    configs: dict
+    stale: dict
+    train_metrics: dict
+    protocols: dict
+    predictions: dict
+    per_class: list
+    curves: pd.DataFrame
+    histories: dict
+    profiles: pd.DataFrame
+    profiled: pd.DataFrame
+    bench: pd.DataFrame
+    input_sizes: dict
+    profile_src: str
+    bench_src: str
+
+    @property
+    def ok(self) -> pd.DataFrame:
+        return self.results[self.results["status"] == "ok"]
+
+
+@dataclass
+class Computed:
+    """Every number of the report, computed once; rendering only formats these."""
+
+    t_results: tables.Table
+    paper_tables: list
+    t7_pairs: tables.Table
+    t_pairs: tables.Table
+    t_protocol: tables.Table
+    pair_frame: pd.DataFrame
+    long7: pd.DataFrame
+    pairs7: pd.DataFrame
+    plots: dict
+    findings: findings_mod.Findings
+    groups: dict  # protocol-difference group key -> (title, messages)
+
+
+def collect(params: dict, runs_dir: Path, inputs_dir: Path) -> Collected:
+    """Read the runs the report covers and the profile/benchmark files."""
+    runs = select_runs(params)
+    results = collect_runs(runs, runs_dir)
+    ok_ids = list(results.loc[results["status"] == "ok", "run_id"])
+    config_pairs = artifacts.run_configs(params, runs, runs_dir)
+    configs = {rid: saved or current for rid, (saved, current) in config_pairs.items()}
+    stale = {
+        rid: fairness.config_drift(saved, current) for rid, (saved, current) in config_pairs.items()
+    }
+    results["stale"] = results["run_id"].map(lambda r: bool(stale.get(r)))
+    train_metrics = {rid: artifacts.train_metrics(runs_dir, rid) for rid in results["run_id"]}
+    protocols = {}
+    for _, r in results.iterrows():
+        metrics = train_metrics.get(r["run_id"]) or {}
+        clips, crops = (
+            (_value(r.get("eval_clips")), _value(r.get("eval_crops")))
+            if r["status"] == "ok"
+            else (None, None)
+        )
+        protocols[r["run_id"]] = fairness.protocol_record(
+            r["run_id"], configs, clips, crops, metrics.get("epochs"), metrics
+        )
+    predictions = {rid: artifacts.load_predictions(runs_dir, rid) for rid in ok_ids}
+    profile_paths = efficiency.profile_files(inputs_dir)
+    profiles = efficiency.load_profiles(profile_paths)
+    input_sizes = {
+        rid: (cfg or {}).get("data", {}).get("input_size") for rid, cfg in configs.items()
+    }
+    return Collected(
+        results=results,
+        config_pairs=config_pairs,
+        configs=configs,
+        stale=stale,
+        train_metrics=train_metrics,
+        protocols=protocols,
+        predictions=predictions,
+        per_class=[artifacts.load_per_class(runs_dir, rid, predictions.get(rid)) for rid in ok_ids],
+        curves=artifacts.load_curves(ok_ids, runs_dir),
+        histories=artifacts.load_histories(list(results["run_id"]), runs_dir),
+        profiles=profiles,
+        profiled=efficiency.attach_profiles(results, profiles, input_sizes),
+        bench=efficiency.load_benchmarks(inputs_dir / "benchmarks"),
+        input_sizes=input_sizes,
+        profile_src=(
+            ", ".join(str(p) for p in profile_paths)
+            if profile_paths
+            else f"{inputs_dir / 'profile.csv'} or {inputs_dir / 'profile'}/*.csv"
+        ),
+        bench_src=f"{inputs_dir / 'benchmarks'}/*.json",
+    )
+
+
+def comparison_groups(c: Collected, tp_pairs: pd.DataFrame) -> dict:
+    """The protocol differences of each kind of comparison the figures make, stated once.
+
+    Key -> (title, messages); a figure names the key of the comparison it makes (or
+    ``table:<key>`` when it compares the runs of a table, whose flags sit under the table)."""
+    ok = c.ok
+    frames_of = dict(zip(c.results["run_id"], c.results["frames"], strict=True))
+    by_dataset = {d: list(g["run_id"]) for d, g in ok.groupby("dataset")}
+
+    def dataset_flags(studied):
+        return [
+            f.message()
+            for f in fairness.group_flags(
+                c.protocols,
+                by_dataset,
+                studied,
+                explained_by=frames_of,
+                explanation="follows the input frames: progressive training, paper Table 12",
+            )
+        ]
+
+    arch_groups = {
+        f"{k[0]}, {k[2]}, f={k[3]}{', tp' if k[4] else ''}": list(g["run_id"])
+        for k, g in ok.groupby(["dataset", "sampling", "backbone", "frames", "tp"])
+    }
+    tp_groups = {
+        f"{r.run_tp} vs {r.run_no_tp}": [r.run_tp, r.run_no_tp] for r in tp_pairs.itertuples()
+    }
+    not_eval = [f for f in fairness.FACTORS if f not in ("eval_protocol", "sampling")]
+    return {
+        "datasets": (
+            "All runs of a dataset (backbone, frames and weights are what the figures vary)",
+            dataset_flags(("backbone", "frames", "weights")),
+        ),
+        "modules": (
+            "Modules at the same dataset, backbone and frames",
+            [f.message() for f in fairness.group_flags(c.protocols, arch_groups)],
+        ),
+        "tp": (
+            "Temporal-pooling pairs",
+            [f.message() for f in fairness.group_flags(c.protocols, tp_groups)],
+        ),
+        "clips": (
+            "All runs of a dataset, evaluation protocol aside (accuracy vs clips)",
+            dataset_flags(not_eval),
+        ),
+    }
+
+
+def compute(c: Collected, settings: dict) -> Computed:
+    """Tables, pairwise tests, contributions, plot data, findings and protocol groups."""
+    results, protocols = c.results, c.protocols
+    contrib = tables.contributions(results)
+    t7, t7_pairs = tables.table7(results, protocols, contrib)
+    paper_tables = [
+        tables.table5(results, protocols),
+        tables.table6(results, protocols),
+        t7,
+        tables.table4(results, c.configs, protocols),
+        tables.table10(results, c.profiled, not c.profiles.empty, c.profile_src),
+        tables.table8(c.bench, c.profiles, results, c.bench_src, c.input_sizes),
+    ]
+    pair_frame = comparisons.pairwise(
+        results,
+        c.predictions,
+        protocols,
+        settings["resamples"],
+        settings["seed"],
+        settings["alpha"],
+    )
+    runs = plotdata.accuracy_vs_frames(results)
+    plots = {
+        "accuracy_vs_frames": runs,
+        "acc_vs_clips": plotdata.acc_vs_clips(c.curves, results, runs),
+        "tp_gain": plotdata.tp_gain(results),
+        "per_class": plotdata.per_class(c.per_class, results, runs),
+        "accuracy_vs_gflops": plotdata.accuracy_vs_gflops(c.profiled),
+    }
+    return Computed(
+        t_results=tables.results_table(results, c.stale),
+        paper_tables=paper_tables,
+        t7_pairs=t7_pairs,
+        t_pairs=comparisons.as_table(
+            pair_frame, settings["alpha"], settings["resamples"], settings["seed"]
+        ),
+        t_protocol=tables.protocol_table(results, protocols),
+        pair_frame=pair_frame,
+        long7=contrib[0],
+        pairs7=contrib[1],
+        plots=plots,
+        findings=findings_mod.select_findings(pair_frame, results, settings["alpha"]),
+        groups=comparison_groups(c, plots["tp_gain"]),
+    )
+
+
+@dataclass
+class Drawn:
+    png: Path
+    caption: str
+    group: str | None  # key of the protocol-difference group it compares within
+
+
+def draw(c: Collected, k: Computed, fig_dir: Path, styles: Styles) -> tuple[Drawn | None, list]:
+    """(the headline figure, the other figures); figures with nothing to draw are left out."""
+    plots, results = k.plots, c.results
+    headline = figures.temporal_vs_spatial(results, fig_dir, "clip", styles)
+    specs = [
+        (
+            figures.group_accuracy_bars(results, fig_dir, "clip"),
+            "Clip-level top-1 on temporal vs spatial classes.",
+            "datasets",
+        ),
+        (
+            figures.group_accuracy_bars(results, fig_dir, "video"),
+            "Video-level top-1 on temporal vs spatial classes.",
+            "datasets",
+        ),
+        (
+            figures.accuracy_vs_frames(plots["accuracy_vs_frames"], fig_dir, "clip_top1", styles),
+            "Fig. 4 style: clip-level top-1 vs input frames per module and backbone.",
+            "modules",
+        ),
+        (
+            figures.accuracy_vs_frames(plots["accuracy_vs_frames"], fig_dir, "video_top1", styles),
+            "Video-level top-1 vs input frames.",
+            "modules",
+        ),
+        (
+            figures.tp_gain(plots["tp_gain"], fig_dir, "clip", styles),
+            "Fig. 6 style: clip-level gain from temporal pooling.",
+            "tp",
+        ),
+        (
+            figures.contribution_bars(k.long7, fig_dir, "clip"),
+            "Table 7 as bars (clip level): mean Φ, Ψ^ta, Ψ^ta+tp per module.",
+            "table:table7",
+        ),
+        (
+            figures.accuracy_vs_clips(plots["acc_vs_clips"], fig_dir, styles),
+            "Video-level top-1 when averaging the first k clips (Fig. 8 left).",
+            "clips",
+        ),
+        (
+            figures.accuracy_vs_gflops(plots["accuracy_vs_gflops"], fig_dir, "video_top1", styles),
+            "Fig. 1 style: video-level top-1 vs GFLOPs of one clip; bubble area = parameters.",
+            "datasets",
+        ),
+        (
+            figures.per_class_accuracy(plots["per_class"], fig_dir, "clip", styles=styles),
+            "Per-class clip-level top-1, temporal vs spatial classes.",
+            "datasets",
+        ),
+        (
+            figures.training_curves(c.histories, fig_dir, styles),
+            "Training loss and validation top-1.",
+            None,
+        ),
+    ]
+    head = (
+        Drawn(
+            headline,
+            "Each run's clip-level top-1 on temporal classes against spatial classes: above the "
+            "diagonal, motion helps.",
+            "datasets",
+        )
+        if headline
+        else None
+    )
+    return head, [Drawn(p, cap, g) for p, cap, g in specs if p is not None]
+
+
+def write_data_files(out_dir: Path, c: Collected, k: Computed) -> None:
+    """The CSV files DVC and other tools read: the same numbers as the pages."""
+    _write_csv(c.results, out_dir / "results.csv")
+    _write_csv(k.long7, out_dir / "contributions.csv")
+    _write_csv(k.pairs7, out_dir / "contribution_pairs.csv")
+    _write_csv(k.pair_frame, out_dir / "pairwise.csv")
+    for t in k.paper_tables + [k.t_protocol]:
+        if t.shown and t.data is not None:
+            _write_csv(t.data, out_dir / "tables" / f"{t.key}.csv")
+    for name in PLOT_FILES:
+        if not k.plots[name].empty:
+            _write_csv(k.plots[name], out_dir / "plots" / f"{name}.csv")
+
+
 def build_report(
     params: dict,
     out_dir: str | Path,
@@ -163,219 +453,130 @@ def build_report(
     ``inputs_dir``: where profile/benchmark files are read (default ``out_dir``).
     """
     out_dir = Path(out_dir)
+    paths = _prepare(out_dir)
+    runs_dir = Path(params["project"]["runs_dir"])
+    settings = _settings(params, {"resamples": resamples, "seed": seed, "alpha": alpha})
+
+    collected = collect(params, runs_dir, Path(inputs_dir) if inputs_dir else out_dir)
+    computed = compute(collected, settings)
+    styles = Styles(collected.results)
+    headline, figs = draw(collected, computed, paths["figures"], styles)
+    write_data_files(out_dir, collected, computed)
+    repo = Path(params_path).resolve().parent if params_path else Path.cwd()
+    sections = compose(collected, computed, headline, figs, styles)
+    sections.append(_reproducibility(collected, repo, params_path))
+
+    title = (params.get("report") or {}).get("title", "actionbench report")
+    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    subtitle = f"Generated {generated} from {runs_dir}."
+    _atomic_write(paths["html"], render_html(title, sections, subtitle))
+    _atomic_write(paths["markdown"], render_markdown(title, sections, subtitle))
+    _atomic_write(
+        paths["metrics"],
+        json.dumps(_metrics_json(collected.results, computed.long7), indent=2, sort_keys=True),
+    )
+    log.info("report written to %s", paths["html"].resolve())
+    return paths
+
+
+def _prepare(out_dir: Path) -> dict[str, Path]:
+    """The output paths; our own figures/plots/tables of an earlier build are removed."""
     out_dir.mkdir(parents=True, exist_ok=True)
     fig_dir, plot_dir, table_dir = out_dir / "figures", out_dir / "plots", out_dir / "tables"
     for directory, patterns in (
-        (fig_dir, ("*.png", "*.svg")),
+        (fig_dir, ("*.png", "*.svg", "*.styles.json")),
         (plot_dir, ("*.csv",)),
         (table_dir, ("*.csv",)),
     ):
         _clear(directory, patterns)
-    inputs_dir = Path(inputs_dir) if inputs_dir else out_dir
-    repo = Path(params_path).resolve().parent if params_path else Path.cwd()
-    settings = _settings(params, {"resamples": resamples, "seed": seed, "alpha": alpha})
-    runs_dir = Path(params["project"]["runs_dir"])
-
-    # ---------------------------------------------------------------- collect
-    runs = select_runs(params)
-    results = collect_runs(runs, runs_dir)
-    ok_ids = list(results.loc[results["status"] == "ok", "run_id"])
-    config_pairs = artifacts.run_configs(params, runs, runs_dir)
-    configs = {rid: saved or current for rid, (saved, current) in config_pairs.items()}
-    stale = {
-        rid: fairness.config_drift(saved, current) for rid, (saved, current) in config_pairs.items()
+    return {
+        "html": out_dir / "index.html",
+        "markdown": out_dir / "report.md",
+        "metrics": out_dir / "metrics.json",
+        "table": out_dir / "results.csv",
+        "contributions": out_dir / "contributions.csv",
+        "pairwise": out_dir / "pairwise.csv",
+        "figures": fig_dir,
+        "plots": plot_dir,
+        "tables": table_dir,
     }
-    results["stale"] = results["run_id"].map(lambda r: bool(stale.get(r)))
-    protocols = {}
-    for _, r in results.iterrows():
-        trained = (artifacts.train_metrics(runs_dir, r["run_id"]) or {}).get("epochs")
-        clips, crops = (
-            (_value(r.get("eval_clips")), _value(r.get("eval_crops")))
-            if r["status"] == "ok"
-            else (None, None)
-        )
-        protocols[r["run_id"]] = fairness.protocol_record(
-            r["run_id"], configs, clips, crops, trained
-        )
-    predictions = {rid: artifacts.load_predictions(runs_dir, rid) for rid in ok_ids}
-    per_class = [artifacts.load_per_class(runs_dir, rid, predictions.get(rid)) for rid in ok_ids]
-    curves = artifacts.load_curves(ok_ids, runs_dir)
-    histories = artifacts.load_histories(list(results["run_id"]), runs_dir)
 
-    profile_paths = efficiency.profile_files(inputs_dir)
-    profiles = efficiency.load_profiles(profile_paths)
-    input_sizes = {
-        rid: (cfg or {}).get("data", {}).get("input_size") for rid, cfg in configs.items()
-    }
-    profiled = efficiency.attach_profiles(results, profiles, input_sizes)
-    bench = efficiency.load_benchmarks(inputs_dir / "benchmarks")
-    profile_src = (
-        ", ".join(str(p) for p in profile_paths)
-        if profile_paths
-        else f"{inputs_dir / 'profile.csv'} or {inputs_dir / 'profile'}/*.csv"
-    )
-    bench_src = f"{inputs_dir / 'benchmarks'}/*.json"
 
-    # ---------------------------------------------------------------- tables
-    t_results = tables.results_table(results, stale)
-    t5 = tables.table5(results, protocols)
-    t6 = tables.table6(results, protocols)
-    t7, t7_pairs = tables.table7(results, protocols)
-    t4 = tables.table4(results, configs, protocols)
-    t10 = tables.table10(results, profiled, not profiles.empty, profile_src)
-    t8 = tables.table8(bench, profiles, results, bench_src)
-    pair_frame = comparisons.pairwise(
-        results, predictions, protocols, settings["resamples"], settings["seed"], settings["alpha"]
-    )
-    t_pairs = comparisons.as_table(
-        pair_frame, settings["alpha"], settings["resamples"], settings["seed"]
-    )
-    t_protocol = tables.protocol_table(results, protocols)
-    long7, pairs7 = tables.contributions(results)
+def compose(
+    c: Collected, k: Computed, headline: Drawn | None, figs: list[Drawn], styles: Styles
+) -> list[Section]:
+    """The page's sections, findings first: rendering of what compute() and draw() made."""
+    anchors = {key: f"protocol-{key}" for key in k.groups}
+    by_key = {t.key: t for t in k.paper_tables}
 
-    # ---------------------------------------------------------------- figures + plot data
-    data = {
-        "accuracy_vs_frames": plotdata.accuracy_vs_frames(results),
-        "acc_vs_clips": plotdata.acc_vs_clips(curves, results),
-        "tp_gain": plotdata.tp_gain(results),
-        "per_class": plotdata.per_class(per_class, results),
-        "accuracy_vs_gflops": plotdata.accuracy_vs_gflops(profiled),
-    }
-    ok = results[results["status"] == "ok"]
+    def figure(d: Drawn) -> Figure:
+        link = None
+        if d.group and d.group.startswith("table:"):
+            t = by_key.get(d.group.split(":", 1)[1])
+            if t is not None and t.shown and t.flags:  # the table's own list, not a copy
+                link = (f"flags-{slug(t.key)}", f"the flags under {t.title}")
+        elif d.group:
+            title, messages = k.groups[d.group]
+            link = (anchors[d.group], title) if messages else None
+        return Figure(d.png, d.caption, styles_mod.read_used(d.png), link)
 
-    frames_of = dict(zip(results["run_id"], results["frames"], strict=True))
+    used: dict = {}
+    for d in ([headline] if headline else []) + figs:
+        used.update(styles_mod.read_used(d.png))
+    legend = {s.label: {"color": s.color, "marker": s.marker} for s in styles.models.values()}
+    legend = {label: m for label, m in legend.items() if label in used}
+    findings_blocks: list = [Bullets(prose.findings_lines(k.findings), "findings")]
+    if headline:
+        findings_blocks.append(figure(headline))
+    findings_blocks.append(Legend(legend))
 
-    def dataset_flags(studied):
-        groups = {d: list(g["run_id"]) for d, g in ok.groupby("dataset")}
-        return [
-            f.message()
-            for f in fairness.group_flags(
-                protocols,
-                groups,
-                studied,
-                explained_by=frames_of,
-                explanation="follows the input frames: progressive training, paper Table 12",
-            )
-        ]
-
-    arch_groups = {
-        f"{k[0]}, {k[2]}, f={k[3]}{', tp' if k[4] else ''}": list(g["run_id"])
-        for k, g in ok.groupby(["dataset", "sampling", "backbone", "frames", "tp"])
-    }
-    arch_flags = [f.message() for f in fairness.group_flags(protocols, arch_groups)]
-    tp_pairs = {
-        f"{r.run_tp} vs {r.run_no_tp}": [r.run_tp, r.run_no_tp]
-        for r in data["tp_gain"].itertuples()
-    }
-    tp_flags = [f.message() for f in fairness.group_flags(protocols, tp_pairs)]
-    across = ("backbone", "frames", "weights")
-    everything_but_eval = [f for f in fairness.FACTORS if f not in ("eval_protocol", "sampling")]
-    figs: list[tuple[Path | None, str, list[str]]] = [
-        (
-            figures.group_accuracy_bars(results, fig_dir, "clip"),
-            "Clip-level top-1 on temporal vs spatial classes.",
-            dataset_flags(across),
-        ),
-        (
-            figures.group_accuracy_bars(results, fig_dir, "video"),
-            "Video-level top-1 on temporal vs spatial classes.",
-            dataset_flags(across),
-        ),
-        (
-            figures.accuracy_vs_frames(data["accuracy_vs_frames"], fig_dir, "clip_top1"),
-            "Fig. 4 style: clip-level top-1 vs input frames per module and backbone.",
-            arch_flags,
-        ),
-        (
-            figures.accuracy_vs_frames(data["accuracy_vs_frames"], fig_dir, "video_top1"),
-            "Video-level top-1 vs input frames.",
-            arch_flags,
-        ),
-        (
-            figures.tp_gain(data["tp_gain"], fig_dir, "clip"),
-            "Fig. 6 style: clip-level gain from temporal pooling.",
-            tp_flags,
-        ),
-        (
-            figures.contribution_bars(long7, fig_dir, "clip"),
-            "Table 7 as bars (clip level): mean Φ, Ψ^ta, Ψ^ta+tp per module.",
-            t7.flags,
-        ),
-        (
-            figures.accuracy_vs_clips(data["acc_vs_clips"], fig_dir),
-            "Video-level top-1 when averaging the first k clips (Fig. 8 left).",
-            dataset_flags(everything_but_eval),
-        ),
-        (
-            figures.accuracy_vs_gflops(data["accuracy_vs_gflops"], fig_dir, "video_top1"),
-            "Fig. 1 style: video-level top-1 vs GFLOPs of one clip; bubble area = parameters.",
-            dataset_flags(across),
-        ),
-        (
-            figures.per_class_accuracy(data["per_class"], fig_dir, "clip"),
-            "Per-class clip-level top-1, temporal vs spatial classes.",
-            dataset_flags(across),
-        ),
-        (figures.training_curves(histories, fig_dir), "Training loss and validation top-1.", []),
-    ]
-    figs = [(p, c, f) for p, c, f in figs if p is not None]
-
-    # ---------------------------------------------------------------- files for DVC / tools
-    _write_csv(results, out_dir / "results.csv")
-    _write_csv(long7, out_dir / "contributions.csv")
-    _write_csv(pairs7, out_dir / "contribution_pairs.csv")
-    _write_csv(pair_frame, out_dir / "pairwise.csv")
-    paper_tables = [t5, t6, t7, t4, t10, t8]
-    for t in paper_tables + [t_protocol]:
-        if t.shown and t.data is not None:
-            _write_csv(t.data, table_dir / f"{t.key}.csv")
-    for name in PLOT_FILES:
-        if not data[name].empty:
-            _write_csv(data[name], plot_dir / f"{name}.csv")
-
-    # ---------------------------------------------------------------- sections
-    n_ok = len(ok_ids)
+    ok, results = c.ok, c.results
+    n_ok = len(ok)
     summary = [
         f"{len(results)} runs in the grid, {n_ok} evaluated"
         + (f", {len(results) - n_ok} without results" if len(results) > n_ok else "")
         + ".",
         "Tables follow the paper's shapes (Tables 4–8, 10); only runs that exist fill them. "
         "Under a table, ⚠ lists protocol factors (backbone, frames, sampling, pretraining, "
-        "evaluation clips x crops, epochs, input, optimizer) that differ between runs it "
-        "compares; the pairwise section says which gaps are larger than evaluation noise.",
+        "evaluation clips x crops, epochs, input, optimizer, layout, code version) that differ "
+        "between runs it compares; figures link to the protocol differences of the runs they "
+        "compare, listed once per kind of comparison.",
     ]
     sections = [
+        Section("Findings", findings_blocks),
         Section("Summary", [Text(s) for s in summary]),
-        Section("Accuracy (%)", [TableBlock(t_results, heading=False)]),
+        Section("Accuracy (%)", [TableBlock(k.t_results, heading=False)]),
     ]
-    shown = [t for t in paper_tables if t.shown]
-    for t in shown:
+    for t in [t for t in k.paper_tables if t.shown]:
         blocks: list = [TableBlock(t, heading=False)]
-        if t.key == "table7" and t7_pairs.shown:
-            blocks.append(TableBlock(t7_pairs))
         title = t.title
         if t.key == "table7":
+            if k.t7_pairs.shown:
+                blocks.append(TableBlock(k.t7_pairs))
             title = "Spatial and temporal contributions (Table 7)"
         sections.append(Section(title, blocks))
-    sections.append(Section("Pairwise comparisons", [TableBlock(t_pairs, heading=False)]))
-    sections.append(
-        Section(
-            "Figures",
-            [
-                blk
-                for p, cap, flags in figs
-                for blk in (
-                    Figure(p, cap),
-                    Bullets(
-                        flags,
-                        "flags",
-                        "⚠ Protocol differences between the runs this figure compares:",
-                    ),
-                )
-            ],
+    sections.append(Section("Pairwise comparisons", [TableBlock(k.t_pairs, heading=False)]))
+    sections.append(Section("Figures", [Legend(legend)] + [figure(d) for d in figs]))
+    flagged = [(key, title, msgs) for key, (title, msgs) in k.groups.items() if msgs]
+    if flagged:
+        sections.append(
+            Section(
+                "Protocol differences",
+                [
+                    Text(
+                        "Factors other than the one studied that differ between runs a figure "
+                        "compares (a gap may come from them, not from the model); each kind of "
+                        "comparison once.",
+                        "note",
+                    )
+                ]
+                + [
+                    Bullets(msgs, "flags", f"⚠ {title}:", anchors[key])
+                    for key, title, msgs in flagged
+                ],
+            )
         )
-    )
-    missing = [t for t in paper_tables if not t.shown]
+    missing = [t for t in k.paper_tables if not t.shown]
     if missing:
         sections.append(
             Section(
@@ -399,31 +600,8 @@ def build_report(
                 ],
             )
         )
-    sections.append(Section("Protocol of each run", [TableBlock(t_protocol, heading=False)]))
-    sections.append(_reproducibility(results, config_pairs, stale, repo, params_path))
-
-    # ---------------------------------------------------------------- render + write
-    title = (params.get("report") or {}).get("title", "actionbench report")
-    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    subtitle = f"Generated {generated} from {runs_dir}."
-    paths = {
-        "html": out_dir / "index.html",
-        "markdown": out_dir / "report.md",
-        "metrics": out_dir / "metrics.json",
-        "table": out_dir / "results.csv",
-        "contributions": out_dir / "contributions.csv",
-        "pairwise": out_dir / "pairwise.csv",
-        "figures": fig_dir,
-        "plots": plot_dir,
-        "tables": table_dir,
-    }
-    _atomic_write(paths["html"], render_html(title, sections, subtitle))
-    _atomic_write(paths["markdown"], render_markdown(title, sections, subtitle))
-    _atomic_write(
-        paths["metrics"], json.dumps(_metrics_json(results, long7), indent=2, sort_keys=True)
-    )
-    log.info("report written to %s", paths["html"].resolve())
-    return paths
+    sections.append(Section("Protocol of each run", [TableBlock(k.t_protocol, heading=False)]))
+    return sections
 
 
 def _kv_table(key: str, items: dict[str, str], name: str = "item") -> tables.Table:
@@ -431,18 +609,40 @@ def _kv_table(key: str, items: dict[str, str], name: str = "item") -> tables.Tab
     return tables.Table(key, key, frame)
 
 
-def _reproducibility(results, config_pairs, stale, repo: Path, params_path) -> Section:
+def _reproducibility(c: Collected, repo: Path, params_path) -> Section:
     code = provenance.git_info(repo)
     if params_path:
         code["params.yaml sha256"] = provenance.file_sha256(Path(params_path))
     blocks: list = [
-        Text("Code and configuration", "note"),
+        Text("Code and configuration of this report's checkout", "note"),
         TableBlock(_kv_table("code", code), False),
-        Text("Packages", "note"),
+    ]
+    run_code = provenance.run_code(c.train_metrics)
+    if run_code:
+        blocks += [
+            Text("Code each run was trained with (its train_metrics.json 'code')", "note"),
+            TableBlock(
+                tables.Table("run_code", "run code", pd.DataFrame(run_code).set_index("run")),
+                False,
+            ),
+        ]
+    missing_code = sum(
+        1 for rid in c.results["run_id"] if not (c.train_metrics.get(rid) or {}).get("code")
+    )
+    if missing_code:
+        blocks.append(
+            Text(
+                f"{missing_code} run(s) record no code version (no 'code' in train_metrics.json): "
+                "which commit trained them is unknown.",
+                "missing",
+            )
+        )
+    blocks += [
+        Text("Packages (this report's environment)", "note"),
         TableBlock(_kv_table("packages", provenance.package_versions(), "package"), False),
         Text(
-            "Hardware of the machine that built this report (training hardware: each run's "
-            "MLflow record)",
+            "Hardware of the machine that built this report (not necessarily the one that "
+            "trained the runs)",
             "note",
         ),
         TableBlock(_kv_table("hardware", provenance.hardware()), False),
@@ -465,13 +665,13 @@ def _reproducibility(results, config_pairs, stale, repo: Path, params_path) -> S
             "note",
         )
     )
-    for rid in results["run_id"]:
-        saved, current = config_pairs.get(rid, (None, None))
+    for rid in c.results["run_id"]:
+        saved, current = c.config_pairs.get(rid, (None, None))
         cfg = saved or current
         if cfg is None:
             continue
         source = "config.json" if saved else "params.yaml (not trained yet)"
-        drift = stale.get(rid) or []
+        drift = c.stale.get(rid) or []
         summary = f"{rid} — {source}" + (
             f" — STALE: {len(drift)} setting(s) changed in params.yaml since" if drift else ""
         )

@@ -229,22 +229,14 @@ def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None =
 # --------------------------------------------------------------------------- Table 5
 
 
-def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
-    """Temporal aggregation strategies without temporal pooling, by backbone and frames."""
-    title = "Table 5 — temporal aggregation without temporal pooling (top-1 %)"
+def table5_runs(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Selection for Table 5 (pure): the evaluated runs without temporal pooling in all blocks,
+    in table order, and the groups compared (dataset, sampling, backbone, frames -> run ids).
+    Empty when fewer than two modules exist."""
     base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
     ok = _ok(results[base])
     if ok.empty or ok["arch"].nunique() < 2:
-        return Table(
-            "table5",
-            title,
-            missing=_waiting(
-                results,
-                base,
-                "it needs at least two modules (e.g. TSN and TAM) without temporal "
-                "pooling at the same backbone and frame count",
-            ),
-        )
+        return ok.iloc[0:0], {}
     ok = _order(
         ok,
         [
@@ -255,6 +247,30 @@ def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
             ("arch", arch_key),
         ],
     )
+    groups: dict[str, list[str]] = {}
+    for keys, grp in ok.groupby(["dataset", "sampling", "backbone", "frames"], sort=False):
+        groups[f"{keys[0]}, {BACKBONE_LABELS.get(keys[2], keys[2])}, f={keys[3]}"] = list(
+            grp["run_id"]
+        )
+    return ok, groups
+
+
+def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
+    """Temporal aggregation strategies without temporal pooling, by backbone and frames."""
+    title = "Table 5 — temporal aggregation without temporal pooling (top-1 %)"
+    base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
+    ok, groups = table5_runs(results)
+    if ok.empty:
+        return Table(
+            "table5",
+            title,
+            missing=_waiting(
+                results,
+                base,
+                "it needs at least two modules (e.g. TSN and TAM) without temporal "
+                "pooling at the same backbone and frame count",
+            ),
+        )
     tidy = _tidy(ok, ["dataset", "sampling", "frames", "backbone", "arch"])
     tidy["f"] = tidy["frames"].map(lambda f: f"f={f}")
     tidy["Backbone"] = tidy["backbone"].map(lambda b: BACKBONE_LABELS.get(b, b))
@@ -262,11 +278,6 @@ def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
     index = ["dataset"] + (["sampling"] if ok["sampling"].nunique() > 1 else []) + ["f"]
     frame = _display(tidy, index, ["Backbone", "Module", "level"])
     frame.index.names = ["Dataset"] + (["Sampling"] if len(index) == 3 else []) + ["Frames"]
-    groups: dict[str, list[str]] = {}
-    for keys, grp in ok.groupby(["dataset", "sampling", "backbone", "frames"], sort=False):
-        groups[f"{keys[0]}, {BACKBONE_LABELS.get(keys[2], keys[2])}, f={keys[3]}"] = list(
-            grp["run_id"]
-        )
     notes = [
         "Rows: dataset and input frames; columns: backbone, module (None = TSN, no "
         "temporal modelling), then clip- and video-level top-1. Modules are compared "
@@ -287,25 +298,16 @@ def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
 # --------------------------------------------------------------------------- Table 6
 
 
-def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
-    """Numbers and locations of TAMs (w/o temporal pooling)."""
-    title = "Table 6 — numbers and locations of TAMs, without temporal pooling (top-1 %)"
+def table6_runs(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Selection for Table 6 (pure): evaluated TAM runs without temporal pooling at the
+    (backbone, frames, sampling) where a location variant exists, in table order, and the
+    groups compared (dataset, backbone, frames -> run ids). Empty without variants."""
     base = (results["arch"] == "tam") & (~results["tp"].astype(bool))
-    variant = base & (results["tam_locations"] != "all")
     ok = _ok(results[base])
     keys = ["backbone", "frames", "sampling"]
     with_variants = ok[ok["tam_locations"] != "all"][keys].drop_duplicates()
     if with_variants.empty:
-        return Table(
-            "table6",
-            title,
-            missing=_waiting(
-                results,
-                variant,
-                "enable the Table 6 groups (experiments.paper_table6_*: "
-                "tam_locations top_half/bottom_half/uniform_half)",
-            ),
-        )
+        return ok.iloc[0:0], {}
     ok = ok.merge(with_variants, on=keys)
     ok = _order(
         ok,
@@ -320,6 +322,30 @@ def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
             ("dataset", None),
         ],
     )
+    groups = {
+        f"{d}, {BACKBONE_LABELS.get(b, b)}, f={f}": list(g["run_id"])
+        for (d, b, f), g in ok.groupby(["dataset", "backbone", "frames"], sort=False)
+    }
+    return ok, groups
+
+
+def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
+    """Numbers and locations of TAMs (w/o temporal pooling)."""
+    title = "Table 6 — numbers and locations of TAMs, without temporal pooling (top-1 %)"
+    base = (results["arch"] == "tam") & (~results["tp"].astype(bool))
+    variant = base & (results["tam_locations"] != "all")
+    ok, groups = table6_runs(results)
+    if ok.empty:
+        return Table(
+            "table6",
+            title,
+            missing=_waiting(
+                results,
+                variant,
+                "enable the Table 6 groups (experiments.paper_table6_*: "
+                "tam_locations top_half/bottom_half/uniform_half)",
+            ),
+        )
 
     def count(r) -> str:
         n = RESNET_BLOCKS.get(r["backbone"])
@@ -341,10 +367,6 @@ def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
     frame.index.names = [
         {"f": "Frames", "sampling": "Sampling"}.get(n, n) for n in frame.index.names
     ]
-    groups = {
-        f"{d}, {BACKBONE_LABELS.get(b, b)}, f={f}": list(g["run_id"])
-        for (d, b, f), g in ok.groupby(["dataset", "backbone", "frames"], sort=False)
-    }
     notes = [
         "Top = the residual blocks closest to the output, bottom = closest to the input, "
         "uniform = every other block; a half holds ⌊n/2⌋ of the n blocks."
@@ -398,10 +420,16 @@ def contributions(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(tables, ignore_index=True), pd.concat(pairs, ignore_index=True)
 
 
-def table7(results: pd.DataFrame, protocols: Mapping[str, dict]) -> tuple[Table, Table]:
-    """Table 7 (mean Phi/Psi per module) and the per-model Phi/Psi it averages."""
+def table7(
+    results: pd.DataFrame,
+    protocols: Mapping[str, dict],
+    contrib: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> tuple[Table, Table]:
+    """Table 7 (mean Phi/Psi per module) and the per-model Phi/Psi it averages.
+
+    ``contrib``: ``contributions(results)`` when the caller already has it (computed once)."""
     title = "Table 7 — effects of spatio-temporal modelling (mean Φ, mean Ψ)"
-    long, pairs = contributions(results)
+    long, pairs = contrib if contrib is not None else contributions(results)
     base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
     if long.empty or long.dropna(subset=["phi", "psi_ta_tp"], how="all").empty:
         why = _waiting(
@@ -520,7 +548,7 @@ def transfer_rows(results: pd.DataFrame, configs: Mapping[str, dict | None]) -> 
         init = cfg.get("init") or {}
         if init.get("kind") != "checkpoint":
             continue
-        src = fairness.source_run(init.get("path"))
+        src = fairness.init_source(init)
         if src is None:
             continue
         source = parse_run_id(src)
@@ -664,9 +692,17 @@ def table10(
 
 
 def table8(
-    bench: pd.DataFrame, profiles: pd.DataFrame, results: pd.DataFrame, inputs: str
+    bench: pd.DataFrame,
+    profiles: pd.DataFrame,
+    results: pd.DataFrame,
+    inputs: str,
+    run_inputs: Mapping[str, object] | None = None,
 ) -> Table:
-    """Speed and memory (``actionbench benchmark`` results) next to accuracy and FLOPs."""
+    """Speed and memory (``actionbench benchmark`` results) next to accuracy and FLOPs.
+
+    Each row says the input size and device it was measured at; accuracy from runs trained at
+    another input size (``run_inputs``: run id -> input_size) is flagged on that row."""
+    run_inputs = run_inputs or {}
     title = "Table 8 — speed and memory"
     if bench.empty:
         return Table(
@@ -687,6 +723,7 @@ def table8(
             "Frames": b["frames"],
             "Mode": b["mode"],
             "Device": b["device"],
+            "Input (px)": fmt(b["size"]) if pd.notna(b["size"]) else "unknown",
             "Batch": fmt(b["batch_size"]),
             "Step (ms)": fmt(b["step_ms"]),
             "Throughput (clips/s)": fmt(b["clips_per_s"], 2),
@@ -706,8 +743,11 @@ def table8(
             if not profiles.empty
             else profiles
         )
+        mismatch = []
         if not prof.empty and pd.notna(b["size"]):
             same = prof[prof["size"] == b["size"]]
+            if same.empty:  # only profiled at another size: shown, and flagged on the row
+                mismatch.append(f"GFLOPs at {fmt(prof['size'].iloc[-1])} px")
             prof = same if not same.empty else prof
         row["GFLOPs"] = fmt(prof["gflops"].iloc[-1]) if not prof.empty else "not profiled"
         extra = {}
@@ -725,6 +765,13 @@ def table8(
             match = match.sort_values("sampling", key=lambda s: s != "uniform")
             for level, col in LEVELS.items():
                 extra[f"{d} {level} top-1"] = fmt(match[col].iloc[0])
+            trained = run_inputs.get(match["run_id"].iloc[0])
+            if trained is not None and (pd.isna(b["size"]) or int(trained) != int(b["size"])):
+                mismatch.append(f"{d}: accuracy at {trained} px")
+        if mismatch:
+            extra["⚠ input size"] = (
+                f"speed at {fmt(b['size'])} px, " + "; ".join(mismatch) + ": not comparable"
+            )
         row.update(extra)
         rows.append(row)
         tidy_rows.append({**b.to_dict(), "gflops": row["GFLOPs"], **extra})
@@ -746,11 +793,22 @@ def table8(
                 f"({', '.join(str(v) for v in grp['batch_size'].unique())}) and no "
                 "row measured its maximum batch; throughput depends on batch size"
             )
+    sizes = ", ".join(f"{s} px" for s in sorted({fmt(v) for v in bench["size"].dropna()}))
+    devices = ", ".join(sorted(bench["device"].dropna().astype(str).unique()))
     notes = [
+        f"Measured at input {sizes or 'unknown size'} on {devices or 'an unknown device'} "
+        "(each row: columns Input and Device). "
         "Throughput = batch / median step time; peak memory = CUDA max allocated on GPUs, "
         "peak resident set size on CPU. Accuracy columns: the run with the same model and "
-        f"frames (uniform sampling preferred). Source: {inputs}."
+        f"frames (uniform sampling preferred); a row whose accuracy comes from another input "
+        f"size says so in '⚠ input size'. Source: {inputs}."
     ]
+    if "⚠ input size" in frame.columns:
+        n = int((frame["⚠ input size"] != DASH).sum())
+        flags.append(
+            f"{n} row(s) put numbers measured at different input sizes side by side "
+            "(column '⚠ input size')"
+        )
     return Table("table8", title, frame, pd.DataFrame(tidy_rows), notes, flags)
 
 

@@ -1,7 +1,8 @@
 """The single `actionbench` entry point: every Snakemake rule and DVC stage calls it.
 
 Each subcommand lives in its own module in this package and exposes ``register(subparsers)``,
-which adds its parser and sets ``func`` to a callable taking the parsed namespace and returning
+which adds its parser (a one-line ``help`` and a ``description`` with an example, see
+helptext.py) and sets ``func`` to a callable taking the parsed namespace and returning
 an exit code. Heavy imports (torch, pandas) happen inside those callables so that ``--help`` and
 argument errors stay fast.
 """
@@ -26,20 +27,26 @@ SUBCOMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from actionbench import __version__
+    from actionbench.cli.helptext import Parser
+
     parser = argparse.ArgumentParser(
         prog="actionbench",
-        description="Train, evaluate and compare video action-recognition models.",
+        description="Train, evaluate and compare video action-recognition models.\n\n"
+        "Every Snakemake rule and DVC stage calls one of these subcommands;\n"
+        "actionbench COMMAND --help describes one, with an example.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="print the version"
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=Parser
+    )
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"actionbench.cli.{name}")
-        except ModuleNotFoundError as err:  # a subcommand module not written yet
-            if err.name == f"actionbench.cli.{name}":
-                continue
-            raise
-        module.register(sub)
+        # a listed module that does not import is a broken install: fail loudly, never hide it
+        importlib.import_module(f"actionbench.cli.{name}").register(sub)
     return parser
 
 

@@ -12,6 +12,8 @@ import json
 import logging
 from pathlib import Path
 
+from actionbench.cli.helptext import description
+
 log = logging.getLogger(__name__)
 
 
@@ -19,17 +21,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "benchmark",
         help="measure step time, throughput and memory of a model",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=description(
+            "Time per training / inference step, throughput and peak memory of one model on\n"
+            "random clips (and, on a GPU, the largest batch that fits): the paper's Table 8.",
+            "actionbench benchmark --arch tam --backbone resnet50 --frames 8 --batch-size 2 "
+            "--mode train --device cpu --json",
+        ),
     )
-    parser.add_argument("--arch", required=True)
-    parser.add_argument("--backbone", required=True)
-    parser.add_argument("--frames", type=int, required=True)
-    parser.add_argument("--batch-size", type=int, required=True)
+    parser.add_argument("--arch", required=True, help="architecture, e.g. tsn, tam, i3d")
+    parser.add_argument(
+        "--backbone", required=True, help="inceptionv1, resnet18, resnet50 or resnet101"
+    )
+    parser.add_argument("--frames", type=int, required=True, help="frames per clip")
+    parser.add_argument("--batch-size", type=int, required=True, help="clips per step")
     parser.add_argument("--num-classes", type=int, default=87, help="classifier size (87)")
-    parser.add_argument("--temporal-pooling", action="store_true")
+    parser.add_argument("--temporal-pooling", action="store_true", help="the -tp variant")
     parser.add_argument("--size", type=int, default=224, help="frame height = width (224)")
-    parser.add_argument("--mode", choices=("train", "inference", "both"), default="train")
+    parser.add_argument(
+        "--mode",
+        choices=("train", "inference", "both"),
+        default="train",
+        help="time training steps (forward + backward + update), inference, or both (train)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (1)")
     parser.add_argument("--iters", type=int, default=3, help="timed steps (3)")

@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from actionbench.cli.helptext import description
+
 log = logging.getLogger("actionbench.data")
 
 
@@ -26,8 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "index",
         help="turn a dataset's official annotation files into an index table",
-        description="Run a dataset adapter: raw annotations + videos -> index.csv "
-        "(video_id, video_path, split, label_name, ...) and index_failures.csv.",
+        description=description(
+            "Run a dataset adapter: raw annotations + videos -> index.csv\n"
+            "(video_id, video_path, split, label_name, ...) and index_failures.csv.",
+            "actionbench index --format synthetic --raw-dir data/raw/synthetic "
+            "--out data/interim/synthetic/index.csv "
+            "--failures data/interim/synthetic/index_failures.csv",
+        ),
     )
     p.add_argument(
         "--format", required=True, help="kinetics400, ssv2, mit, ucf101, hmdb51, jester, synthetic"
@@ -48,10 +55,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "extract",
         help="decode videos of an index into JPEG frame folders",
-        description="Parallel, resumable ffmpeg extraction to <frames-root>/<video_id>/img_00001.jpg.",
+        description=description(
+            "Parallel, resumable ffmpeg extraction to <frames-root>/<video_id>/img_00001.jpg.",
+            "actionbench extract --index data/interim/synthetic/index.csv "
+            "--frames-root data/frames/synthetic --out extracted.csv --failures failed.csv",
+        ),
     )
-    p.add_argument("--index", required=True, type=Path)
-    p.add_argument("--frames-root", required=True, type=Path)
+    p.add_argument(
+        "--index", required=True, type=Path, help="index CSV (video_id, video_path) to extract"
+    )
+    p.add_argument(
+        "--frames-root", required=True, type=Path, help="folder that gets one folder per video"
+    )
     p.add_argument(
         "--short-side", type=int, default=256, help="shorter side in pixels (0 = keep size)"
     )
@@ -68,11 +83,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--workers", type=int, default=None, help="parallel ffmpeg processes (default: all cores)"
     )
     p.add_argument("--shard", type=int, default=0, help="this job's shard, 0-based")
-    p.add_argument("--num-shards", type=int, default=1)
+    p.add_argument("--num-shards", type=int, default=1, help="shards the index is split into (1)")
     p.add_argument(
         "--timeout", type=float, default=None, help="seconds before one video's ffmpeg is killed"
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (batch logs)")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress output at all (neither bar nor periodic log lines)",
+    )
     p.add_argument("--out", required=True, type=Path, help="CSV of extracted videos")
     p.add_argument("--failures", required=True, type=Path, help="CSV of videos that failed")
     p.set_defaults(func=_extract)
@@ -80,9 +99,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "lists",
         help="join an index with extraction results into train/val/classes lists",
-        description="Writes train.csv, val.csv, classes.csv and excluded.csv into --out-dir.",
+        description=description(
+            "Writes train.csv, val.csv, classes.csv and excluded.csv into --out-dir.",
+            "actionbench lists --index index.csv --extracted extracted-0.csv extracted-1.csv "
+            "--failures failed-0.csv failed-1.csv --out-dir data/lists/synthetic",
+        ),
     )
-    p.add_argument("--index", required=True, type=Path)
+    p.add_argument("--index", required=True, type=Path, help="index CSV the videos came from")
     # nargs="+" with "extend": one flag with every shard's table (as Snakemake expands a list)
     # or the flag repeated per shard both work.
     p.add_argument(
@@ -102,19 +125,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="extraction failure tables (give the reasons in excluded.csv)",
     )
 
-    p.add_argument("--out-dir", required=True, type=Path)
+    p.add_argument("--out-dir", required=True, type=Path, help="folder for the four lists")
     p.set_defaults(func=_lists)
 
     p = subparsers.add_parser(
         "mini",
         help="derive a mini dataset (class subset) from split lists",
-        description="Modes: class_list (exact list or alias mini_ssv2/mini_kinetics400), "
-        "seeded_half, all.",
+        description=description(
+            "Keep a subset of the classes of train/val/classes lists. Modes: class_list\n"
+            "(exact list or alias mini_ssv2/mini_kinetics400), seeded_half (a seeded half of\n"
+            "the classes), all (every class).",
+            "actionbench mini --lists-dir data/lists/ssv2 --out-dir data/lists/mini-ssv2 "
+            "--mode class_list --class-list mini_ssv2",
+        ),
     )
-    p.add_argument("--lists-dir", required=True, type=Path)
-    p.add_argument("--out-dir", required=True, type=Path)
-    p.add_argument("--mode", required=True, choices=["class_list", "seeded_half", "all"])
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--lists-dir", required=True, type=Path, help="folder with train/val/classes.csv"
+    )
+    p.add_argument("--out-dir", required=True, type=Path, help="folder for the mini lists")
+    p.add_argument(
+        "--mode",
+        required=True,
+        choices=["class_list", "seeded_half", "all"],
+        help="how the classes are chosen (see above)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of seeded_half (0)")
     p.add_argument(
         "--class-list", default=None, help="path or shipped alias (mini_ssv2, mini_kinetics400)"
     )
@@ -131,14 +166,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "benchmark-data",
         help="measure loader throughput (clips/s, frames/s) on a split list",
+        description=description(
+            "Time the data loader (decode, sample, augment, batch) on a split list: clips/s\n"
+            "and frames/s after one warm-up batch, as JSON.",
+            "actionbench benchmark-data --list data/lists/synthetic/train.csv --frames 8 "
+            "--batch-size 8 --workers 2 --json loader.json",
+        ),
     )
-    p.add_argument("--list", required=True, type=Path, dest="list_csv")
+    p.add_argument(
+        "--list", required=True, type=Path, dest="list_csv", help="train.csv or val.csv to read"
+    )
     p.add_argument("--frames", type=int, default=8, help="frames per clip")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--input-size", type=int, default=224)
+    p.add_argument("--batch-size", type=int, default=8, help="clips per batch (8)")
+    p.add_argument("--workers", type=int, default=2, help="loader worker processes (2)")
+    p.add_argument("--input-size", type=int, default=224, help="crop height = width (224)")
     p.add_argument("--batches", type=int, default=10, help="batches to time (the first is warm-up)")
-    p.add_argument("--sampling", choices=["uniform", "dense"], default="uniform")
+    p.add_argument(
+        "--sampling",
+        choices=["uniform", "dense"],
+        default="uniform",
+        help="frame sampling (uniform)",
+    )
     p.add_argument("--test", action="store_true", help="time the test pipeline instead of training")
     p.add_argument("--root", type=Path, default=None, help="base for relative frames_dir")
     p.add_argument("--json", type=Path, default=None, help="write the result here")

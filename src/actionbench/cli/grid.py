@@ -5,10 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 
+from actionbench.cli.helptext import description
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("grid", help="list the runs the experiment grid expands to")
-    p.add_argument("--params", default="params.yaml")
+    p = sub.add_parser(
+        "grid",
+        help="list the runs the experiment grid expands to",
+        description=description(
+            "Expand params.yaml's experiment groups into run ids (progressive ancestors\n"
+            "included) without training anything; --show prints one run's resolved config.",
+            "actionbench grid --params params.yaml --summary",
+            "actionbench grid --show synthetic/tam-resnet18/f8",
+        ),
+    )
+    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--list", action="store_true", help="one run id per line (default)")
     mode.add_argument("--summary", action="store_true", help="counts by arch/backbone/tp/frames")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
+
+from actionbench.cli.helptext import description
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "profile",
         help="count parameters and GFLOPs of a model (or of every model with --table)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=description(
+            "Parameters and GFLOPs (billions of multiply-adds, one clip) of a model.\n"
+            "One model with --json prints one JSON object on stdout (logs go to stderr);\n"
+            "--table profiles every supported (arch, backbone, temporal pooling) at that\n"
+            "frame count, as a table on stdout, a JSON list (--json) or a CSV (--csv PATH).",
+            "actionbench profile --arch tam --backbone resnet50 --frames 8 --num-classes 174 "
+            "--json",
+            "actionbench profile --table --frames 8 --num-classes 174 --csv profile/f8.csv",
+        ),
     )
     parser.add_argument("--arch", help="architecture, e.g. tsn, tam, i3d (see --table)")
     parser.add_argument("--backbone", help="inceptionv1, resnet18, resnet50 or resnet101")
@@ -82,13 +90,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_table(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from actionbench.models import list_models
     from actionbench.models.profiling import profile_model
+    from actionbench.progress import Progress
 
     rows = []
-    for arch, backbone, tp in tqdm(list_models(), desc="profiling", file=sys.stderr):
+    models = list_models()
+    progress = Progress(len(models), "profiling", unit="model")
+    for arch, backbone, tp in models:
         rows.append(
             profile_model(
                 arch,
@@ -100,6 +109,8 @@ def _run_table(args: argparse.Namespace) -> int:
                 counter=args.counter,
             )
         )
+        progress.update()
+    progress.close()
     if args.json:
         print(json.dumps(rows))
     elif args.csv:

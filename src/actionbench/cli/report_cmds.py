@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import argparse
 
+from actionbench.cli.helptext import description
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report",
         help="build the HTML/Markdown report from saved evaluations",
-        description="Reads <runs_dir>/<run>/eval/* and train outputs of the grid (never trains), "
-        "plus profile.csv / profile/*.csv and benchmarks/*.json in --inputs-dir when present; "
-        "writes index.html, report.md, metrics.json, results.csv, contributions.csv, "
-        "pairwise.csv, tables/, plots/ and figures/ into --out-dir (docs/report.md).",
+        description=description(
+            "Read <runs_dir>/<run>/eval/* and train outputs of the grid (never trains), plus\n"
+            "profile.csv / profile/*.csv and benchmarks/*.json in --inputs-dir when present;\n"
+            "write index.html (findings first), report.md, metrics.json, results.csv,\n"
+            "contributions.csv, pairwise.csv, tables/, plots/ and figures/ into --out-dir\n"
+            "(docs/report.md).",
+            "actionbench report --params params.yaml --out-dir reports",
+        ),
     )
-    p.add_argument("--params", default="params.yaml")
-    p.add_argument("--out-dir", default=None, help="default: project.reports_dir")
+    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    p.add_argument(
+        "--out-dir", default=None, help="where the report goes (default: project.reports_dir)"
+    )
     p.add_argument(
         "--inputs-dir",
         default=None,

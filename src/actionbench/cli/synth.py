@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from actionbench.cli.helptext import description
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("synth", help="render the built-in synthetic dataset (real mp4s via ffmpeg)")
+    p = sub.add_parser(
+        "synth",
+        help="render the built-in synthetic dataset (real mp4s via ffmpeg)",
+        description=description(
+            "Render the synthetic dataset of params.yaml (datasets.<name>.synth): videos whose\n"
+            "temporal classes differ only in motion or order, spatial classes only in\n"
+            "appearance, encoded to mp4 with ffmpeg, plus raw_dir/annotations.csv.",
+            "actionbench synth --params params.yaml --dataset synthetic --workers 2",
+        ),
+    )
     p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
     p.add_argument("--dataset", default="synthetic", help="dataset key of format 'synthetic'")
     p.add_argument("--workers", type=int, default=None, help="parallel encoders (default: cores)")

@@ -17,6 +17,8 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
+from actionbench.cli.helptext import description as _description
+
 log = logging.getLogger("actionbench.train")
 
 
@@ -110,8 +112,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser(
         "train",
         help="train one run (resumes from its last checkpoint)",
-        description="Train one run of the experiment grid; resumes from "
-        "<output_dir>/checkpoints/last.pt when present. Exit 75 = pre-empted, rerun to resume.",
+        description=_description(
+            "Train one run of the experiment grid; resumes from\n"
+            "<output_dir>/checkpoints/last.pt when present. Exit 75 = pre-empted, rerun to resume.",
+            "actionbench train --params params.yaml --run synthetic/tam-resnet18/f8",
+        ),
     )
     _add_source(train)
     train.set_defaults(func=_train)
@@ -119,7 +124,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = subparsers.add_parser(
         "evaluate",
         help="clip- and video-level evaluation of a trained run",
-        description="Evaluate a trained run on its validation list; writes <output_dir>/eval/.",
+        description=_description(
+            "Evaluate a trained run on its validation list (clips x crops of its eval\n"
+            "settings); writes <output_dir>/eval/.",
+            "actionbench evaluate --params params.yaml --run synthetic/tam-resnet18/f8",
+        ),
     )
     _add_source(evaluate)
     evaluate.add_argument(

@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import zlib
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -311,7 +310,7 @@ def extract_videos(
     progress: bool = True,
 ) -> ExtractionResult:
     """Extract this shard's videos of ``index`` (columns video_id, video_path) in parallel."""
-    from tqdm import tqdm
+    from actionbench.progress import Progress
 
     settings = ExtractionSettings(
         short_side=short_side, quality=quality, fps=fps, timeout_s=timeout_s
@@ -336,18 +335,15 @@ def extract_videos(
     outcomes: dict[str, VideoOutcome] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(extract_one, vid, path, frames_root, settings) for vid, path in jobs]
-        bar = tqdm(
-            as_completed(futures),
-            total=len(futures),
-            desc=f"extract shard {shard}/{num_shards}",
-            unit="video",
-            disable=not progress,
-            # In a batch log (no terminal) one update a minute, not thousands of \r lines.
-            mininterval=0.1 if sys.stderr.isatty() else 60,
+        # a bar on a terminal; in a batch log a line with rate and ETA every 30 s
+        bar = Progress(
+            len(futures), f"extract shard {shard}/{num_shards}", enabled=progress, unit="video"
         )
-        for future in bar:
+        for future in as_completed(futures):
             outcome = future.result()
             outcomes[outcome.video_id] = outcome
+            bar.update()
+        bar.close()
     _remove_if_empty(frames_root / PARTIAL_DIRNAME)
     ordered = [outcomes[vid] for vid, _ in jobs]
     done = [o for o in ordered if not o.reason]

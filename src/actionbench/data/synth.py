@@ -229,7 +229,7 @@ def encode_mp4(frames: np.ndarray, path: Path, fps: int) -> None:
 
 def generate(raw_dir: str | os.PathLike, cfg: SynthConfig, workers: int | None = None) -> Path:
     """Render the whole synthetic set into ``raw_dir``; returns the annotations file."""
-    from tqdm import tqdm
+    from actionbench.progress import Progress
 
     raw_dir = Path(raw_dir)
     specs = class_specs(cfg)
@@ -249,7 +249,10 @@ def generate(raw_dir: str | os.PathLike, cfg: SynthConfig, workers: int | None =
 
     workers = workers or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(tqdm(pool.map(render_one, jobs), total=len(jobs), desc="synth", unit="video"))
+        progress = Progress(len(jobs), "synth", unit="video")
+        for _ in pool.map(render_one, jobs):
+            progress.update()
+        progress.close()
 
     annotations = raw_dir / "annotations.csv"
     _write_csv(

@@ -1,0 +1,27 @@
+"""Help-text conventions shared by every subcommand, so ``actionbench X --help`` reads alike.
+
+A subcommand's parser gets a one-line ``help`` (shown in ``actionbench --help``) and a
+``description`` built by :func:`description`: what the command does, then one or more example
+command lines. Descriptions keep their line breaks (the subcommand parsers use
+``RawDescriptionHelpFormatter``), so they are written as plain text, never reST markup.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+class Parser(argparse.ArgumentParser):
+    """The parser class of every subcommand: descriptions and examples keep their layout."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def description(text: str, *examples: str) -> str:
+    """``text`` followed by an "example:" block with one command line per entry."""
+    if not examples:
+        raise ValueError("a subcommand description needs at least one example")
+    label = "example:" if len(examples) == 1 else "examples:"
+    return text.strip() + f"\n\n{label}\n" + "\n".join(f"  {e}" for e in examples)
