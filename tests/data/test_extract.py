@@ -189,7 +189,10 @@ def test_bad_files_each_get_one_failure_row(tmp_path, video_maker):
     assert failures.loc["missing", "reason"] == "video file not found"
     assert failures.loc["truncated", "reason"] == "moov atom not found"
     assert failures.loc["text", "reason"].startswith("not a video: a text file")
-    assert failures.loc["text_mp4", "reason"] == "not a video: a text file (starts with '404 Not Found')"
+    assert (
+        failures.loc["text_mp4", "reason"]
+        == "not a video: a text file (starts with '404 Not Found')"
+    )
     assert failures.loc["image", "reason"] == "not a video: a PNG image"
     reason = failures.loc["truncated_fs", "reason"]
     assert reason.startswith("truncated file") and "partial file" in reason

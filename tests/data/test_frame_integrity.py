@@ -99,9 +99,7 @@ def test_a_damaged_folder_is_re_extracted_at_extract_and_excluded_at_lists(
     assert lists.train.empty
     reason = lists.excluded.set_index("video_id").loc["v", "reason"]
     assert expected in reason
-    assert lists.summary["excluded_by_reason"] == {
-        "frames no longer match their record": 1
-    }
+    assert lists.summary["excluded_by_reason"] == {"frames no longer match their record": 1}
     # extract redoes it, saying why
     again = extract_videos(index, tmp_path / "fr", short_side=32, workers=1)
     row = again.extracted.set_index("video_id").loc["v"]

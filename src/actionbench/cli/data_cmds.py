@@ -259,9 +259,7 @@ def _lists(args: argparse.Namespace) -> int:
         else None
     )
     dataset = args.dataset or args.out_dir.name
-    result = build_lists(
-        index, extracted, failures, index_failures=index_failures, dataset=dataset
-    )
+    result = build_lists(index, extracted, failures, index_failures=index_failures, dataset=dataset)
     write_lists(result, args.out_dir)  # everything is written before any error below
     sys.stdout.write(summary_line(result.summary) + "\n")
     sys.stdout.flush()

@@ -47,8 +47,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from actionbench.data.adapters.base import is_safe_video_id
 from actionbench.data import frame_record
+from actionbench.data.adapters.base import is_safe_video_id
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
 from actionbench.data.probe import input_url, last_meaningful_line, sniff_non_video
 from actionbench.errors import ConfigError, DataError
@@ -319,9 +319,7 @@ def extract_one(
             shutil.rmtree(partial, ignore_errors=True)
 
 
-def reuse_verdict(
-    dest: Path, source: Path, settings: ExtractionSettings
-) -> tuple[str, str]:
+def reuse_verdict(dest: Path, source: Path, settings: ExtractionSettings) -> tuple[str, str]:
     """(why the folder must be redone or "", a note for a reused folder or "").
 
     Redone: no record, a setting that changes the frames (short_side, quality, fps), a changed

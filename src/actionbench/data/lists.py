@@ -102,7 +102,9 @@ def frames_problem(frames_dir: str, num_frames: int) -> str:
     record = frame_record.read_record(frames_dir)
     problems = frame_record.stat_problems(frames_dir, record)
     if not problems and record["num_frames"] != num_frames:
-        problems = [f"{record['num_frames']} frames recorded, the extraction table says {num_frames}"]
+        problems = [
+            f"{record['num_frames']} frames recorded, the extraction table says {num_frames}"
+        ]
     if not problems:
         return ""
     return "frames no longer match their record: " + "; ".join(problems) + " (rerun extract)"
@@ -198,9 +200,9 @@ def summary_line(summary: dict[str, Any]) -> str:
     parts += [f"{summary['indexed']} indexed", f"{summary['extracted']} extracted"]
     excluded = f"{summary['excluded']} excluded"
     if summary["excluded_by_reason"]:
-        excluded += " (" + ", ".join(
-            f"{n} {why}" for why, n in summary["excluded_by_reason"].items()
-        ) + ")"
+        excluded += (
+            " (" + ", ".join(f"{n} {why}" for why, n in summary["excluded_by_reason"].items()) + ")"
+        )
     parts.append(excluded)
     return (
         f"{summary.get('dataset') or 'lists'}: " + ", ".join(parts)
