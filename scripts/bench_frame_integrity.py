@@ -82,7 +82,9 @@ def main() -> int:
             lambda: verify_frames(index, frames, settings, workers=workers, progress=False), 3
         )
         t_deep, deep = timed(
-            lambda: verify_frames(index, frames, settings, deep=True, workers=workers, progress=False)
+            lambda: verify_frames(
+                index, frames, settings, deep=True, workers=workers, progress=False
+            )
         )
         assert problems.empty and deep.empty
         t_lists_check, _ = timed(lambda: build_lists(index, first.extracted), 3)
