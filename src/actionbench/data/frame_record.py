@@ -118,17 +118,19 @@ def settings_changes(record: Mapping[str, Any], settings: Mapping[str, Any]) -> 
 
 
 def source_changed(record: Mapping[str, Any], source: str | os.PathLike) -> str | None:
-    """Why the source video is no longer the one the frames came from, or None."""
+    """Why the source video is no longer the one the frames came from, or None.
+
+    Compared by byte size only: a re-downloaded or re-encoded video practically never keeps its
+    size, while mtimes change whenever a dataset is copied or checked out (``cp``, ``dvc pull``)
+    and would re-extract every video for nothing. The mtime is kept in the record for people.
+    """
     try:
         now = source_stamp(source)
     except OSError:
         return None  # gone: the frames are all that is left; keep them
-    then = record.get("source", {})
-    if then.get("bytes") != now["bytes"] or then.get("mtime_ns") != now["mtime_ns"]:
-        return (
-            f"source video changed since extraction ({then.get('bytes')} -> {now['bytes']} "
-            "bytes or a newer mtime)"
-        )
+    then = record.get("source", {}).get("bytes")
+    if then != now["bytes"]:
+        return f"source video changed since extraction ({then} -> {now['bytes']} bytes)"
     return None
 
 

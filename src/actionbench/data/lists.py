@@ -107,7 +107,12 @@ def frames_problem(frames_dir: str, num_frames: int) -> str:
         ]
     if not problems:
         return ""
-    return "frames no longer match their record: " + "; ".join(problems) + " (rerun extract)"
+    hint = "rerun extract" + (
+        " (Snakemake: --forcerun extract; folders made before records existed)"
+        if record is None
+        else ""
+    )
+    return "frames no longer match their record: " + "; ".join(problems) + f" ({hint})"
 
 
 def build_lists(
