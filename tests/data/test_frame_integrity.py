@@ -193,3 +193,28 @@ def test_summary_line_without_exclusions():
     assert summary_line(summary) == (
         "d: 3 indexed, 3 extracted, 0 excluded; 2 train / 1 val videos, 1 classes"
     )
+
+
+def test_a_cut_container_is_named_not_just_invalid_data(tmp_path, video_maker):
+    whole = video_maker(tmp_path / "whole.avi", frames=24, size="96x72")
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    result = extract_videos(index_of({"cut": cut}), tmp_path / "fr", short_side=32, workers=1)
+    assert result.failures["reason"].iloc[0] == (
+        "cannot open the AVI container (truncated or corrupt file): "
+        "Error opening input files: Invalid data found when processing input"
+    )
+
+
+def test_verify_counts_never_extracted_videos_apart(tmp_path, video_maker, monkeypatch, capsys):
+    video = video_maker(tmp_path / "v.mp4", frames=12)
+    index_of({"v": video, "gone": tmp_path / "gone.mp4"}).to_csv(tmp_path / "i.csv", index=False)
+    extract_videos(index_of({"v": video}), tmp_path / "fr", short_side=32, workers=1)
+    monkeypatch.chdir(tmp_path)
+    code = main(["extract", "--index", "i.csv", "--frames-root", "fr", "--short-side", "32",
+                 "--no-progress", "--verify"])  # fmt: skip
+    assert code == 1
+    assert capsys.readouterr().out.strip() == (
+        "fr: 2 videos checked (stat): 1 ok, 0 with problems, 1 not extracted "
+        "(see the extraction failures table)"
+    )

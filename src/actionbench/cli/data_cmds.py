@@ -227,14 +227,18 @@ def _verify(args: argparse.Namespace, index) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         problems.to_csv(args.out, index=False)
     checked = len(select_shard(index, args.shard, args.num_shards))
-    bad = problems["video_id"].nunique()
+    absent = problems["problem"] == "frame folder not found"
+    bad = problems.loc[~absent, "video_id"].nunique()
     line = (
         f"{args.frames_root}: {checked} videos checked ({'decoded' if args.deep else 'stat'}): "
-        f"{checked - bad} ok, {bad} with problems"
+        f"{checked - bad - int(absent.sum())} ok, {bad} with problems"
     )
     if bad:
-        first = problems.iloc[0]
+        first = problems[~absent].iloc[0]
         line += f" (e.g. {first['video_id']}: {first['problem']})"
+    if absent.any():
+        line += f", {int(absent.sum())} not extracted (see the extraction failures table)"
+    bad += int(absent.sum())
     sys.stdout.write(line + "\n")
     return 1 if bad else 0
 

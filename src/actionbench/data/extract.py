@@ -50,7 +50,13 @@ import pandas as pd
 from actionbench.data import frame_record
 from actionbench.data.adapters.base import is_safe_video_id
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
-from actionbench.data.probe import input_url, last_meaningful_line, sniff_non_video
+from actionbench.data.probe import (
+    container_name,
+    input_url,
+    is_generic,
+    last_meaningful_line,
+    sniff_non_video,
+)
 from actionbench.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -291,6 +297,12 @@ def extract_one(
             outcome.reason = "truncated file: " + last_meaningful_line(line)
         elif code != 0:
             outcome.reason = last or f"ffmpeg exited with status {code}"
+            container = container_name(source) if source.is_file() else None
+            if container and produced == 0 and is_generic(outcome.reason):
+                outcome.reason = (
+                    f"cannot open the {container} container (truncated or corrupt file): "
+                    f"{outcome.reason}"
+                )
         elif produced == 0:
             outcome.reason = "ffmpeg produced no frames" + (f" ({last})" if last else "")
         if outcome.reason:

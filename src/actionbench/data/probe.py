@@ -92,6 +92,36 @@ def sniff_non_video(path: str | os.PathLike) -> str | None:
     return None
 
 
+def container_name(path: str | os.PathLike) -> str | None:
+    """The video container a file's first bytes announce ("MP4/QuickTime", "AVI", ...), or None.
+
+    Used to say "cannot open the AVI container (truncated or corrupt file)" where ffmpeg only
+    says "Invalid data found when processing input".
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "MP4/QuickTime"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "Matroska/WebM"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "AVI"
+    if head.startswith(b"FLV"):
+        return "FLV"
+    if head.startswith(b"OggS"):
+        return "Ogg"
+    if head.startswith(b"\x30\x26\xb2\x75"):
+        return "ASF/WMV"
+    if head.startswith((b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")):
+        return "MPEG-PS"
+    return None
+
+
+def is_generic(line: str) -> bool:
+    """True for ffmpeg lines that only say that something failed, not what."""
+    return bool(_GENERIC.match(line)) or "Invalid data found when processing input" in line
+
+
 @dataclass(frozen=True)
 class VideoProbe:
     """What ffmpeg reports about the first video stream of a file."""
