@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,26 @@ def test_a_raw_folder_kept_on_another_disk_is_inside(tmp_path, place_video):
     result = build_index("ucf101", raw)
     assert result.failures.empty
     assert sorted(result.index["video_id"]) == ["v_a", "v_b"]
+
+
+def test_a_byte_identical_copy_in_the_other_split_is_rejected(tmp_path, place_video, caplog):
+    """Copies are not links: the bytes are compared (only among files of equal size)."""
+    raw = tmp_path / "raw"
+    write(raw / "moments_categories.txt", "odd,0\n")
+    write(raw / "trainingSet.csv", "odd/a.mp4,odd,3,0\nodd/a_again.mp4,odd,3,0\n")
+    write(raw / "validationSet.csv", "odd/b.mp4,odd,3,0\nodd/c.mp4,odd,3,0\n")
+    good = place_video(raw / "training/odd/a.mp4")
+    shutil.copyfile(good, raw / "training/odd/a_again.mp4")  # same split: kept, with a warning
+    place_video(raw / "validation/odd/c.mp4")  # same size, other bytes: kept
+    shutil.copyfile(good, raw / "validation/odd/b.mp4")  # other split: a leak
+    result = build_index("mit", raw)
+    assert sorted(result.index["video_id"]) == ["odd__a", "odd__a_again", "odd__c"]
+    why = reasons(result)
+    assert set(why) == {("validationSet.csv", 1)}
+    assert why[("validationSet.csv", 1)].startswith(
+        "identical bytes to video_id 'odd__a' (trainingSet.csv row 1)"
+    )
+    assert why[("validationSet.csv", 1)].endswith("it would be in both train and val")
+    assert (
+        "has the same bytes as video_id 'odd__a'" in caplog.text and "both in train" in caplog.text
+    )

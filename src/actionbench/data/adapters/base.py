@@ -10,7 +10,9 @@ directory. A ``..`` component, an absolute path elsewhere, or a symlink whose ta
 is rejected with the row named (a top-level folder of the raw directory that is itself a symlink,
 a dataset kept on another disk, counts as inside). The same physical file (same device and inode, so symlinks and
 hard links count) under a second id is rejected too, naming the first row and whether the two
-rows are in different splits: otherwise one video could be trained on and validated on.
+rows are in different splits: otherwise one video could be trained on and validated on. So is a
+byte-identical copy in the other split (files of equal size are hashed; nothing else is read);
+a copy within one split is kept with a warning (not a leak; some datasets repeat clips).
 """
 
 from __future__ import annotations
@@ -221,6 +223,7 @@ class IndexBuilder:
         self._failures: list[dict[str, Any]] = []
         # (st_dev, st_ino) -> (video_id, split, file, row) of the first row using that file
         self._physical: dict[tuple[int, int], tuple[str, str, str, int]] = {}
+        self._sizes: list[int | None] = []  # byte size of each added file (None: a folder)
 
     def fail(self, file: Path | str, row: int, reason: str, video_id: str = "") -> None:
         self._failures.append(
@@ -273,6 +276,7 @@ class IndexBuilder:
             }
         )
         self._sources.append((str(file), int(row)))
+        self._sizes.append(None if require_dir else st.st_size)
 
     def _outside(self, path: Path) -> str:
         """Why ``path`` is not confined to the raw directory ("" when it is)."""
@@ -288,6 +292,49 @@ class IndexBuilder:
             return f"is a symlink to {real}, outside the raw directory {self.raw_dir}"
         return ""
 
+    def _identical_copies(self, index: pd.DataFrame, skip: Any) -> Any:
+        """Rows whose file has the same bytes as an earlier row's (a copy under another id).
+
+        Only files of equal size are hashed: compressed videos of equal size are nearly always
+        copies, so this costs one read of each copy, not of the dataset.
+        """
+        import numpy as np
+
+        copies = np.zeros(len(index), dtype=bool)
+        by_size: dict[int, list[int]] = {}
+        for pos, size in enumerate(self._sizes):
+            if size is not None and not skip[pos]:
+                by_size.setdefault(size, []).append(pos)
+        for positions in by_size.values():
+            if len(positions) < 2:
+                continue
+            seen: dict[str, int] = {}
+            for pos in positions:
+                with open(index.at[pos, "video_path"], "rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                first = seen.setdefault(digest, pos)
+                if first == pos:
+                    continue
+                split, first_split = index.at[pos, "split"], index.at[first, "split"]
+                where = f"({Path(self._sources[first][0]).name} row {self._sources[first][1]})"
+                if split == first_split:  # not a leak: kept, but said
+                    log.warning(
+                        "%s: %s has the same bytes as video_id %r %s, both in %s; kept",
+                        self.fmt, index.at[pos, "video_path"], index.at[first, "video_id"],
+                        where, split,
+                    )  # fmt: skip
+                    continue
+                copies[pos] = True
+                file, row = self._sources[pos]
+                self.fail(
+                    file,
+                    row,
+                    f"identical bytes to video_id {index.at[first, 'video_id']!r} {where}: "
+                    f"{index.at[pos, 'video_path']}; it would be in both {first_split} and {split}",
+                    index.at[pos, "video_id"],
+                )
+        return copies
+
     def result(self) -> IndexResult:
         index = pd.DataFrame(self._rows)
         if index.empty:
@@ -299,7 +346,8 @@ class IndexBuilder:
             self.fail(
                 file, row, "duplicate video_id (first occurrence kept)", index.at[pos, "video_id"]
             )
-        index = index[~duplicated].reset_index(drop=True)
+        copies = self._identical_copies(index, duplicated)
+        index = index[~(duplicated | copies)].reset_index(drop=True)
         failures = pd.DataFrame(self._failures, columns=FAILURE_COLUMNS)
         if len(failures):
             log.warning(
