@@ -443,6 +443,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
             "input_size": group.get("input_size", ds_cfg.get("input_size", 224)),
             "scale_size": group.get("scale_size", ds_cfg.get("scale_size", 256)),
             "flip": ds_cfg.get("flip", True),
+            "on_bad_frame": ds_cfg.get("on_bad_frame", "fail"),
             "workers": runtime.pop("workers", 4),
         },
         "init": init,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -70,11 +72,16 @@ def tiny_video(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def place_video(tiny_video):
-    """place_video(path) copies the tiny video to ``path`` (parents created)."""
+    """place_video(path) copies the tiny video to ``path`` (parents created), made distinct."""
 
     def place(path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(tiny_video, path)
+        # A distinct file per path (the index rejects byte-identical copies across splits): an
+        # MP4 "free" box, which every demuxer skips, holding a hash of the path.
+        tag = hashlib.md5(str(path).encode()).digest()
+        with open(path, "ab") as handle:
+            handle.write(struct.pack(">I", 8 + len(tag)) + b"free" + tag)
         return path
 
     return place

@@ -99,7 +99,9 @@ def test_corrupt_frame_is_a_data_error(list_csv, tmp_path):
     ds = VideoClipDataset(
         list_csv, num_frames=3, train=False, input_size=24, scale_size=28, root=tmp_path
     )
-    with pytest.raises(DataError, match=r"line 5 \(video vid3.*img_00001.jpg is unreadable"):
+    with pytest.raises(
+        DataError, match=r"line 5 \(video vid3.*img_00001.jpg is not a readable JPEG"
+    ):
         ds[3]
 
 

@@ -60,8 +60,11 @@ def test_probe_reads_size_and_frame_count(tmp_path, video_maker):
     assert probe.codec == "h264"
     assert probe.duration_s == pytest.approx(1.0, abs=0.1)
     (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
-    with pytest.raises(DataError, match="not a readable video"):
+    with pytest.raises(DataError, match="bad.mp4: not a video: a text file"):
         probe_video(tmp_path / "bad.mp4")
+    (tmp_path / "noise.mp4").write_bytes(bytes(range(1, 256)) * 16)  # unknown binary: ffmpeg says
+    with pytest.raises(DataError, match="not a readable video"):
+        probe_video(tmp_path / "noise.mp4")
 
 
 def test_last_meaningful_line_prefers_specific_messages():
@@ -160,7 +163,15 @@ def test_bad_files_each_get_one_failure_row(tmp_path, video_maker):
     empty.write_bytes(b"")
     text = tmp_path / "notes.txt"
     text.write_text("this is not a video\n")
+    text_mp4 = tmp_path / "text.mp4"  # a video's name, a text's content
+    text_mp4.write_text("404 Not Found\n")
+    image = tmp_path / "image.mp4"
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(image, format="PNG")
     videos = {
+        "text_mp4": text_mp4,
+        "image": image,
         "good": good,
         "truncated": truncated,
         "truncated_fs": truncated_fs,
@@ -177,6 +188,12 @@ def test_bad_files_each_get_one_failure_row(tmp_path, video_maker):
     assert failures.loc["empty", "reason"] == "empty file (0 bytes)"
     assert failures.loc["missing", "reason"] == "video file not found"
     assert failures.loc["truncated", "reason"] == "moov atom not found"
+    assert failures.loc["text", "reason"].startswith("not a video: a text file")
+    assert (
+        failures.loc["text_mp4", "reason"]
+        == "not a video: a text file (starts with '404 Not Found')"
+    )
+    assert failures.loc["image", "reason"] == "not a video: a PNG image"
     reason = failures.loc["truncated_fs", "reason"]
     assert reason.startswith("truncated file") and "partial file" in reason
     assert failures.loc["corrupt", "video_path"] == str(corrupt)

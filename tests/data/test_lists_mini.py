@@ -55,7 +55,7 @@ def extracted_for(index: pd.DataFrame, drop: set[str] = frozenset()) -> pd.DataF
 @pytest.fixture
 def lists_dir(tmp_path) -> Path:
     index = synthetic_index()
-    write_lists(build_lists(index, extracted_for(index)), tmp_path / "lists")
+    write_lists(build_lists(index, extracted_for(index), check_frames=False), tmp_path / "lists")
     return tmp_path / "lists"
 
 
@@ -72,7 +72,7 @@ def test_lists_join_index_and_extraction_with_official_order():
     failures = pd.DataFrame(
         {"video_id": ["grow_train_001"], "video_path": ["x"], "reason": ["moov atom not found"]}
     )
-    result = build_lists(index, [shard_a, shard_b], failures)
+    result = build_lists(index, [shard_a, shard_b], failures, check_frames=False)
     assert list(result.train.columns[:5]) == [
         "video_id",
         "frames_dir",
@@ -97,23 +97,24 @@ def test_lists_join_index_and_extraction_with_official_order():
 
 def test_lists_without_official_order_sort_label_names():
     index = synthetic_index().drop(columns=["class_index"])
-    result = build_lists(index, extracted_for(index))
+    result = build_lists(index, extracted_for(index), check_frames=False)
     assert result.classes["label_name"].tolist() == sorted(c[0] for c in CLASSES)
 
 
 def test_a_class_whose_videos_all_failed_keeps_its_label():
     index = synthetic_index()
     failed = set(index[index["label_name"] == "move_right"]["video_id"])
-    result = build_lists(index, extracted_for(index, failed))
+    result = build_lists(index, extracted_for(index, failed), check_frames=False)
     assert result.classes["label_name"].iloc[0] == "move_right"
     assert "move_right" not in set(result.train["label_name"])
     assert result.train["label"].min() == 1
 
 
-def test_lists_writes_four_files(lists_dir):
+def test_lists_writes_four_tables_and_the_summary(lists_dir):
     assert sorted(p.name for p in lists_dir.iterdir()) == [
         "classes.csv",
         "excluded.csv",
+        "summary.json",
         "train.csv",
         "val.csv",
     ]
@@ -122,7 +123,7 @@ def test_lists_writes_four_files(lists_dir):
 def test_empty_index_is_an_error():
     index = synthetic_index().iloc[:0]
     with pytest.raises(DataError, match="empty"):
-        build_lists(index, extracted_for(index))
+        build_lists(index, extracted_for(index), check_frames=False)
 
 
 # --------------------------------------------------------------------------- mini

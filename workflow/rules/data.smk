@@ -124,6 +124,12 @@ rule lists:
             base=w.base,
             shard=range(num_shards(w.base)),
         ),
+        failures=lambda w: expand(
+            "data/interim/{base}/extract/shard{shard}_failures.csv",
+            base=w.base,
+            shard=range(num_shards(w.base)),
+        ),
+        index_failures="data/interim/{base}/index_failures.csv",
     output:
         train="data/lists/{base}/train.csv",
         val="data/lists/{base}/val.csv",
@@ -133,8 +139,10 @@ rule lists:
     log:
         "logs/lists/{base}.log",
     shell:
+        # The log is also shown on the console: it ends with the dataset's one-line summary.
         "actionbench lists --index {input.index} --extracted {input.extracted} "
-        "--out-dir data/lists/{wildcards.base} > {log} 2>&1"
+        "--failures {input.failures} --index-failures {input.index_failures} "
+        "--dataset {wildcards.base} --out-dir data/lists/{wildcards.base} 2>&1 | tee {log}"
 
 
 def mini_cfg(mini):

@@ -92,8 +92,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="no progress output at all (neither bar nor periodic log lines)",
     )
-    p.add_argument("--out", required=True, type=Path, help="CSV of extracted videos")
-    p.add_argument("--failures", required=True, type=Path, help="CSV of videos that failed")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="extract nothing: check every frame folder against its frames.json record and "
+        "these settings by stat (exit 1 if any video has a problem)",
+    )
+    p.add_argument(
+        "--deep", action="store_true", help="with --verify: also decode every JPEG (slow)"
+    )
+    p.add_argument(
+        "--out", type=Path, help="CSV of extracted videos (with --verify: of the problems found)"
+    )
+    p.add_argument("--failures", type=Path, help="CSV of videos that failed (required to extract)")
     p.set_defaults(func=_extract)
 
     p = subparsers.add_parser(
@@ -123,6 +134,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="extend",
         default=[],
         help="extraction failure tables (give the reasons in excluded.csv)",
+    )
+    p.add_argument(
+        "--index-failures",
+        type=Path,
+        default=None,
+        help="the index command's skipped annotation rows (counted in summary.json)",
+    )
+    p.add_argument(
+        "--dataset", default=None, help="name in messages and summary.json (default: --out-dir's)"
     )
 
     p.add_argument("--out-dir", required=True, type=Path, help="folder for the four lists")
@@ -210,8 +230,15 @@ def _index(args: argparse.Namespace) -> int:
 def _extract(args: argparse.Namespace) -> int:
     from actionbench.data.extract import extract_videos, write_extraction
     from actionbench.data.lists import read_csv_table
+    from actionbench.errors import ConfigError
 
+    if args.deep and not args.verify:
+        raise ConfigError("extract: --deep only applies with --verify")
+    if not args.verify and (args.out is None or args.failures is None):
+        raise ConfigError("extract: --out and --failures are required (unless --verify)")
     index = read_csv_table(args.index, ["video_id", "video_path"])
+    if args.verify:
+        return _verify(args, index)
     result = extract_videos(
         index,
         args.frames_root,
@@ -228,22 +255,75 @@ def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace, index) -> int:
+    from actionbench.data.extract import ExtractionSettings, select_shard, verify_frames
+
+    settings = ExtractionSettings(
+        short_side=args.short_side or None, quality=args.quality, fps=args.fps
+    )
+    problems = verify_frames(
+        index,
+        args.frames_root,
+        settings,
+        deep=args.deep,
+        workers=args.workers,
+        shard=args.shard,
+        num_shards=args.num_shards,
+        progress=not args.no_progress,
+    )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        problems.to_csv(args.out, index=False)
+    checked = len(select_shard(index, args.shard, args.num_shards))
+    absent = problems["problem"] == "frame folder not found"
+    bad = problems.loc[~absent, "video_id"].nunique()
+    line = (
+        f"{args.frames_root}: {checked} videos checked ({'decoded' if args.deep else 'stat'}): "
+        f"{checked - bad - int(absent.sum())} ok, {bad} with problems"
+    )
+    if bad:
+        first = problems[~absent].iloc[0]
+        line += f" (e.g. {first['video_id']}: {first['problem']})"
+    if absent.any():
+        line += f", {int(absent.sum())} not extracted (see the extraction failures table)"
+    bad += int(absent.sum())
+    sys.stdout.write(line + "\n")
+    return 1 if bad else 0
+
+
 def _lists(args: argparse.Namespace) -> int:
     from actionbench.data.extract import EXTRACTED_COLUMNS
     from actionbench.data.extract import FAILURE_COLUMNS as EXTRACT_FAILURES
-    from actionbench.data.lists import build_lists, read_csv_table, write_lists
+    from actionbench.data.lists import (
+        build_lists,
+        check_splits,
+        read_csv_table,
+        summary_line,
+        write_lists,
+    )
 
     index = read_csv_table(args.index, ["video_id", "video_path", "split", "label_name"])
     extracted = [read_csv_table(p, EXTRACTED_COLUMNS[:3]) for p in args.extracted]
     failures = [read_csv_table(p, EXTRACT_FAILURES) for p in args.failures] or None
-    write_lists(build_lists(index, extracted, failures), args.out_dir)
+    index_failures = (
+        read_csv_table(args.index_failures, ["video_id", "reason"])
+        if args.index_failures is not None
+        else None
+    )
+    dataset = args.dataset or args.out_dir.name
+    result = build_lists(index, extracted, failures, index_failures=index_failures, dataset=dataset)
+    write_lists(result, args.out_dir)  # everything is written before any error below
+    sys.stdout.write(summary_line(result.summary) + "\n")
+    sys.stdout.flush()
+    check_splits(result.train, result.val, result.classes, dataset)
     return 0
 
 
 def _mini(args: argparse.Namespace) -> int:
+    from actionbench.data.lists import check_splits
     from actionbench.data.mini import make_mini
 
-    make_mini(
+    tables = make_mini(
         args.lists_dir,
         args.out_dir,
         mode=args.mode,
@@ -252,6 +332,7 @@ def _mini(args: argparse.Namespace) -> int:
         unit_column=args.unit_column,
         strata_column=args.strata_column,
     )
+    check_splits(tables["train"], tables["val"], tables["classes"], args.out_dir.name)
     return 0
 
 

@@ -17,11 +17,22 @@ Randomness: each training item seeds a numpy Generator from torch's RNG. DataLoa
 in every worker with ``base_seed + worker_id`` (and ``build_loader(seed=...)`` fixes base_seed),
 so runs are reproducible without touching the global numpy RNG, and workers never share a stream.
 Test items are deterministic.
+
+Bad frames: a missing, empty (0 bytes), truncated, non-JPEG or wrong-size frame is a DataError
+naming the list line, the video and the file (never a decoder's traceback). With
+``on_bad_frame="skip"`` a TRAINING item whose frames are bad is replaced by the next video of the
+list (as mmaction2 and PySlowFast retry), with a warning, and counted in :attr:`skipped_clips`
+(shared by the DataLoader workers) so the run's metrics record it. Test items always fail: a
+video-level score cannot silently drop or duplicate a video.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
+import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +45,13 @@ from actionbench.data.sampling import SAMPLINGS, sample_clips
 from actionbench.data.transforms import TestTransform, TrainTransform
 from actionbench.errors import ConfigError, DataError
 
+log = logging.getLogger(__name__)
+
 FRAME_NAME = "img_{:05d}.jpg"
+BAD_FRAME_POLICIES = ("fail", "skip")
+# Consecutive bad videos after which "skip" gives up: the data is broken, not a frame.
+MAX_SKIPS_IN_A_ROW = 10
+_TORCH_CONTEXT = re.compile(r"^\w+, \S+:\d+, ")  # "decode_jpeg, /path/decode_jpeg.cpp:171, "
 
 
 def frame_path(frames_dir: str | os.PathLike, index: int) -> Path:
@@ -43,10 +60,20 @@ def frame_path(frames_dir: str | os.PathLike, index: int) -> Path:
 
 
 def decode_frame(path: Path) -> torch.Tensor:
-    """One JPEG as uint8 (3, H, W); OSError/RuntimeError propagate to the caller."""
+    """One JPEG as uint8 (3, H, W).
+
+    FileNotFoundError for a missing file; other OSError propagate; a file that is empty, not a
+    JPEG or truncated is a ValueError saying which (the caller adds the list line).
+    """
     with open(path, "rb") as handle:
         data = bytearray(handle.read())
-    return decode_jpeg(torch.frombuffer(data, dtype=torch.uint8), mode=ImageReadMode.RGB)
+    if not data:
+        raise ValueError("is empty (0 bytes)")
+    try:
+        return decode_jpeg(torch.frombuffer(data, dtype=torch.uint8), mode=ImageReadMode.RGB)
+    except RuntimeError as err:
+        lines = str(err).strip().splitlines() or [type(err).__name__]
+        raise ValueError(f"is not a readable JPEG ({_TORCH_CONTEXT.sub('', lines[0])})") from None
 
 
 class VideoClipDataset(Dataset):
@@ -65,7 +92,15 @@ class VideoClipDataset(Dataset):
         scale_size: int = 256,
         flip: bool = True,
         root: str | os.PathLike | None = None,
+        on_bad_frame: str = "fail",
     ):
+        if on_bad_frame not in BAD_FRAME_POLICIES:
+            raise ConfigError(
+                f"on_bad_frame {on_bad_frame!r}; expected one of {list(BAD_FRAME_POLICIES)}"
+            )
+        self.on_bad_frame = on_bad_frame
+        # Shared memory: forked/spawned DataLoader workers all add to the same counter.
+        self._skipped = multiprocessing.get_context().Value("q", 0)
         if sampling not in SAMPLINGS:
             raise ConfigError(f"sampling {sampling!r}; expected one of {list(SAMPLINGS)}")
         if num_frames < 1 or dense_stride < 1 or num_clips < 1:
@@ -81,6 +116,11 @@ class VideoClipDataset(Dataset):
         self.num_clips = 1 if train else num_clips
         self.num_crops = 1 if train else num_crops
         table = read_csv_table(self.list_csv, LIST_COLUMNS)
+        if table.empty:
+            raise DataError(
+                f"{self.list_csv}: no videos (split {self.list_csv.stem!r} of dataset "
+                f"{self.list_csv.parent.name!r} is empty; see excluded.csv beside it)"
+            )
         try:
             lengths = table["num_frames"].astype(np.int64).to_numpy()
             labels = table["label"].astype(np.int64).to_numpy()
@@ -132,20 +172,30 @@ class VideoClipDataset(Dataset):
         """uint8 (len(frame_indices), 3, H, W); each distinct frame is decoded once."""
         unique, inverse = np.unique(frame_indices, return_inverse=True)
         frames = []
-        for i in unique.tolist():
-            path = frame_path(self.frames_dirs[index], i)
+        paths = [frame_path(self.frames_dirs[index], i) for i in unique.tolist()]
+        for path in paths:
             try:
                 frames.append(decode_frame(path))
             except FileNotFoundError:
                 raise DataError(self._where(index, f"frame file {path} is missing")) from None
-            except (OSError, RuntimeError) as err:
+            except ValueError as err:
+                raise DataError(self._where(index, f"frame file {path} {err}")) from None
+            except OSError as err:
                 raise DataError(
                     self._where(index, f"frame file {path} is unreadable ({err})")
                 ) from None
-        try:
-            stacked = torch.stack(frames)
-        except RuntimeError as err:
-            raise DataError(self._where(index, f"frames differ in size ({err})")) from None
+        sizes = [tuple(f.shape[1:]) for f in frames]
+        if len(set(sizes)) > 1:
+            usual = Counter(sizes).most_common(1)[0][0]
+            odd = next(i for i, size in enumerate(sizes) if size != usual)
+            raise DataError(
+                self._where(
+                    index,
+                    f"frame file {paths[odd]} is {sizes[odd][1]}x{sizes[odd][0]} but the clip's "
+                    f"other frames are {usual[1]}x{usual[0]} (re-extract the video)",
+                )
+            )
+        stacked = torch.stack(frames)
         return stacked[torch.from_numpy(inverse.reshape(-1))]
 
     def _where(self, index: int, problem: str) -> str:
@@ -154,7 +204,29 @@ class VideoClipDataset(Dataset):
             f"num_frames={self.video_lengths[index]}): {problem}"
         )
 
+    @property
+    def skipped_clips(self) -> int:
+        """Training items replaced because of bad frames (all workers, since construction)."""
+        return int(self._skipped.value)
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int, int]:
+        if not self.train or self.on_bad_frame == "fail":
+            return self._item(index)
+        for attempt in range(min(MAX_SKIPS_IN_A_ROW, len(self))):
+            candidate = (index + attempt) % len(self)
+            try:
+                return self._item(candidate)
+            except DataError as err:
+                with self._skipped.get_lock():
+                    self._skipped.value += 1
+                log.warning("data.on_bad_frame is 'skip': skipping this clip: %s", err)
+        raise DataError(
+            f"{self.list_csv}: {min(MAX_SKIPS_IN_A_ROW, len(self))} videos in a row from line "
+            f"{index + 2} have bad frames; the data is broken (run `actionbench extract --verify "
+            "--deep`), not a frame"
+        )
+
+    def _item(self, index: int) -> tuple[torch.Tensor, int, int]:
         if self.train:
             seed = int(torch.randint(0, 2**62, (1,)).item())
             rng = np.random.default_rng(seed)

@@ -9,10 +9,18 @@ videos each time would dominate the cost. Design points:
   container setup and teardown.
 * **Shards.** ``shard=i, num_shards=n`` picks the videos whose CRC32(video_id) mod n is i: the
   same subset on every machine and run, so one Snakemake/SLURM job per shard spreads the work.
-* **Idempotent and resumable.** A video whose frame folder exists (with frames) is skipped. Work
-  goes to ``<frames_root>/.partial/<video_id>`` and is renamed into place when complete, so an
-  interrupted run leaves no half-written frame folder, and the leftover partial one is redone.
-* **Failures are rows, not crashes.** A missing, empty, corrupt, truncated or non-video file gets
+* **Idempotent and resumable, never stale.** Every finished folder carries ``frames.json``
+  (:mod:`.frame_record`: the settings, ffmpeg version, source size/mtime, frame count and byte
+  sizes). A folder is reused only when its record matches the requested settings, the source
+  video and, by ``stat``, the frames on disk; otherwise it is re-extracted and the reason
+  ("settings changed: short_side 48 -> 32", "img_00010.jpg missing") lands in the ``warning``
+  column and the log. Work goes to ``<frames_root>/.partial/<video_id>`` and is renamed into
+  place when complete, so an interrupted run leaves no half-written frame folder, and the
+  leftover partial one is redone.
+* **Verify without extracting.** :func:`verify_frames` checks a whole index against the frame
+  folders by ``stat`` (fast) or by decoding every JPEG (``deep``).
+* **Failures are rows, not crashes.** A file that is not a video (text, an image, empty) is
+  named as such from its first bytes before ffmpeg runs. A missing, corrupt or truncated file gets
   one row (video_id, video_path, reason = ffmpeg's last meaningful stderr line) and the rest goes
   on. Zero frames produced is a failure. A truncated file that still decodes partly (the demuxer
   reports "partial file" / "ended prematurely") is a failure too: its frames would silently cut
@@ -38,9 +46,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from actionbench.data import frame_record
 from actionbench.data.adapters.base import is_safe_video_id
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
-from actionbench.data.probe import input_url, last_meaningful_line
+from actionbench.data.probe import (
+    container_name,
+    input_url,
+    is_generic,
+    last_meaningful_line,
+    sniff_non_video,
+)
 from actionbench.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -49,6 +64,8 @@ FRAME_PATTERN = "img_%05d.jpg"
 PARTIAL_DIRNAME = ".partial"
 EXTRACTED_COLUMNS = ["video_id", "frames_dir", "num_frames", "reused", "warning"]
 FAILURE_COLUMNS = ["video_id", "video_path", "reason"]
+VERIFY_COLUMNS = ["video_id", "frames_dir", "problem"]
+REEXTRACTED = "re-extracted: "
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 # Demuxer messages that mean the file ends before its own index says it should.
 _TRUNCATION = re.compile(r"partial file|ended prematurely", re.IGNORECASE)
@@ -74,6 +91,10 @@ class ExtractionSettings:
             )
         if self.fps is not None and self.fps <= 0:
             raise ConfigError(f"fps={self.fps}; expected > 0 (or None to keep every frame)")
+
+    def as_record(self) -> dict[str, int | float | None]:
+        """The settings a frame folder's record keeps (those that change the frames)."""
+        return {"short_side": self.short_side, "quality": self.quality, "fps": self.fps}
 
 
 @dataclass
@@ -236,16 +257,21 @@ def extract_one(
     source = Path(video_path)
     dest = frames_root / video_id
     outcome = VideoOutcome(video_id=video_id, video_path=str(video_path), frames_dir=str(dest))
-    existing = count_frames(dest)
-    if existing > 0:
-        outcome.num_frames, outcome.reused = existing, True
-        return outcome
+    redo = ""
+    if dest.is_dir():
+        redo, note = reuse_verdict(dest, source, settings)
+        if not redo:
+            outcome.num_frames, outcome.reused, outcome.warning = count_frames(dest), True, note
+            return outcome
+        log.info("%s: %s%s", video_id, REEXTRACTED, redo)
     if not source.exists():
         outcome.reason = "video file not found"
         return outcome
-    if source.is_file() and source.stat().st_size == 0:
-        outcome.reason = "empty file (0 bytes)"
-        return outcome
+    if source.is_file():
+        what = sniff_non_video(source)
+        if what is not None:
+            outcome.reason = what
+            return outcome
     partial = frames_root / PARTIAL_DIRNAME / video_id
     if partial.exists():  # left over from an interrupted run: start again
         shutil.rmtree(partial)
@@ -270,10 +296,25 @@ def extract_one(
             outcome.reason = "truncated file: " + last_meaningful_line(line)
         elif code != 0:
             outcome.reason = last or f"ffmpeg exited with status {code}"
+            container = container_name(source) if source.is_file() else None
+            if container and produced == 0 and is_generic(outcome.reason):
+                outcome.reason = (
+                    f"cannot open the {container} container (truncated or corrupt file): "
+                    f"{outcome.reason}"
+                )
         elif produced == 0:
             outcome.reason = "ffmpeg produced no frames" + (f" ({last})" if last else "")
         if outcome.reason:
             return outcome
+        frame_record.write_record(
+            partial,
+            frame_record.make_record(
+                partial,
+                settings.as_record(),
+                frame_record.ffmpeg_version(ffmpeg_exe()),
+                frame_record.source_stamp(source),
+            ),
+        )
         if dest.exists():  # an empty or foreign folder without frames; ours replaces it
             shutil.rmtree(dest)
         try:
@@ -282,11 +323,87 @@ def extract_one(
             if count_frames(dest) == 0:  # not a concurrent run that finished first
                 raise
         outcome.num_frames = count_frames(dest)
-        outcome.warning = last
+        outcome.warning = "; ".join(w for w in (REEXTRACTED + redo if redo else "", last) if w)
         return outcome
     finally:
         if partial.exists():
             shutil.rmtree(partial, ignore_errors=True)
+
+
+def reuse_verdict(dest: Path, source: Path, settings: ExtractionSettings) -> tuple[str, str]:
+    """(why the folder must be redone or "", a note for a reused folder or "").
+
+    Redone: no record, a setting that changes the frames (short_side, quality, fps), a changed
+    source video, or frames that no longer match the record (missing, empty, resized, extra).
+    A different ffmpeg version alone is only noted: re-decoding a terabyte for a patch release
+    would be worse than the (sub-JPEG-noise) difference it makes.
+    """
+    record = frame_record.read_record(dest)
+    if record is None:
+        return f"no readable {frame_record.RECORD_NAME} record (older or damaged folder)", ""
+    changes = frame_record.settings_changes(record, settings.as_record())
+    if changes:
+        return "settings changed: " + ", ".join(changes), ""
+    changed = frame_record.source_changed(record, source)
+    if changed:
+        return changed, ""
+    problems = frame_record.stat_problems(dest, record)
+    if problems:
+        return "frames no longer match their record: " + "; ".join(problems), ""
+    now = frame_record.ffmpeg_version(ffmpeg_exe())
+    if record.get("ffmpeg") != now:
+        return "", f"frames made by ffmpeg {record.get('ffmpeg')} (now {now}); settings unchanged"
+    return "", ""
+
+
+def verify_frames(
+    index: pd.DataFrame,
+    frames_root: str | os.PathLike,
+    settings: ExtractionSettings | None = None,
+    deep: bool = False,
+    workers: int | None = None,
+    shard: int = 0,
+    num_shards: int = 1,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Problems of this shard's frame folders (video_id, frames_dir, problem); empty = all good.
+
+    Checks what extraction would reuse: the record exists, its settings equal ``settings`` (when
+    given), and every frame has its recorded byte size (``stat``). ``deep`` also decodes every
+    JPEG and checks its size against the record. Videos never extracted are problems too
+    ("frame folder not found"): the failures table of ``extract`` says why.
+    """
+    from tqdm import tqdm
+
+    selected = select_shard(index, shard, num_shards)
+    root = Path(frames_root)
+
+    def check(video_id: str) -> list[str]:
+        folder = root / video_id
+        record = frame_record.read_record(folder)
+        problems = frame_record.stat_problems(folder, record)
+        if record is not None and settings is not None:
+            changes = frame_record.settings_changes(record, settings.as_record())
+            problems += [f"settings changed: {', '.join(changes)}"] if changes else []
+        if deep and record is not None and not problems:
+            problems += frame_record.decode_problems(folder, record)
+        return problems
+
+    ids = selected["video_id"].astype(str).tolist()
+    rows = []
+    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
+        results = pool.map(check, ids)
+        bar = tqdm(
+            results,
+            total=len(ids),
+            desc="verify deep" if deep else "verify",
+            unit="video",
+            disable=not progress,
+            mininterval=0.1 if sys.stderr.isatty() else 60,
+        )
+        for video_id, problems in zip(ids, bar, strict=True):
+            rows += [[video_id, str(root / video_id), p] for p in problems]
+    return pd.DataFrame(rows, columns=VERIFY_COLUMNS)
 
 
 def default_workers() -> int:
@@ -356,10 +473,18 @@ def extract_videos(
         [[o.video_id, o.video_path, o.reason] for o in failed], columns=FAILURE_COLUMNS
     )
     reused = int(extracted["reused"].sum()) if len(extracted) else 0
+    redone = sum(o.warning.startswith(REEXTRACTED) for o in done)
     log.info(
-        "shard %d/%d: %d videos: %d extracted, %d already done, %d failed",
-        shard, num_shards, len(jobs), len(done) - reused, reused, len(failed),
+        "shard %d/%d: %d videos: %d extracted (%d of them re-extracted), %d already done, "
+        "%d failed",
+        shard, num_shards, len(jobs), len(done) - reused, redone, reused, len(failed),
     )  # fmt: skip
+    if redone:
+        first = next(o for o in done if o.warning.startswith(REEXTRACTED))
+        log.warning(
+            "%d existing frame folder(s) were re-extracted (e.g. %s: %s); see the warning column",
+            redone, first.video_id, first.warning.split("; ")[0][len(REEXTRACTED):],
+        )  # fmt: skip
     if failed:
         log.warning("%d video(s) failed extraction; see the failures table", len(failed))
     return ExtractionResult(extracted=extracted, failures=failures)

@@ -7,19 +7,32 @@ in the format's official order when the adapter provides one (``class_index`` co
 sorted label_name order otherwise; so a complete dataset gets exactly its official indices.
 
 Videos that failed extraction (or were never extracted) are left out of the lists and written
-to ``excluded.csv`` with the reason, and the count is logged as a warning.
+to ``excluded.csv`` with the reason, and the count is logged as a warning. Every extracted folder
+is checked again here against its ``frames.json`` record (by ``stat``): frames lost or damaged
+since extraction are excluded with the reason instead of failing a training run later.
+
+``summary.json`` holds the counts (indexed, extracted, excluded by reason, per split), and
+:func:`summary_line` says them in one line at the end of the data stage. :func:`check_splits`
+makes an empty split or a class without a training video an error naming the dataset, split and
+class, before any training starts.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from actionbench.data import frame_record
 from actionbench.data.adapters.base import CLASS_INDEX_COLUMN, INDEX_COLUMNS
 from actionbench.errors import DataError
 
@@ -28,6 +41,8 @@ log = logging.getLogger(__name__)
 LIST_COLUMNS = ["video_id", "frames_dir", "num_frames", "label", "label_name"]
 CLASS_COLUMNS = ["label", "label_name"]
 EXCLUDED_COLUMNS = ["video_id", "video_path", "split", "label_name", "reason"]
+SUMMARY_NAME = "summary.json"
+NOT_EXTRACTED = "not in any extraction table (failed or not extracted)"
 
 
 @dataclass
@@ -36,6 +51,7 @@ class ListsResult:
     val: pd.DataFrame
     classes: pd.DataFrame
     excluded: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 def read_csv_table(path: str | os.PathLike, required: Iterable[str]) -> pd.DataFrame:
@@ -76,12 +92,42 @@ def class_table(index: pd.DataFrame) -> pd.DataFrame:
     return classes
 
 
+def reason_kind(reason: str) -> str:
+    """The reason without its details: "truncated file: ..." -> "truncated file"."""
+    return re.split(r"[:(]", str(reason), maxsplit=1)[0].strip() or str(reason)
+
+
+def frames_problem(frames_dir: str, num_frames: int) -> str:
+    """Why an extracted folder can no longer be used ("" when it matches its record)."""
+    record = frame_record.read_record(frames_dir)
+    problems = frame_record.stat_problems(frames_dir, record)
+    if not problems and record["num_frames"] != num_frames:
+        problems = [
+            f"{record['num_frames']} frames recorded, the extraction table says {num_frames}"
+        ]
+    if not problems:
+        return ""
+    hint = "rerun extract" + (
+        " (Snakemake: --forcerun extract; folders made before records existed)"
+        if record is None
+        else ""
+    )
+    return "frames no longer match their record: " + "; ".join(problems) + f" ({hint})"
+
+
 def build_lists(
     index: pd.DataFrame,
     extracted: pd.DataFrame | list[pd.DataFrame],
     failures: pd.DataFrame | list[pd.DataFrame] | None = None,
+    check_frames: bool = True,
+    index_failures: pd.DataFrame | None = None,
+    dataset: str = "",
 ) -> ListsResult:
-    """Join ``index`` with one or more extraction tables (one per shard) into split lists."""
+    """Join ``index`` with one or more extraction tables (one per shard) into split lists.
+
+    ``check_frames`` re-checks every extracted folder against its record by ``stat``;
+    ``index_failures`` (the adapter's skipped annotation rows) only feeds the summary counts.
+    """
     missing = [c for c in INDEX_COLUMNS if c not in index.columns]
     if missing:
         raise DataError(f"index table lacks column(s) {missing}")
@@ -103,12 +149,26 @@ def build_lists(
         validate="one_to_one",
     )
     ok = joined["frames_dir"].notna()
+    stale: dict[str, str] = {}
+    if check_frames and ok.any():
+        rows = joined[ok]
+        with ThreadPoolExecutor(max_workers=8) as pool:  # stat calls: I/O bound
+            found = pool.map(
+                frames_problem, rows["frames_dir"].astype(str), rows["num_frames"].astype(int)
+            )
+            stale = {v: p for v, p in zip(rows["video_id"], found, strict=True) if p}
+        if stale:
+            ok &= ~joined["video_id"].isin(stale)
+            log.warning(
+                "%d extracted video(s) no longer match their frame record (e.g. %s: %s)",
+                len(stale), next(iter(stale)), next(iter(stale.values())),
+            )  # fmt: skip
     joined["label"] = joined["label_name"].map(label_of)
     extras = [c for c in index.columns if c not in INDEX_COLUMNS]
     lists = joined[ok].astype({"num_frames": int})[LIST_COLUMNS + extras]
     train = lists[joined.loc[ok, "split"] == "train"].reset_index(drop=True)
     val = lists[joined.loc[ok, "split"] == "val"].reset_index(drop=True)
-    excluded = _excluded(joined[~ok], failures)
+    excluded = _excluded(joined[~ok], failures, stale)
     if len(excluded):
         log.warning(
             "%d of %d videos excluded from the lists (failed or not extracted); see excluded.csv",
@@ -119,11 +179,66 @@ def build_lists(
         log.warning(
             "%d class(es) have no training video: %s", len(without_train), without_train[:5]
         )
-    return ListsResult(train=train, val=val, classes=classes, excluded=excluded)
+    summary = {
+        "dataset": dataset,
+        "annotation_rows_skipped": None if index_failures is None else len(index_failures),
+        "indexed": len(index),
+        "extracted": int(ok.sum()),
+        "excluded": len(excluded),
+        "excluded_by_reason": dict(
+            Counter(reason_kind(r) for r in excluded["reason"]).most_common()
+        ),
+        "train": len(train),
+        "val": len(val),
+        "classes": len(classes),
+        "classes_without_train": without_train,
+    }
+    return ListsResult(train=train, val=val, classes=classes, excluded=excluded, summary=summary)
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """``ucf101: 3 annotation rows skipped, 120 indexed, 117 extracted, 3 excluded (2 moov atom
+    not found, 1 not a video); 80 train / 37 val videos, 5 classes``."""
+    parts = []
+    if summary.get("annotation_rows_skipped") is not None:
+        parts.append(f"{summary['annotation_rows_skipped']} annotation rows skipped")
+    parts += [f"{summary['indexed']} indexed", f"{summary['extracted']} extracted"]
+    excluded = f"{summary['excluded']} excluded"
+    if summary["excluded_by_reason"]:
+        excluded += (
+            " (" + ", ".join(f"{n} {why}" for why, n in summary["excluded_by_reason"].items()) + ")"
+        )
+    parts.append(excluded)
+    return (
+        f"{summary.get('dataset') or 'lists'}: " + ", ".join(parts)
+        + f"; {summary['train']} train / {summary['val']} val videos, {summary['classes']} classes"
+    )  # fmt: skip
+
+
+def check_splits(
+    train: pd.DataFrame, val: pd.DataFrame, classes: pd.DataFrame, dataset: str
+) -> None:
+    """DataError naming the dataset, split and class when a split is empty or a class has no
+    training video: either would only surface (or not at all) hours into training."""
+    for split, table in (("train", train), ("val", val)):
+        if table.empty:
+            raise DataError(
+                f"dataset {dataset!r}: split {split!r} is empty (every {split} video was "
+                "excluded or none is annotated); see excluded.csv and summary.json next to the lists"
+            )
+    without = [c for c in classes["label_name"].astype(str) if c not in set(train["label_name"])]
+    if without:
+        raise DataError(
+            f"dataset {dataset!r}: split 'train' has no video of class(es) {without[:5]}"
+            + (f" and {len(without) - 5} more" if len(without) > 5 else "")
+            + "; see excluded.csv (fix or re-extract their videos)"
+        )
 
 
 def _excluded(
-    rows: pd.DataFrame, failures: pd.DataFrame | list[pd.DataFrame] | None
+    rows: pd.DataFrame,
+    failures: pd.DataFrame | list[pd.DataFrame] | None,
+    stale: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     reasons: dict[str, str] = {}
     if failures is not None:
@@ -133,10 +248,8 @@ def _excluded(
                 zip(table["video_id"].astype(str), table["reason"].astype(str), strict=True)
             )
     excluded = rows[["video_id", "video_path", "split", "label_name"]].copy()
-    excluded["reason"] = [
-        reasons.get(v, "not in any extraction table (failed or not extracted)")
-        for v in excluded["video_id"]
-    ]
+    reasons.update(stale or {})
+    excluded["reason"] = [reasons.get(v, NOT_EXTRACTED) for v in excluded["video_id"]]
     return excluded.reset_index(drop=True)[EXCLUDED_COLUMNS]
 
 
@@ -151,6 +264,8 @@ def write_lists(result: ListsResult, out_dir: str | os.PathLike) -> Path:
         ("excluded", result.excluded),
     ):
         table.to_csv(out_dir / f"{name}.csv", index=False)
+    if result.summary:
+        (out_dir / SUMMARY_NAME).write_text(json.dumps(result.summary, indent=2) + "\n")
     log.info(
         "lists in %s: %d train, %d val videos, %d classes",
         out_dir, len(result.train), len(result.val), len(result.classes),

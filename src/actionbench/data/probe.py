@@ -3,6 +3,11 @@
 Why: there is no ffprobe on the machines we target (the imageio-ffmpeg wheel ships ffmpeg only).
 Stream-copying the first video stream into the null muxer reads every packet without decoding,
 so it is fast, counts frames exactly for every codec we meet, and fails on unreadable files.
+
+:func:`sniff_non_video` looks at a file's first bytes before ffmpeg does: a text file, an image
+or an empty file named ``*.mp4`` would otherwise be reported with the demuxer's internal message
+("moov atom not found"), which sends the user looking for a broken download instead of a
+wrong file.
 """
 
 from __future__ import annotations
@@ -25,6 +30,96 @@ _GENERIC = re.compile(
     r"|Error binding filtergraph inputs/outputs.*|Error while (filtering|decoding).*)$"
 )
 _CONTEXT_PREFIX = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")
+
+
+# Leading bytes of containers ffmpeg reads as video: never called "not a video" by the sniffer.
+_VIDEO_MAGIC = (
+    (4, b"ftyp"),  # mp4, mov, m4v, 3gp
+    (4, b"moov"), (4, b"mdat"), (4, b"wide"), (4, b"free"), (4, b"skip"),  # old QuickTime
+    (0, b"\x1a\x45\xdf\xa3"),  # Matroska / WebM (EBML)
+    (0, b"RIFF"),  # AVI (checked further below), also WAV/WebP
+    (0, b"FLV"), (0, b"OggS"), (0, b"\x00\x00\x01\xba"), (0, b"\x00\x00\x01\xb3"),
+    (0, b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"),  # ASF / WMV
+    (0, b"G"),  # MPEG-TS sync byte (confirmed below)
+)  # fmt: skip
+_IMAGE_MAGIC = (
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"BM", "a BMP image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+)
+_SNIFF_BYTES = 4096
+
+
+def sniff_non_video(path: str | os.PathLike) -> str | None:
+    """What a file is when its first bytes say it is certainly not a video, else None.
+
+    "empty file (0 bytes)", "not a video: a PNG image", "not a video: a text file (starts with
+    'hello')". Unknown binary data returns None: ffmpeg decides (it knows more containers than
+    any list here).
+    """
+    path = Path(path)
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    if not head:
+        return "empty file (0 bytes)"
+    for offset, magic in _VIDEO_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            if magic == b"RIFF" and head[8:12] == b"WEBP":
+                return "not a video: a WebP image"
+            if magic == b"RIFF" and head[8:12] == b"WAVE":
+                return "not a video: a WAV audio file"
+            if magic == b"G" and not (len(head) > 188 and head[188:189] == b"G"):
+                break  # a lone "G" is text, not a transport stream
+            return None
+    for magic, kind in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return f"not a video: {kind}"
+    if b"\x00" not in head:
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError as err:
+            # A multi-byte character cut at the end of the sniffed block is still text.
+            text = head[: err.start].decode("utf-8") if err.start > len(head) - 4 else None
+        if text is not None and sum(c.isprintable() or c.isspace() for c in text) >= 0.95 * len(
+            text
+        ):
+            first = text.strip().splitlines()[0][:40] if text.strip() else ""
+            return f"not a video: a text file (starts with {first!r})"
+    return None
+
+
+def container_name(path: str | os.PathLike) -> str | None:
+    """The video container a file's first bytes announce ("MP4/QuickTime", "AVI", ...), or None.
+
+    Used to say "cannot open the AVI container (truncated or corrupt file)" where ffmpeg only
+    says "Invalid data found when processing input".
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"):
+        return "MP4/QuickTime"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "Matroska/WebM"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "AVI"
+    if head.startswith(b"FLV"):
+        return "FLV"
+    if head.startswith(b"OggS"):
+        return "Ogg"
+    if head.startswith(b"\x30\x26\xb2\x75"):
+        return "ASF/WMV"
+    if head.startswith((b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")):
+        return "MPEG-PS"
+    return None
+
+
+def is_generic(line: str) -> bool:
+    """True for ffmpeg lines that only say that something failed, not what."""
+    return bool(_GENERIC.match(line)) or "Invalid data found when processing input" in line
 
 
 @dataclass(frozen=True)
@@ -71,8 +166,9 @@ def probe_video(path: str | os.PathLike, timeout_s: float | None = 120) -> Video
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: video file not found")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: empty file (0 bytes)")
+    what = sniff_non_video(path)
+    if what is not None:
+        raise DataError(f"{path}: {what}")
     args = [
         ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats",
         "-i", input_url(path),

@@ -51,4 +51,5 @@ def build_dataset(
         scale_size=runcfg.get_int(cfg, "data.scale_size", minimum=1),
         flip=bool(runcfg.get(cfg, "data.flip")) if train else False,
         root=runcfg.get(cfg, "data.root"),
+        on_bad_frame=runcfg.get(cfg, "data.on_bad_frame", "fail"),
     )

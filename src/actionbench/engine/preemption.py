@@ -1,15 +1,22 @@
-"""Graceful pre-emption: SIGTERM / SIGUSR1 ask training to checkpoint and stop.
+"""Graceful pre-emption: SIGTERM / SIGUSR1 / SIGINT (Ctrl-C) ask training to checkpoint and stop.
 
 SLURM sends SIGTERM (or, with ``--signal=USR1@120``, SIGUSR1) before killing a pre-empted or
 timed-out job. The handler only sets a flag; the training loop checks it at the end of each
 optimizer step (a safe point: no half-applied update), writes ``last.pt`` and raises
 :class:`Preempted`. The CLI exits with :data:`EXIT_PREEMPTED` so a wrapper can requeue; the
 rerun resumes from the saved step.
+
+Ctrl-C is the same request from a terminal: the partial epoch is saved, the job exits 75 with
+the message, no traceback. A second Ctrl-C stops at once (KeyboardInterrupt, nothing saved) for
+when the current step hangs. DataLoader workers forked while the handler is installed inherit it;
+it does nothing there (the terminal sends Ctrl-C to the whole process group, and the workers
+must keep serving the batches of the step being finished).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from types import FrameType
@@ -19,7 +26,7 @@ log = logging.getLogger(__name__)
 # sysexits.h EX_TEMPFAIL: "temporary failure, the user is invited to retry".
 EXIT_PREEMPTED = 75
 
-SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
 
 
 class Preempted(Exception):
@@ -42,11 +49,17 @@ class StopFlag:
     def __init__(self) -> None:
         self.signum: int | None = None
         self._previous: dict[int, object] = {}
+        self._pid = os.getpid()
 
     def __bool__(self) -> bool:
         return self.signum is not None
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != self._pid:  # a forked DataLoader worker: the main process decides
+            return
+        if signum == signal.SIGINT and self.signum == signal.SIGINT:
+            log.warning("second Ctrl-C: stopping now, without saving this step")
+            raise KeyboardInterrupt
         if self.signum is None:
             log.warning(
                 "received %s: will save a checkpoint after the current step and stop",
@@ -55,6 +68,7 @@ class StopFlag:
         self.signum = signum
 
     def __enter__(self) -> StopFlag:
+        self._pid = os.getpid()
         if threading.current_thread() is threading.main_thread():
             for sig in SIGNALS:
                 self._previous[sig] = signal.signal(sig, self._handle)

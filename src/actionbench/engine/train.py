@@ -12,7 +12,9 @@ What a run does, in order:
    rewrites ``last.pt`` atomically, ``history.csv`` and the MLflow metrics;
 5. at the end writes ``final.pt`` (weights only) and ``train_metrics.json``.
 
-SIGTERM/SIGUSR1 checkpoint at the next step and raise :class:`Preempted`; a non-finite loss
+SIGTERM/SIGUSR1/SIGINT (Ctrl-C) checkpoint at the next step and raise :class:`Preempted`;
+training clips skipped for bad frames (``data.on_bad_frame: skip``) are counted in
+``train_metrics.json`` (``skipped_clips``, kept across resumptions); a non-finite loss
 raises TrainingError before the optimizer step, leaving the last good checkpoint untouched.
 """
 
@@ -51,7 +53,14 @@ HISTORY_COLUMNS = ["epoch", "loss", "lr", "train_top1", "val_top1", "clips_per_s
 EPOCH_METRICS = ["loss", "lr", "train_top1", "val_top1", "clips_per_s", "epoch_seconds"]
 
 # Keys that may change between a run and its resumption (where and how it runs, not what).
-RESUMABLE_CHANGES = ("runtime.", "data.workers", "tracking.", "eval.", "output_dir")
+RESUMABLE_CHANGES = (
+    "runtime.",
+    "data.workers",
+    "data.on_bad_frame",
+    "tracking.",
+    "eval.",
+    "output_dir",
+)
 NOT_RESUMABLE = ("runtime.seed",)
 
 
@@ -135,6 +144,7 @@ class _Trainer:
         self.mlflow_run_id: str | None = None
         self.rng_states: list[dict[str, Any]] | None = None
         self.total_seconds = 0.0
+        self.skipped_before = 0  # clips skipped for bad frames before this job resumed
 
         # Order matters: device placement before the optimizer exists and before its state is
         # loaded, so momentum buffers land on the parameters' device.
@@ -252,6 +262,7 @@ class _Trainer:
         self.history = [dict(r) for r in state.get("history", [])]
         self.mlflow_run_id = state.get("mlflow_run_id")
         self.total_seconds = float(state.get("total_seconds", 0.0))
+        self.skipped_before = int(state.get("skipped_clips", 0))
         rng = state.get("rng") or []
         if self.step_in_epoch and len(rng) == self.env.world_size:
             self.rng_states = rng
@@ -267,6 +278,7 @@ class _Trainer:
     def _save_last(self, epoch: int, step_in_epoch: int, partial: torch.Tensor) -> None:
         """Collective: every rank contributes its RNG state; rank 0 writes."""
         rng = distributed.all_gather_objects(capture_rng())
+        skipped = self._skipped_clips()
         if not self.env.is_main:
             return
         state = {
@@ -291,8 +303,15 @@ class _Trainer:
             "mlflow_run_id": self.mlflow_run_id,
             "run_config": dict(self.cfg),
             "world_size": self.env.world_size,
+            "skipped_clips": skipped,
         }
         ckpt.atomic_save(state, self.last)
+
+    def _skipped_clips(self) -> int:
+        """Collective: training clips skipped for bad frames, all ranks, all resumptions."""
+        local = float(getattr(self.train_set, "skipped_clips", 0))
+        total = distributed.all_reduce_sum(torch.tensor([local], device=self.rt.device))
+        return self.skipped_before + int(total.item())
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -486,7 +505,14 @@ class _Trainer:
             "clips_per_s": sum(clips_per_s) / len(clips_per_s) if clips_per_s else None,
             "world_size": self.env.world_size,
             "mlflow_run_id": self.mlflow_run_id,  # evaluation links its MLflow run under this one
+            "skipped_clips": self._skipped_clips(),
         }
+        if result["skipped_clips"] and self.env.is_main:
+            log.warning(
+                "%d training clip(s) were skipped for bad frames (data.on_bad_frame: skip); "
+                "run `actionbench extract --verify --deep` to find them",
+                result["skipped_clips"],
+            )
         if self.env.is_main:
             final_path = ckpt.final_path(self.out_dir)
             ckpt.atomic_save(ckpt.model_state(self.model), final_path)

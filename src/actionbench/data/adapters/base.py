@@ -4,6 +4,15 @@ Why one place: every official format has the same failure modes (a row with too 
 label not in the class list, a video that was never downloaded). Each is reported with file,
 row and reason in the ``index_failures`` table, the row is skipped, and the rest goes on; the
 count is logged as a warning so nothing disappears silently.
+
+No leakage through paths: a video path built from an annotation must stay inside the raw
+directory. A ``..`` component, an absolute path elsewhere, or a symlink whose target lies outside
+is rejected with the row named (a top-level folder of the raw directory that is itself a symlink,
+a dataset kept on another disk, counts as inside). The same physical file (same device and inode, so symlinks and
+hard links count) under a second id is rejected too, naming the first row and whether the two
+rows are in different splits: otherwise one video could be trained on and validated on. So is a
+byte-identical copy in the other split (files of equal size are hashed; nothing else is read);
+a copy within one split is kept with a warning (not a leak; some datasets repeat clips).
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import pandas as pd
@@ -59,6 +68,17 @@ def safe_video_id(name: str) -> str:
     cleaned = _UNSAFE_RUN.sub("_", name).strip("._-")[:150] or "video"
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
     return f"{cleaned}-{digest}"
+
+
+def relative_path_problem(path: PurePath) -> str:
+    """Why an annotation's relative video path cannot be used as given ("" when it can)."""
+    if path.is_absolute():
+        return f"path {str(path)!r} is absolute; annotation paths are relative to the videos folder"
+    if ".." in path.parts:
+        return (
+            f"path {str(path)!r} has a '..' component (annotation paths must stay inside raw_dir)"
+        )
+    return ""
 
 
 def resolve_options(
@@ -186,11 +206,24 @@ class VideoFinder:
 class IndexBuilder:
     """Collects index rows and failures; :meth:`result` makes the two tables."""
 
-    def __init__(self, fmt: str):
+    def __init__(self, fmt: str, raw_dir: Path | str | None = None):
         self.fmt = fmt
+        self.raw_dir = Path(raw_dir) if raw_dir is not None else None
+        # The raw directory, and the targets of its top-level symlinked folders (a dataset
+        # moved to another disk: raw/ucf101/UCF-101 -> /mnt/big/UCF-101), are "inside".
+        self._real_roots: list[str] = []
+        if raw_dir is not None:
+            self._real_roots.append(os.path.realpath(raw_dir))
+            with os.scandir(raw_dir) as entries:
+                self._real_roots += [
+                    os.path.realpath(e.path) for e in entries if e.is_symlink() and e.is_dir()
+                ]
         self._rows: list[dict[str, Any]] = []
         self._sources: list[tuple[str, int]] = []
         self._failures: list[dict[str, Any]] = []
+        # (st_dev, st_ino) -> (video_id, split, file, row) of the first row using that file
+        self._physical: dict[tuple[int, int], tuple[str, str, str, int]] = {}
+        self._sizes: list[int | None] = []  # byte size of each added file (None: a folder)
 
     def fail(self, file: Path | str, row: int, reason: str, video_id: str = "") -> None:
         self._failures.append(
@@ -208,14 +241,31 @@ class IndexBuilder:
         require_dir: bool = False,
         **extra: Any,
     ) -> None:
-        """Add a row if its video exists; otherwise report it as missing."""
+        """Add a row if its video exists inside the raw directory and is not already indexed;
+        otherwise report it (missing, outside, or the same file as an earlier row)."""
+        kind = "frame folder" if require_dir else "video"
+        outside = self._outside(Path(video_path))
+        if outside:
+            self.fail(file, row, f"{kind} path {video_path} {outside}; rejected", video_id)
+            return
         exists = video_path.is_dir() if require_dir else video_path.is_file()
         if not exists:
-            kind = "frame folder" if require_dir else "video"
             self.fail(file, row, f"{kind} not found: {video_path}", video_id)
             return
         if split not in SPLITS:
             raise AssertionError(f"adapter bug: split {split!r}")
+        st = video_path.stat()
+        first = self._physical.setdefault((st.st_dev, st.st_ino), (video_id, split, str(file), row))
+        if first[0] != video_id:
+            where = f"{Path(first[2]).name} row {first[3]}"
+            both = f"; it would be in both {first[1]} and {split}" if first[1] != split else ""
+            self.fail(
+                file,
+                row,
+                f"same {kind} as video_id {first[0]!r} ({where}): {video_path}{both}",
+                video_id,
+            )
+            return
         self._rows.append(
             {
                 "video_id": video_id,
@@ -226,6 +276,64 @@ class IndexBuilder:
             }
         )
         self._sources.append((str(file), int(row)))
+        self._sizes.append(None if require_dir else st.st_size)
+
+    def _outside(self, path: Path) -> str:
+        """Why ``path`` is not confined to the raw directory ("" when it is)."""
+        if ".." in path.parts:
+            return "has a '..' component (annotation paths must name a file inside raw_dir)"
+        if self.raw_dir is None:
+            return ""
+        root = os.path.abspath(self.raw_dir)
+        if os.path.commonpath([root, os.path.abspath(path)]) != root:
+            return f"is outside the raw directory {self.raw_dir}"
+        real = os.path.realpath(path)
+        if not any(os.path.commonpath([r, real]) == r for r in self._real_roots):
+            return f"is a symlink to {real}, outside the raw directory {self.raw_dir}"
+        return ""
+
+    def _identical_copies(self, index: pd.DataFrame, skip: Any) -> Any:
+        """Rows whose file has the same bytes as an earlier row's (a copy under another id).
+
+        Only files of equal size are hashed: compressed videos of equal size are nearly always
+        copies, so this costs one read of each copy, not of the dataset.
+        """
+        import numpy as np
+
+        copies = np.zeros(len(index), dtype=bool)
+        by_size: dict[int, list[int]] = {}
+        for pos, size in enumerate(self._sizes):
+            if size is not None and not skip[pos]:
+                by_size.setdefault(size, []).append(pos)
+        for positions in by_size.values():
+            if len(positions) < 2:
+                continue
+            seen: dict[str, int] = {}
+            for pos in positions:
+                with open(index.at[pos, "video_path"], "rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                first = seen.setdefault(digest, pos)
+                if first == pos:
+                    continue
+                split, first_split = index.at[pos, "split"], index.at[first, "split"]
+                where = f"({Path(self._sources[first][0]).name} row {self._sources[first][1]})"
+                if split == first_split:  # not a leak: kept, but said
+                    log.warning(
+                        "%s: %s has the same bytes as video_id %r %s, both in %s; kept",
+                        self.fmt, index.at[pos, "video_path"], index.at[first, "video_id"],
+                        where, split,
+                    )  # fmt: skip
+                    continue
+                copies[pos] = True
+                file, row = self._sources[pos]
+                self.fail(
+                    file,
+                    row,
+                    f"identical bytes to video_id {index.at[first, 'video_id']!r} {where}: "
+                    f"{index.at[pos, 'video_path']}; it would be in both {first_split} and {split}",
+                    index.at[pos, "video_id"],
+                )
+        return copies
 
     def result(self) -> IndexResult:
         index = pd.DataFrame(self._rows)
@@ -238,7 +346,8 @@ class IndexBuilder:
             self.fail(
                 file, row, "duplicate video_id (first occurrence kept)", index.at[pos, "video_id"]
             )
-        index = index[~duplicated].reset_index(drop=True)
+        copies = self._identical_copies(index, duplicated)
+        index = index[~(duplicated | copies)].reset_index(drop=True)
         failures = pd.DataFrame(self._failures, columns=FAILURE_COLUMNS)
         if len(failures):
             log.warning(

@@ -48,7 +48,7 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
         raise ConfigError(
             f"{FORMAT}: no '*{suffix}' files in {splits_dir} (annotations key 'splits_dir')"
         )
-    builder = IndexBuilder(FORMAT)
+    builder = IndexBuilder(FORMAT, raw_dir)
     unused = 0
     for path in split_files:
         label = path.name[: -len(suffix)]

@@ -44,7 +44,7 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
     options = resolve_options(FORMAT, annotations, DEFAULTS)
     labels = load_labels(annotation_path(FORMAT, raw_dir, options, "labels_csv"))
     frames_dir = annotation_path(FORMAT, raw_dir, options, "frames_dir")
-    builder = IndexBuilder(FORMAT)
+    builder = IndexBuilder(FORMAT, raw_dir)
     for split, key in (("train", "train_csv"), ("val", "val_csv")):
         path = annotation_path(FORMAT, raw_dir, options, key)
         for line, fields in read_rows(path, delimiter=";"):

@@ -47,7 +47,7 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
     """Index the train and validation CSVs against the videos on disk."""
     raw_dir = check_raw_dir(FORMAT, raw_dir)
     options = resolve_options(FORMAT, annotations, DEFAULTS)
-    builder = IndexBuilder(FORMAT)
+    builder = IndexBuilder(FORMAT, raw_dir)
     for split, csv_key, dir_key in (
         ("train", "train_csv", "train_dir"),
         ("val", "val_csv", "val_dir"),

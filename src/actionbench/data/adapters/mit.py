@@ -52,7 +52,7 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
     raw_dir = check_raw_dir(FORMAT, raw_dir)
     options = resolve_options(FORMAT, annotations, DEFAULTS)
     categories = load_categories(annotation_path(FORMAT, raw_dir, options, "categories"))
-    builder = IndexBuilder(FORMAT)
+    builder = IndexBuilder(FORMAT, raw_dir)
     for split, csv_key, dir_key in (
         ("train", "train_csv", "train_dir"),
         ("val", "val_csv", "val_dir"),

@@ -69,7 +69,7 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
     labels = load_labels(annotation_path(FORMAT, raw_dir, options, "labels_json"))
     videos_dir = annotation_path(FORMAT, raw_dir, options, "videos_dir")
     ext = str(options["video_ext"]).lstrip(".")
-    builder = IndexBuilder(FORMAT)
+    builder = IndexBuilder(FORMAT, raw_dir)
     for split, key in (("train", "train_json"), ("val", "val_json")):
         path = annotation_path(FORMAT, raw_dir, options, key)
         entries = _load_json(path)

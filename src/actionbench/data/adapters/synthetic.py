@@ -50,7 +50,7 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
     options = resolve_options(FORMAT, annotations, DEFAULTS)
     classes = load_classes(annotation_path(FORMAT, raw_dir, options, "classes"))
     path = annotation_path(FORMAT, raw_dir, options, "annotations")
-    builder = IndexBuilder(FORMAT)
+    builder = IndexBuilder(FORMAT, raw_dir)
     for line, row, problem in read_table(
         path, ["video_id", "filename", "split", "label_name", "group", "family"]
     ):

@@ -20,6 +20,7 @@ from actionbench.data.adapters.base import (
     check_raw_dir,
     int_option,
     read_rows,
+    relative_path_problem,
     resolve_options,
     safe_video_id,
 )
@@ -55,7 +56,7 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
     videos_dir = annotation_path(FORMAT, raw_dir, options, "videos_dir")
     classes = load_class_index(splits_dir / "classInd.txt")
     by_lower = {name.lower(): i for i, name in enumerate(classes)}
-    builder = IndexBuilder(FORMAT)
+    builder = IndexBuilder(FORMAT, raw_dir)
     for split, name, fields_expected in (
         ("train", f"trainlist{split_no:02d}.txt", 2),
         ("val", f"testlist{split_no:02d}.txt", 1),
@@ -74,6 +75,10 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
                 continue
             relative = PurePosixPath(fields[0])
             video_id = safe_video_id(relative.stem)
+            unusable = relative_path_problem(relative)
+            if unusable:
+                builder.fail(path, line, unusable, video_id)
+                continue
             folder = relative.parts[0] if len(relative.parts) > 1 else ""
             class_idx = by_lower.get(folder.lower())
             if len(fields) == 2:
