@@ -373,7 +373,7 @@ def verify_frames(
     JPEG and checks its size against the record. Videos never extracted are problems too
     ("frame folder not found"): the failures table of ``extract`` says why.
     """
-    from tqdm import tqdm
+    from actionbench.progress import Progress
 
     selected = select_shard(index, shard, num_shards)
     root = Path(frames_root)
@@ -392,17 +392,13 @@ def verify_frames(
     ids = selected["video_id"].astype(str).tolist()
     rows = []
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
-        results = pool.map(check, ids)
-        bar = tqdm(
-            results,
-            total=len(ids),
-            desc="verify deep" if deep else "verify",
-            unit="video",
-            disable=not progress,
-            mininterval=0.1 if sys.stderr.isatty() else 60,
+        bar = Progress(
+            len(ids), "verify deep" if deep else "verify", enabled=progress, unit="video"
         )
-        for video_id, problems in zip(ids, bar, strict=True):
+        for video_id, problems in zip(ids, pool.map(check, ids), strict=True):
             rows += [[video_id, str(root / video_id), p] for p in problems]
+            bar.update()
+        bar.close()
     return pd.DataFrame(rows, columns=VERIFY_COLUMNS)
 
 
