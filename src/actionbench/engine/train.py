@@ -35,6 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine import distributed, factory, runcfg
+from actionbench.engine.code_version import code_version
 from actionbench.engine.evaluate import validate
 from actionbench.engine.loader import EpochShardSampler, SeededItems, make_loader
 from actionbench.engine.preemption import Preempted, StopFlag
@@ -485,6 +486,7 @@ class _Trainer:
             "train_seconds": self.total_seconds,
             "clips_per_s": sum(clips_per_s) / len(clips_per_s) if clips_per_s else None,
             "world_size": self.env.world_size,
+            "code": code_version(),
         }
         if self.env.is_main:
             final_path = ckpt.final_path(self.out_dir)
