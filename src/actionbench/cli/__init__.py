@@ -22,6 +22,8 @@ SUBCOMMAND_MODULES = [
     "benchmark",
     "report_cmds",
     "grid",
+    "status",
+    "dvc_cmds",
 ]
 
 
