@@ -86,3 +86,11 @@ def test_config_overrides_are_validated_and_reach_the_jobs(proj):
     with pytest.raises(ConfigError) as err:
         resolve_workflow_params("params.yaml", {"evaluate": {"num_clips": "ten"}})
     assert "with --config overrides" in str(err.value) and "evaluate.num_clips" in str(err.value)
+
+
+def test_nested_config_strings_are_read_as_yaml(proj):
+    write(proj, PARAMS)
+    params, _ = resolve_workflow_params(
+        "params.yaml", {"experiments": {"demo": {"evaluate": {"num_clips": "3"}}}}
+    )
+    assert params["experiments"]["demo"]["evaluate"]["num_clips"] == 3

@@ -18,8 +18,14 @@ from pathlib import Path
 
 import yaml
 
-from actionbench.config import dataset_refs, deep_merge, enabled_groups, find_schema, lists_dir
-from actionbench.config import validate_params
+from actionbench.config import (
+    dataset_refs,
+    deep_merge,
+    enabled_groups,
+    find_schema,
+    lists_dir,
+    validate_params,
+)
 from actionbench.errors import ConfigError, DataError
 
 RESOLVED_PARAMS = Path(".snakemake") / "actionbench" / "params.resolved.yaml"
@@ -74,13 +80,34 @@ def write_if_changed(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def typed_overrides(value):
+    """``--config`` values with YAML types: Snakemake parses nested values as strings only.
+
+    ``--config 'evaluate={num_clips: 3}'`` reaches the Snakefile as ``{"num_clips": "3"}``; read
+    as YAML, as params.yaml would be, it is ``3``.
+    """
+    if isinstance(value, dict):
+        return {k: typed_overrides(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed_overrides(v) for v in value]
+    if isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        if parsed is None or isinstance(parsed, (bool, int, float)):
+            return parsed
+    return value
+
+
 def resolve_workflow_params(
     params_path: str | os.PathLike, overrides: dict | None
 ) -> tuple[dict, str]:
     """(validated params with ``--config`` overrides merged, the params file jobs must read)."""
     params_path = Path(params_path)
     from_file = read_yaml(params_path)
-    params = deep_merge(from_file, overrides or {})
+    overrides = typed_overrides(overrides or {})
+    params = deep_merge(from_file, overrides)
     schema = yaml.safe_load(find_schema(params_path).read_text())
     source = f"{params_path} with --config overrides" if overrides else str(params_path)
     validate_params(params, schema, source=source)

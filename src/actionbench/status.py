@@ -102,7 +102,7 @@ def _code_state(record: dict | None, package_dir: Path | None) -> str | None:
         return None
     commit = code.get("git_commit")
     if code.get("git_dirty"):
-        return f"made from uncommitted changes on {str(commit)[:10]}"
+        return f"uncommitted changes on {str(commit)[:10]}"
     if source_changed_since(commit, package_dir):
         return f"src changed since {str(commit)[:10]}"
     return None
@@ -169,7 +169,7 @@ def grid_status(
                 why_eval = _code_state(on_disk.eval_metrics, pkg)
                 if why or why_eval:
                     status.state = "stale-by-code"
-                    status.detail = f"trained from {why}" if why else f"evaluated from {why_eval}"
+                    status.detail = f"trained with {why}" if why else f"evaluated with {why_eval}"
                     status.train_job = bool(why)
                     status.eval_job = True
         out.append(status)

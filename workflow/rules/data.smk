@@ -205,3 +205,13 @@ rule mini:
         "actionbench mini --lists-dir {params.lists_dir} "
         f"--out-dir {lists_dir('{wildcards.mini}')} "
         "{params.flags} > {log} 2>&1"
+
+
+rule data_all:
+    """The lists of every dataset an enabled experiment group trains on (DVC's `data` stage)."""
+    input:
+        [
+            path
+            for name in sorted({g["dataset"] for g in config["experiments"].values() if g.get("enabled", True)})
+            for path in list_files(name).values()
+        ],

@@ -17,19 +17,19 @@ rule report:
         markdown=f"{REPORTS_DIR}/report.md",
         metrics=f"{REPORTS_DIR}/metrics.json",
         table=report(
-            f"{REPORTS_DIR}/results.csv", category="Results", caption="workflow/report/results.rst"
+            f"{REPORTS_DIR}/results.csv", category="Results", caption="../report/results.rst"
         ),
         figures=report(
             directory(f"{REPORTS_DIR}/figures"),
             patterns=["{name}.png"],
             category="Figures",
-            caption="workflow/report/figures.rst",
+            caption="../report/figures.rst",
         ),
         tables=report(
             directory(f"{REPORTS_DIR}/tables"),
             patterns=["{name}.csv"],
             category="Tables",
-            caption="workflow/report/tables.rst",
+            caption="../report/tables.rst",
         ),
     params:
         fingerprint=lambda w: report_fingerprint(config, list(RUNS)),
