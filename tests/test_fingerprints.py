@@ -71,7 +71,9 @@ def test_f8_change_reaches_its_descendants_through_the_source_fingerprint():
 
 
 def test_speed_settings_do_not_retrain_but_seed_does():
-    train, _, _ = prints(edit("experiments.demo.train.runtime", {"threads": 2, "workers": 3, "deterministic": True}))
+    train, _, _ = prints(
+        edit("experiments.demo.train.runtime", {"threads": 2, "workers": 3, "deterministic": True})
+    )
     assert changed(BASE[0], train) == []
     params = copy.deepcopy(PARAMS)
     params["experiments"]["demo"]["train"]["runtime"]["seed"] = 1
@@ -84,8 +86,14 @@ def test_report_settings_change_only_the_report():
 
 
 def test_source_run_from_init_source_run_or_checkpoint_path():
-    assert source_run_id({"init": {"kind": "checkpoint", "path": "runs/d/m/f8/final.pt"}}, "runs") == "d/m/f8"
-    assert source_run_id({"init": {"kind": "checkpoint", "source_run": "x/y/f8", "path": "z"}}, "runs") == "x/y/f8"
+    assert (
+        source_run_id({"init": {"kind": "checkpoint", "path": "runs/d/m/f8/final.pt"}}, "runs")
+        == "d/m/f8"
+    )
+    assert (
+        source_run_id({"init": {"kind": "checkpoint", "source_run": "x/y/f8", "path": "z"}}, "runs")
+        == "x/y/f8"
+    )
     assert source_run_id({"init": {"kind": "scratch", "path": None}}, "runs") is None
 
 

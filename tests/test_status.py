@@ -29,7 +29,9 @@ def write_run(root: Path, params: dict, rid: str, code: dict, train_seconds=120.
     (d / "eval").mkdir(parents=True, exist_ok=True)
     (d / "final.pt").write_bytes(b"weights")
     (d / "config.json").write_text(json.dumps(cfg))
-    (d / "train_metrics.json").write_text(json.dumps({"train_seconds": train_seconds, "code": code}))
+    (d / "train_metrics.json").write_text(
+        json.dumps({"train_seconds": train_seconds, "code": code})
+    )
     if evaluated:
         (d / "eval" / "config.json").write_text(json.dumps(cfg))
         (d / "eval" / "metrics.json").write_text(json.dumps({"eval_seconds": 6.0, "code": code}))
@@ -60,7 +62,9 @@ def test_missing_failed_and_stale_by_params(study):
     import shutil
 
     shutil.rmtree(root / "runs" / TAM16)
-    (root / "runs" / TSN8 / "failure.json").write_text(json.dumps({"stage": "evaluate", "reason": "OOM"}))
+    (root / "runs" / TSN8 / "failure.json").write_text(
+        json.dumps({"stage": "evaluate", "reason": "OOM"})
+    )
     (root / "runs" / TSN8 / "eval" / "metrics.json").unlink()
     params = copy.deepcopy(PARAMS)
     params["experiments"]["demo"]["evaluate"]["num_clips"] = 2
@@ -69,10 +73,14 @@ def test_missing_failed_and_stale_by_params(study):
     assert got[TAM16].state == "missing" and got[TAM16].train_job
     assert got[TSN8].state == "failed" and "OOM" in got[TSN8].detail
     assert got[TSN8].train_job is False  # it failed in evaluation: the model is kept
-    assert got[TSN16].state == "stale-by-params" and got[TSN16].detail == "training settings changed"
+    assert (
+        got[TSN16].state == "stale-by-params" and got[TSN16].detail == "training settings changed"
+    )
     # f16 doubled its epochs: twice the recorded 120 s, plus the recorded evaluation
     assert got[TSN16].seconds == pytest.approx(240.0 + 6.0)
-    assert got[TAM8].state == "stale-by-params" and got[TAM8].detail == "evaluation settings changed"
+    assert (
+        got[TAM8].state == "stale-by-params" and got[TAM8].detail == "evaluation settings changed"
+    )
     assert got[TAM8].train_job is False and got[TAM8].seconds == pytest.approx(6.0)
     # a missing run is priced from the same model's recorded time per epoch and frame
     # (train: 120 s / (12 epochs x 8 frames) x 8 epochs x 16 frames; eval: 6 s / 8 frames x 16)
@@ -131,16 +139,28 @@ def test_source_changed_since_compares_the_package_only(tmp_path):
 
 def test_short_metrics_are_numbers_only():
     report = {
-        "mini/tam-resnet18/f8": {"clip_top1": 90.0, "video_top1": 91.5, "epochs": 12, "arch": "tam"},
+        "mini/tam-resnet18/f8": {
+            "clip_top1": 90.0,
+            "video_top1": 91.5,
+            "epochs": 12,
+            "arch": "tam",
+        },
         "mini/tsn-resnet18/f8": {"clip_top1": float("nan"), "video_top1": 70.0},
         "contributions": {
-            "mini/all classes/tam": {"classes": "all classes", "dataset": "mini", "arch": "tam",
-                                     "phi": 0.74, "psi_ta": 0.97},
+            "mini/all classes/tam": {
+                "classes": "all classes",
+                "dataset": "mini",
+                "arch": "tam",
+                "phi": 0.74,
+                "psi_ta": 0.97,
+            },
             "mini/spatial classes/tam": {"classes": "spatial classes", "phi": 0.9, "psi_ta": 0.1},
         },
     }
     assert short_metrics(report) == {
-        "top1": {"mini/tam-resnet18/f8": {"clip": 90.0, "video": 91.5},
-                 "mini/tsn-resnet18/f8": {"video": 70.0}},
+        "top1": {
+            "mini/tam-resnet18/f8": {"clip": 90.0, "video": 91.5},
+            "mini/tsn-resnet18/f8": {"video": 70.0},
+        },
         "phi_psi": {"mini/tam": {"phi": 0.74, "psi": 0.97}},
     }

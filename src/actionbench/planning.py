@@ -113,8 +113,9 @@ def resolve_workflow_params(
     validate_params(params, schema, source=source)
     problems = missing_raw_data(params)
     if problems:
-        raise DataError("no data for an enabled experiment group:\n" + "\n".join(
-            f"  {p}" for p in problems))
+        raise DataError(
+            "no data for an enabled experiment group:\n" + "\n".join(f"  {p}" for p in problems)
+        )
     if not overrides or params == from_file:
         return params, str(params_path)
     header = (

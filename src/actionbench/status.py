@@ -139,7 +139,9 @@ def grid_status(
         evaluated = on_disk.eval_metrics is not None
         if on_disk.failure and not (trained and evaluated and _newer(on_disk, runs_dir, rid)):
             status.state = "failed"
-            status.detail = f"{on_disk.failure.get('stage', '?')}: {on_disk.failure.get('reason', '')}"
+            status.detail = (
+                f"{on_disk.failure.get('stage', '?')}: {on_disk.failure.get('reason', '')}"
+            )
             status.train_job = on_disk.failure.get("stage") != "evaluate" or not trained
             status.eval_job = True
         elif not trained:
@@ -155,13 +157,19 @@ def grid_status(
             elif now_fp != then_fp:
                 status.state, status.detail = "stale-by-params", "training settings changed"
                 status.train_job = status.eval_job = True
-            elif source and source.is_file() and source.stat().st_mtime > on_disk.final.stat().st_mtime:
+            elif (
+                source
+                and source.is_file()
+                and source.stat().st_mtime > on_disk.final.stat().st_mtime
+            ):
                 status.state, status.detail = "stale-by-params", "init checkpoint re-trained since"
                 status.train_job = status.eval_job = True
             elif not evaluated:
                 status.state, status.detail = "missing", "not evaluated"
                 status.eval_job = True
-            elif on_disk.eval_config is None or eval_fingerprint(on_disk.eval_config) != eval_fingerprint(cfg):
+            elif on_disk.eval_config is None or eval_fingerprint(
+                on_disk.eval_config
+            ) != eval_fingerprint(cfg):
                 status.state, status.detail = "stale-by-params", "evaluation settings changed"
                 status.eval_job = True
             else:

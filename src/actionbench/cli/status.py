@@ -24,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--params", default="params.yaml", help="params.yaml of the study")
     p.add_argument(
-        "--benchmarks", default="logs/benchmarks",
+        "--benchmarks",
+        default="logs/benchmarks",
         help="folder of Snakemake's benchmark TSVs (a fallback for recorded times)",
     )
     p.add_argument("--json", action="store_true", help="print JSON (runs and summary)")
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         if todo:
             note = (
                 f"; {total['without_estimate']} without a recorded time"
-                if total["without_estimate"] else ""
+                if total["without_estimate"]
+                else ""
             )
             print(
                 f"re-running: {total['train_jobs']} train + {total['eval_jobs']} evaluate jobs, "

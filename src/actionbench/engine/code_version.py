@@ -28,7 +28,12 @@ def _git(cwd: Path, *args: str) -> str | None:
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read-only: never touch the index
     try:
         out = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, env=env,
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
             timeout=20,
         )
     except (OSError, subprocess.SubprocessError):
@@ -52,7 +57,9 @@ def _code_version(package_dir: str) -> tuple:
     return (("package_version", __version__), ("git_commit", commit), ("git_dirty", dirty))
 
 
-def source_changed_since(commit: str | None, package_dir: str | os.PathLike | None = None) -> bool | None:
+def source_changed_since(
+    commit: str | None, package_dir: str | os.PathLike | None = None
+) -> bool | None:
     """Whether the package source differs from ``commit`` (committed or not); None: unknown.
 
     A commit that only touched docs or params.yaml does not count: only the package's files are
@@ -64,8 +71,12 @@ def source_changed_since(commit: str | None, package_dir: str | os.PathLike | No
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
     try:
         out = subprocess.run(
-            ["git", "diff", "--quiet", commit, "--", "."], cwd=where, capture_output=True,
-            check=False, env=env, timeout=20,
+            ["git", "diff", "--quiet", commit, "--", "."],
+            cwd=where,
+            capture_output=True,
+            check=False,
+            env=env,
+            timeout=20,
         )
     except (OSError, subprocess.SubprocessError):
         return None
