@@ -2,23 +2,34 @@
 # Thin on purpose: every rule calls the `actionbench` CLI; the logic lives in tested Python.
 # Run from the repository root:  snakemake --profile local all   (laptop/CI)
 #                                snakemake --profile slurm all   (GPU cluster)
+# Console: one line per job by default; ACTIONBENCH_VERBOSE=1 (or --printshellcmds) shows each
+# job's shell command and the reason it runs (docs/reruns.md).
+import os
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
-from actionbench.config import validate_params, expand_grid
+from actionbench.config import expand_grid
+from actionbench.errors import ActionbenchError
+from actionbench.planning import resolve_workflow_params, verbose_console
 
 min_version("8.0")
 
-configfile: "params.yaml"
+# params.yaml is read by actionbench, not by `configfile:`: YAML errors name line and column,
+# schema errors name the key (like `actionbench grid`), missing raw data stops planning, and
+# --config overrides reach the jobs (they read PARAMS_FILE, the overridden copy when there are
+# overrides). Nothing runs and nothing is written before these checks pass.
+try:
+    _params, PARAMS_FILE = resolve_workflow_params("params.yaml", dict(config))
+except ActionbenchError as _err:
+    sys.stderr.write(f"actionbench: {_err}\n")
+    sys.exit(1)
+config.clear()
+config.update(_params)
 
-PARAMS_FILE = "params.yaml"
-SCHEMA = "workflow/schemas/params.schema.yaml"
-
-# Stop before any job starts on an unknown key or a bad value, naming it.
-validate(config, SCHEMA)
-validate_params(config, __import__("yaml").safe_load(open(SCHEMA)), source=PARAMS_FILE)
-
+VERBOSE = os.environ.get("ACTIONBENCH_VERBOSE", "0") not in ("", "0", "false", "no")
+if VERBOSE:
+    verbose_console()
 RUNS = expand_grid(config)
 RUNS_DIR = config["project"]["runs_dir"]
 REPORTS_DIR = config["project"]["reports_dir"]
@@ -31,7 +42,10 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    """The whole study: every enabled run trained and evaluated, and the report."""
     default_target: True
+    message:
+        None if VERBOSE else "all: study complete"
     input:
         rules.report.output,
 

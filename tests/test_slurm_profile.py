@@ -135,7 +135,9 @@ def cluster_dry_run(tmp_path_factory) -> list[dict]:
         "report": {"mem_mb": 2000, "runtime": 10},
     }
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    # ACTIONBENCH_VERBOSE: Snakemake's full job blocks (resources, shell), not one line per job
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+           "ACTIONBENCH_VERBOSE": "1"}
     out = subprocess.run(
         # a dry run caps each job's threads at its own --cores (1 unless given); the cluster does not
         [

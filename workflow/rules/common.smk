@@ -1,8 +1,8 @@
 # Helpers shared by the rule files: resources from params.yaml and run-id wildcards.
 import functools
-import json
 
 from actionbench.config import dataset_refs, lists_dir, run_protocol
+from actionbench.fingerprints import eval_fingerprint, report_fingerprint, train_fingerprint
 
 DATASETS = dataset_refs(config)
 RUN_WILDCARDS = dict(dataset=r"[A-Za-z0-9_.-]+", model=r"[a-z0-9_]+-[a-z0-9_-]+", frames=r"[0-9]+")
@@ -43,15 +43,41 @@ def run_dir(w):
     return f"{RUNS_DIR}/{run_id(w)}"
 
 
-def protocol_json(w):
-    """The resolved protocol of a run: a change re-runs that job (and, via final.pt, its descendants)."""
-    return _protocol_json(run_id(w))
+def resolved(rid):
+    """A run's resolved config (train and evaluate jobs of one run share one resolution)."""
+    return _resolved(rid)
 
 
 @functools.lru_cache(maxsize=None)
-def _protocol_json(rid):
-    # train and evaluate jobs of one run (inputs and params) share one resolution
-    return json.dumps(run_protocol(config, rid, RUNS), sort_keys=True)
+def _resolved(rid):
+    return run_protocol(config, rid, RUNS)
+
+
+def train_fp(w):
+    """What a train job computes from: its protocol and, chained, its init source's.
+
+    Evaluation, tracking and speed settings are left out (fingerprints.TRAIN_IGNORED): changing
+    them must not re-train. A params change re-runs the job through Snakemake's params trigger.
+    """
+    return _train_fp(run_id(w))
+
+
+@functools.lru_cache(maxsize=None)
+def _train_fp(rid):
+    return train_fingerprint(rid, lambda r: _resolved(r) if r in RUNS else None, RUNS_DIR)
+
+
+def eval_fp(w):
+    """What an evaluate job reads besides final.pt: evaluation settings and the input pipeline."""
+    return eval_fingerprint(_resolved(run_id(w)))
+
+
+def job_message(kind):
+    """One console line per job (rule, run id, log); ACTIONBENCH_VERBOSE=1 shows Snakemake's full
+    job block (inputs, outputs, reason) instead."""
+    if VERBOSE:
+        return None
+    return kind + " {wildcards.dataset}/{wildcards.model}/f{wildcards.frames}  (log: {log})"
 
 
 def list_files(name):

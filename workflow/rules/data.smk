@@ -1,6 +1,9 @@
 # Data stage: (synthetic render) -> annotation index -> ffmpeg frame extraction (sharded)
 # -> split lists -> mini dataset. Every step is an `actionbench` command.
+import json
 import re
+
+from actionbench.config import frames_root, interim_dir
 
 BASES = [n for n, ref in DATASETS.items() if not ref.is_mini]
 MINIS = [n for n, ref in DATASETS.items() if ref.is_mini]
@@ -20,6 +23,18 @@ def ds_cfg(base):
     return config["datasets"][base]
 
 
+# Path patterns from config.py's helpers (the one definition of the data layout).
+INTERIM = str(interim_dir("{base}"))
+FRAMES = str(frames_root("{base}"))
+LISTS = str(lists_dir("{base}"))
+MINI_LISTS = str(lists_dir("{mini}"))
+
+
+def quiet(text):
+    """One console line per job unless ACTIONBENCH_VERBOSE=1 (then Snakemake's full job block)."""
+    return None if VERBOSE else text
+
+
 for _ds, _cfg in config["datasets"].items():
     if _cfg["format"] != "synthetic":
         continue
@@ -27,12 +42,15 @@ for _ds, _cfg in config["datasets"].items():
     rule:
         name:
             f"synth_{_ds}"
+        """Render the synthetic videos of one synthetic dataset (actionbench synth)."""
         output:
             annotations=f"{_cfg['raw_dir']}/annotations.csv",
             classes=f"{_cfg['raw_dir']}/classes.csv",
         params:
             dataset=_ds,
             synth=json.dumps(_cfg["synth"], sort_keys=True),
+        message:
+            quiet(f"synth {_ds}  (log: logs/synth/{_ds}.log)")
         log:
             f"logs/synth/{_ds}.log",
         benchmark:
@@ -41,7 +59,7 @@ for _ds, _cfg in config["datasets"].items():
         resources:
             **job_resources("extract", runtime=120),
         shell:
-            "actionbench synth --params params.yaml --dataset {params.dataset} "
+            "actionbench synth --params {PARAMS_FILE} --dataset {params.dataset} "
             "--workers {threads} > {log} 2>&1"
 
 
@@ -60,15 +78,18 @@ def annotation_flags(w):
 
 
 rule index:
+    """Index one dataset's raw videos and annotations into one table (unreadable rows listed)."""
     input:
         index_inputs,
     output:
-        index="data/interim/{base}/index.csv",
-        failures="data/interim/{base}/index_failures.csv",
+        index=f"{INTERIM}/index.csv",
+        failures=f"{INTERIM}/index_failures.csv",
     params:
         format=lambda w: ds_cfg(w.base)["format"],
         raw_dir=lambda w: ds_cfg(w.base)["raw_dir"],
         annotations=annotation_flags,
+    message:
+        quiet("index {wildcards.base}  (log: {log})")
     resources:
         **job_resources("default"),
     log:
@@ -89,19 +110,22 @@ def extract_opt(base, key, default):
 
 
 rule extract:
+    """Decode one shard of a dataset's videos into JPEG frames with ffmpeg."""
     input:
-        index="data/interim/{base}/index.csv",
+        index=f"{INTERIM}/index.csv",
     output:
-        extracted="data/interim/{base}/extract/shard{shard}.csv",
-        failures="data/interim/{base}/extract/shard{shard}_failures.csv",
+        extracted=f"{INTERIM}/extract/shard{{shard}}.csv",
+        failures=f"{INTERIM}/extract/shard{{shard}}_failures.csv",
     params:
-        frames_root="data/frames/{base}",
+        frames_root=FRAMES,
         short_side=lambda w: extract_opt(w.base, "short_side", 256),
         quality=lambda w: extract_opt(w.base, "quality", 2),
         fps=lambda w: (
             f"--fps {extract_opt(w.base, 'fps', None)}" if extract_opt(w.base, "fps", None) else ""
         ),
         shards=lambda w: num_shards(w.base),
+    message:
+        quiet("extract {wildcards.base} shard {wildcards.shard}  (log: {log})")
     threads: res("extract", "cpus", 1)
     resources:
         **job_resources("extract", runtime=120),
@@ -117,23 +141,26 @@ rule extract:
 
 
 rule lists:
+    """Train/val/classes lists of one dataset from its index and extracted frames."""
     input:
-        index="data/interim/{base}/index.csv",
+        index=f"{INTERIM}/index.csv",
         extracted=lambda w: expand(
-            "data/interim/{base}/extract/shard{shard}.csv",
+            f"{INTERIM}/extract/shard{{shard}}.csv",
             base=w.base,
             shard=range(num_shards(w.base)),
         ),
         failures=lambda w: expand(
-            "data/interim/{base}/extract/shard{shard}_failures.csv",
+            f"{INTERIM}/extract/shard{{shard}}_failures.csv",
             base=w.base,
             shard=range(num_shards(w.base)),
         ),
-        index_failures="data/interim/{base}/index_failures.csv",
+        index_failures=f"{INTERIM}/index_failures.csv",
     output:
-        train="data/lists/{base}/train.csv",
-        val="data/lists/{base}/val.csv",
-        classes="data/lists/{base}/classes.csv",
+        train=f"{LISTS}/train.csv",
+        val=f"{LISTS}/val.csv",
+        classes=f"{LISTS}/classes.csv",
+    message:
+        quiet("lists {wildcards.base}  (log: {log})")
     resources:
         **job_resources("default"),
     log:
@@ -141,8 +168,8 @@ rule lists:
     shell:
         # The log is also shown on the console: it ends with the dataset's one-line summary.
         "actionbench lists --index {input.index} --extracted {input.extracted} "
-        "--failures {input.failures} --index-failures {input.index_failures} "
-        "--dataset {wildcards.base} --out-dir data/lists/{wildcards.base} 2>&1 | tee {log}"
+        "--failures {input.failures} --index-failures {input.index_failures} --dataset {wildcards.base} "
+        f"--out-dir {lists_dir('{wildcards.base}')} 2>&1 | tee {{log}}"
 
 
 def mini_cfg(mini):
@@ -164,21 +191,35 @@ def mini_flags(w):
 
 
 rule mini:
+    """The mini version of a dataset (the paper's class subsets or a seeded half)."""
     input:
         train=lambda w: list_files(mini_cfg(w.mini)[0])["train"],
         val=lambda w: list_files(mini_cfg(w.mini)[0])["val"],
         classes=lambda w: list_files(mini_cfg(w.mini)[0])["classes"],
     output:
-        train="data/lists/{mini}/train.csv",
-        val="data/lists/{mini}/val.csv",
-        classes="data/lists/{mini}/classes.csv",
+        train=f"{MINI_LISTS}/train.csv",
+        val=f"{MINI_LISTS}/val.csv",
+        classes=f"{MINI_LISTS}/classes.csv",
     params:
-        lists_dir=lambda w: f"data/lists/{mini_cfg(w.mini)[0]}",
+        lists_dir=lambda w: str(lists_dir(mini_cfg(w.mini)[0])),
         flags=mini_flags,
+    message:
+        quiet("mini {wildcards.mini}  (log: {log})")
     resources:
         **job_resources("default"),
     log:
         "logs/mini/{mini}.log",
     shell:
-        "actionbench mini --lists-dir {params.lists_dir} --out-dir data/lists/{wildcards.mini} "
+        "actionbench mini --lists-dir {params.lists_dir} "
+        f"--out-dir {lists_dir('{wildcards.mini}')} "
         "{params.flags} > {log} 2>&1"
+
+
+rule data_all:
+    """The lists of every dataset an enabled experiment group trains on (DVC's `data` stage)."""
+    input:
+        [
+            path
+            for name in sorted({g["dataset"] for g in config["experiments"].values() if g.get("enabled", True)})
+            for path in list_files(name).values()
+        ],

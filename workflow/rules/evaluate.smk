@@ -2,6 +2,8 @@
 
 
 rule evaluate:
+    """Clip- and video-level (multi-clip x crops) evaluation of one trained run; re-runs when the
+    evaluation settings or the checkpoint change."""
     input:
         final=f"{RUNS_DIR}/{{dataset}}/{{model}}/f{{frames}}/final.pt",
         val=lambda w: list_files(w.dataset)["val"],
@@ -12,7 +14,9 @@ rule evaluate:
         **RUN_WILDCARDS,
     params:
         run=run_id,
-        protocol=protocol_json,
+        fingerprint=eval_fp,
+    message:
+        job_message("evaluate")
     threads: lambda w: res("evaluate", "cpus", 1)
     resources:
         **job_resources("evaluate", mem_mb=8000, runtime=120),
@@ -21,9 +25,10 @@ rule evaluate:
     benchmark:
         f"logs/benchmarks/evaluate/{{dataset}}/{{model}}/f{{frames}}.tsv"
     shell:
-        "actionbench evaluate --params params.yaml --run {params.run} > {log} 2>&1"
+        "actionbench evaluate --params {PARAMS_FILE} --run {params.run} > {log} 2>&1"
 
 
 rule evaluate_all:
+    """Every run of the enabled grid trained and evaluated (no report)."""
     input:
         [f"{RUNS_DIR}/{rid}/eval/metrics.json" for rid in RUNS],

@@ -6,6 +6,8 @@ TRAIN_HISTORIES = [f"{RUNS_DIR}/{rid}/history.csv" for rid in RUNS]
 
 
 rule report:
+    """The study's report (HTML, Markdown, tables, figures) from the saved evaluations; its
+    figures and tables also appear in `snakemake --report`."""
     input:
         metrics=EVAL_METRICS,
         predictions=EVAL_PREDICTIONS,
@@ -14,12 +16,28 @@ rule report:
         html=f"{REPORTS_DIR}/index.html",
         markdown=f"{REPORTS_DIR}/report.md",
         metrics=f"{REPORTS_DIR}/metrics.json",
-        table=f"{REPORTS_DIR}/results.csv",
+        table=report(
+            f"{REPORTS_DIR}/results.csv", category="Results", caption="../report/results.rst"
+        ),
+        figures=report(
+            directory(f"{REPORTS_DIR}/figures"),
+            patterns=["{name}.png"],
+            category="Figures",
+            caption="../report/figures.rst",
+        ),
+        tables=report(
+            directory(f"{REPORTS_DIR}/tables"),
+            patterns=["{name}.csv"],
+            category="Tables",
+            caption="../report/tables.rst",
+        ),
     params:
-        runs=lambda w: json.dumps(sorted(RUNS)),
+        fingerprint=lambda w: report_fingerprint(config, list(RUNS)),
+    message:
+        None if VERBOSE else "report  (log: {log})"
     resources:
         **job_resources("report"),
     log:
         "logs/report.log",
     shell:
-        "actionbench report --params params.yaml --out-dir {REPORTS_DIR} > {log} 2>&1"
+        "actionbench report --params {PARAMS_FILE} --out-dir {REPORTS_DIR} > {log} 2>&1"

@@ -1,10 +1,9 @@
 # Progressive training: f8 starts from ImageNet (or scratch), f16 from f8's final.pt, f32 from
 # f16, f64 from f32 — each an edge of the DAG, so changing f8's protocol re-runs its descendants.
-from actionbench.config import run_spec
 
 
 def train_inputs(w):
-    cfg = json.loads(protocol_json(w))
+    cfg = resolved(run_id(w))
     inputs = {k: v for k, v in list_files(w.dataset).items()}
     if cfg["init"]["kind"] == "checkpoint":
         inputs["init"] = cfg["init"]["path"]
@@ -14,6 +13,8 @@ def train_inputs(w):
 
 
 rule train:
+    """Train one run of the grid (resuming from its last checkpoint); re-runs when its training
+    protocol or its init checkpoint changes, not when evaluation or tracking settings do."""
     input:
         unpack(train_inputs),
     output:
@@ -24,7 +25,9 @@ rule train:
         **RUN_WILDCARDS,
     params:
         run=run_id,
-        protocol=protocol_json,
+        fingerprint=train_fp,
+    message:
+        job_message("train")
     threads: lambda w: res("train", "cpus", 1)
     resources:
         **job_resources("train", mem_mb=8000, runtime=720),
@@ -36,10 +39,11 @@ rule train:
     shell:
         "if [ {resources.gpu} -gt 1 ]; then "
         "torchrun --standalone --nnodes=1 --nproc-per-node={resources.gpu} --no-python "
-        "actionbench train --params params.yaml --run {params.run}; "
-        "else actionbench train --params params.yaml --run {params.run}; fi > {log} 2>&1"
+        "actionbench train --params {PARAMS_FILE} --run {params.run}; "
+        "else actionbench train --params {PARAMS_FILE} --run {params.run}; fi > {log} 2>&1"
 
 
 rule train_all:
+    """Every run of the enabled grid trained (no evaluation, no report)."""
     input:
         [f"{RUNS_DIR}/{rid}/final.pt" for rid in RUNS],

@@ -23,6 +23,8 @@ SUBCOMMAND_MODULES = [
     "benchmark",
     "report_cmds",
     "grid",
+    "status",
+    "dvc_cmds",
 ]
 
 

@@ -1,47 +1,85 @@
-"""The code a job ran with: package version, git commit and whether the tree was dirty.
+"""Which code trained or evaluated a run: package version, git commit, uncommitted changes.
 
-Recorded with every run (its metrics files and its MLflow run) so that a code change is visible:
-runs trained by different commits can be flagged instead of silently compared, and nothing is
-re-trained merely because a docstring changed.
+Snakemake does not re-train when ``src/`` changes (a 288-model study must not restart because a
+docstring changed), so the code version is recorded instead: every train and eval job writes
+``code_version()`` into ``train_metrics.json`` / ``eval/metrics.json`` under ``"code"``.
+``actionbench status`` compares it with the checkout to flag runs as stale by code, and the report
+flags comparisons between runs of different commits.
+
+The commit is the one of the git checkout the imported ``actionbench`` package lives in; the dirty
+flag covers uncommitted changes to tracked files of that package only (an edited README or
+params.yaml does not change what the code computes). Outside a git checkout (an installed wheel)
+``git_commit`` and ``git_dirty`` are ``None``.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
-_SRC = Path(__file__).resolve().parents[1]
+from actionbench import __version__
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
-def _git(*args: str, cwd: Path) -> str | None:
+def _git(cwd: Path, *args: str) -> str | None:
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read-only: never touch the index
     try:
         out = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=True
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=20,
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip()
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
-@functools.lru_cache(maxsize=1)
-def code_version(source: str | None = None) -> dict[str, Any]:
-    """``{"package_version", "git_commit", "git_dirty"}`` of the actionbench source in use.
+def code_version(package_dir: str | os.PathLike | None = None) -> dict:
+    """``{"package_version", "git_commit", "git_dirty"}`` of the code in ``package_dir``."""
+    return dict(_code_version(str(Path(package_dir or PACKAGE_DIR).resolve())))
 
-    ``git_commit`` is None (and ``git_dirty`` None) when the package is not inside a git work
-    tree, e.g. installed from a wheel. Dirty means tracked files differ from the commit; untracked
-    files do not count (outputs such as runs/ and data/ live in the same tree).
-    """
-    cwd = Path(source) if source else _SRC
-    try:
-        version = metadata.version("actionbench")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    commit = _git("rev-parse", "HEAD", cwd=cwd)
+
+@functools.lru_cache(maxsize=8)
+def _code_version(package_dir: str) -> tuple:
+    where = Path(package_dir)
+    commit = _git(where, "rev-parse", "HEAD")
     dirty = None
     if commit:
-        status = _git("status", "--porcelain", "--untracked-files=no", cwd=cwd)
-        dirty = bool(status) if status is not None else None
-    return {"package_version": version, "git_commit": commit, "git_dirty": dirty}
+        status = _git(where, "status", "--porcelain", "--untracked-files=no", "--", ".")
+        dirty = None if status is None else bool(status)
+    return (("package_version", __version__), ("git_commit", commit), ("git_dirty", dirty))
+
+
+def source_changed_since(
+    commit: str | None, package_dir: str | os.PathLike | None = None
+) -> bool | None:
+    """Whether the package source differs from ``commit`` (committed or not); None: unknown.
+
+    A commit that only touched docs or params.yaml does not count: only the package's files are
+    compared, so ``actionbench status`` calls a run stale by code only when the code changed.
+    """
+    if not commit:
+        return None
+    where = Path(package_dir or PACKAGE_DIR).resolve()
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        out = subprocess.run(
+            ["git", "diff", "--quiet", commit, "--", "."],
+            cwd=where,
+            capture_output=True,
+            check=False,
+            env=env,
+            timeout=20,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode in (0, 1):
+        return out.returncode == 1
+    return None  # unknown commit (another clone, a rewritten history)

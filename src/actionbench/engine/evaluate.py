@@ -32,6 +32,7 @@ from torch.utils.data import Dataset
 from actionbench.data.lists import read_csv_table
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine import distributed, factory, metrics, runcfg
+from actionbench.engine.code_version import code_version
 from actionbench.engine.loader import ShardSampler, make_loader
 from actionbench.engine.progress import Progress
 from actionbench.engine.runtime import Runtime
@@ -296,6 +297,7 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
             )  # type: ignore[arg-type]
             result, tables = summarize(cfg, clip, video, table)
             result["eval_seconds"] = time.monotonic() - start
+            result["code"] = code_version()
             eval_dir = out_dir / "eval"
             eval_dir.mkdir(parents=True, exist_ok=True)
             for name, frame in tables.items():

@@ -37,6 +37,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine import distributed, factory, runcfg
+from actionbench.engine.code_version import code_version
 from actionbench.engine.evaluate import validate
 from actionbench.engine.loader import EpochShardSampler, SeededItems, make_loader
 from actionbench.engine.preemption import Preempted, StopFlag
@@ -506,6 +507,7 @@ class _Trainer:
             "world_size": self.env.world_size,
             "mlflow_run_id": self.mlflow_run_id,  # evaluation links its MLflow run under this one
             "skipped_clips": self._skipped_clips(),
+            "code": code_version(),
         }
         if result["skipped_clips"] and self.env.is_main:
             log.warning(

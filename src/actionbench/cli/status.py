@@ -1,0 +1,74 @@
+"""``actionbench status``: every run of the grid as done / missing / stale / failed, and the cost.
+
+Snakemake re-runs what params.yaml changes; it does not re-train when the code changes. This
+command says which runs a code change (or a params edit, or a failure) leaves out of date and how
+many jobs and hours bringing them up to date would take. Details: docs/reruns.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "status",
+        help="list every run as done/missing/stale/failed and the cost of re-running",
+        description=(
+            "Compare each run of the enabled grid on disk with params.yaml and the checkout: "
+            "done, missing, stale-by-params, stale-by-code or failed, and what re-running the "
+            "ones not done would cost (jobs, hours from recorded step times). "
+            "Example: actionbench status --params params.yaml --only-todo"
+        ),
+    )
+    p.add_argument("--params", default="params.yaml", help="params.yaml of the study")
+    p.add_argument(
+        "--benchmarks",
+        default="logs/benchmarks",
+        help="folder of Snakemake's benchmark TSVs (a fallback for recorded times)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (runs and summary)")
+    p.add_argument("--only-todo", action="store_true", help="list only runs that are not done")
+    p.add_argument(
+        "--check", action="store_true", help="exit with status 1 when any run is not done"
+    )
+    p.set_defaults(func=run)
+
+
+def _hours(seconds: float | None) -> str:
+    return "?" if seconds is None else f"{seconds / 3600:.2f} h"
+
+
+def run(args: argparse.Namespace) -> int:
+    from actionbench.config import load_params
+    from actionbench.status import as_json, grid_status, summary
+
+    params = load_params(args.params)
+    statuses = grid_status(params, bench_dir=args.benchmarks)
+    if args.json:
+        print(json.dumps(as_json(statuses), indent=2, default=str))
+    else:
+        shown = [s for s in statuses if s.state != "done"] if args.only_todo else statuses
+        width = max([len(s.run_id) for s in shown] + [6])
+        print(f"{'run':<{width}}  {'state':<15}  {'re-run':>8}  detail")
+        for s in shown:
+            cost = "" if s.state == "done" else _hours(s.seconds)
+            print(f"{s.run_id:<{width}}  {s.state:<15}  {cost:>8}  {s.detail}")
+        total = summary(statuses)
+        counts = ", ".join(f"{v} {k}" for k, v in total["counts"].items())
+        print(f"\n{total['runs']} runs: {counts}")
+        todo = total["train_jobs"] + total["eval_jobs"]
+        if todo:
+            note = (
+                f"; {total['without_estimate']} without a recorded time"
+                if total["without_estimate"]
+                else ""
+            )
+            print(
+                f"re-running: {total['train_jobs']} train + {total['eval_jobs']} evaluate jobs, "
+                f"about {total['hours']:.2f} h of recorded step time{note}"
+            )
+            print("run `snakemake --profile local all` (stale-by-code runs: see docs/reruns.md)")
+    not_done = any(s.state != "done" for s in statuses)
+    return 1 if args.check and not_done else 0

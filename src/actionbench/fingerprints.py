@@ -1,0 +1,138 @@
+"""Fingerprints of what each job reads, so a params.yaml edit re-runs exactly the jobs it affects.
+
+Snakemake re-runs a job when its ``params:`` change. If a train job's params were the run's whole
+resolved config, renaming the MLflow experiment or changing ``evaluate.num_clips`` would re-train
+every model. Each rule therefore gets the fingerprint of only what its command reads:
+
+* train: the resolved run config minus evaluation, tracking and where/how-fast settings, plus the
+  train fingerprint of the run it initialises from (so an f8 change reaches f16, f32, f64);
+* evaluate: the evaluation settings, the model's identity and its input pipeline (the checkpoint
+  itself is an input file: a re-trained model re-runs its evaluation through Snakemake's input
+  trigger);
+* report: the report settings, the runs it reads and the groups' descriptions.
+
+The same functions compare the configs saved in ``runs/<id>/`` with the current params.yaml in
+``actionbench status`` (stale by params).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+# Dotted keys of a resolved run config that do not change what training computes.
+TRAIN_IGNORED = (
+    "eval.num_clips",
+    "eval.num_crops",
+    "eval.batch_size",
+    "tracking",
+    "output_dir",
+    "group",
+    "num_classes",  # read from the class list, an input file
+    "data.workers",
+    "data.val_list",  # per-epoch validation only (history.csv); an input file anyway
+    "runtime.device",
+    "runtime.threads",
+    "runtime.log_interval_s",
+    "runtime.dist_timeout_s",
+    "init.source_fingerprint",  # replaced by the recursive source fingerprint below
+)
+# Keys the evaluation does not read: the training protocol (its result, final.pt, is an input).
+EVAL_IGNORED = (
+    "optim",
+    "schedule",
+    "init",
+    "tracking",
+    "output_dir",
+    "group",
+    "num_classes",
+    "eval.val_every",
+    "data.train_list",
+    "data.flip",
+    "data.workers",
+    "runtime.device",
+    "runtime.threads",
+    "runtime.sync_bn",
+    "runtime.log_interval_s",
+    "runtime.dist_timeout_s",
+)
+
+
+def digest(value: Any) -> str:
+    """A short, stable hash of a JSON-serialisable value (sorted keys)."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _without(cfg: Mapping[str, Any], dotted_keys: tuple[str, ...]) -> dict:
+    out = copy.deepcopy(dict(cfg))
+    for dotted in dotted_keys:
+        *parents, last = dotted.split(".")
+        node: Any = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return out
+
+
+def train_view(cfg: Mapping[str, Any]) -> dict:
+    """The part of a resolved run config that defines the trained model."""
+    return _without(cfg, TRAIN_IGNORED)
+
+
+def eval_view(cfg: Mapping[str, Any]) -> dict:
+    """The part of a resolved run config that defines its evaluation."""
+    return _without(cfg, EVAL_IGNORED)
+
+
+def source_run_id(cfg: Mapping[str, Any], runs_dir: str) -> str | None:
+    """The run a config initialises from (``init.source_run``, else its checkpoint path)."""
+    init = cfg.get("init") or {}
+    if init.get("source_run"):
+        return str(init["source_run"])
+    path = str(init.get("path") or "")
+    prefix = runs_dir.rstrip("/") + "/"
+    if init.get("kind") == "checkpoint" and path.startswith(prefix) and path.endswith("/final.pt"):
+        return path[len(prefix) : -len("/final.pt")]
+    return None
+
+
+def train_fingerprint(
+    run_id: str, config_of: Callable[[str], Mapping[str, Any] | None], runs_dir: str
+) -> str | None:
+    """Fingerprint of a run's training, chained through the runs it initialises from.
+
+    ``config_of(run_id)`` returns that run's resolved config (from params.yaml, or the one saved
+    in ``runs/<id>/config.json``); ``None`` for any run in the chain gives ``None``.
+    """
+    chain: list[dict] = []
+    seen: set[str] = set()
+    current: str | None = run_id
+    while current is not None:
+        if current in seen:
+            raise ValueError(f"run {run_id}: initialisation cycle through {current}")
+        seen.add(current)
+        cfg = config_of(current)
+        if cfg is None:
+            return None
+        chain.append(train_view(cfg))
+        current = source_run_id(cfg, runs_dir)
+    return digest(chain)
+
+
+def eval_fingerprint(cfg: Mapping[str, Any]) -> str:
+    return digest(eval_view(cfg))
+
+
+def report_fingerprint(params: Mapping[str, Any], run_ids: list[str]) -> str:
+    """Report settings, the runs it reads and the groups' descriptions (not tracking or paths)."""
+    groups = {
+        name: {k: v for k, v in group.items() if k not in ("enabled", "train", "evaluate")}
+        for name, group in params["experiments"].items()
+        if group.get("enabled", True)
+    }
+    return digest({"report": params.get("report"), "runs": sorted(run_ids), "groups": groups})
