@@ -44,8 +44,12 @@ def test_unknown_layout():
 def test_run_config_carries_the_resolved_data_protocol(repo_root):
     params = load_params(repo_root / "params.yaml")
     data = run_protocol(params, "mini-synthetic/tam-resnet18/f8")["data"]
-    # the synthetic set: explicit flip: false; test crops of scale_size (36) by default
-    assert (data["flip"], data["min_frames"], data["test_crop_size"]) == (False, 1, 36)
+    # the synthetic set: explicit flip: false and test_crop_size: 32 (= input_size)
+    assert (data["flip"], data["min_frames"], data["test_crop_size"]) == (False, 1, 32)
+    edited = copy.deepcopy(params)
+    del edited["datasets"]["synthetic"]["test_crop_size"]
+    data = run_protocol(edited, "mini-synthetic/tam-resnet18/f8")["data"]
+    assert data["test_crop_size"] == 36  # the reference default: scale_size
     edited = copy.deepcopy(params)
     edited["datasets"]["synthetic"].update(min_frames=12, test_crop_size=32)
     data = run_protocol(edited, "mini-synthetic/tam-resnet18/f8")["data"]

@@ -16,7 +16,9 @@ machine's load hits every variant alike; the best round of each counts.
 
 from __future__ import annotations
 
+import gc
 import os
+import resource
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -62,7 +64,7 @@ def benchmark_loader(
     seed: int = 0,
     protocol: str = "reference",
 ) -> dict[str, Any]:
-    """Iterate the engine's loader for ``num_batches`` batches (re-entering epochs as needed).
+    """Iterate the engine's loader for at least ``num_batches`` batches, in whole epochs.
 
     The first batch (worker start-up, cold caches) is timed separately and excluded from the
     steady-state rates ``clips_per_s`` and ``frames_per_s``. Clips stay uint8 (normalisation
@@ -84,9 +86,12 @@ def benchmark_loader(
     clips = 0
     batches = 0
     epoch = 0
+    children_cpu = _children_cpu_s()
     start = time.perf_counter()
     first_batch_s = None
     steady_start = start
+    # Whole epochs only: a loader left mid-epoch has batches in flight that were decoded but
+    # never counted, which would bias the workers' CPU time per frame.
     while batches < num_batches:
         if hasattr(sampler, "set_epoch"):
             sampler.set_epoch(epoch)
@@ -98,9 +103,10 @@ def benchmark_loader(
                 steady_start = time.perf_counter()
             else:
                 clips += clip.shape[0]
-            if batches >= num_batches:
-                break
     elapsed = time.perf_counter() - steady_start
+    produced = batches * batch_size  # every clip the workers made, the first batch included
+    gc.collect()  # exhausted iterators have joined their workers: their CPU time is counted
+    worker_cpu = _children_cpu_s() - children_cpu
     views = 1 if train else dataset.views_per_video
     return {
         "list": str(list_csv),
@@ -118,7 +124,19 @@ def benchmark_loader(
         "clips_per_s": round(clips * views / elapsed, 2) if clips else None,
         "frames_per_s": round(clips * views * num_frames / elapsed, 1) if clips else None,
         "torch_threads": torch.get_num_threads(),
+        # CPU seconds the worker processes used (start-up and every batch): load-independent.
+        "worker_cpu_s": round(worker_cpu, 3) if workers else None,
+        "worker_frames_per_cpu_s": (
+            round(produced * views * num_frames / worker_cpu, 1)
+            if workers and worker_cpu > 0
+            else None
+        ),
     }
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _pil_decoder(draft_size: tuple[int, int] | None) -> Callable[[Path], torch.Tensor]:
@@ -246,7 +264,8 @@ def benchmark_pipeline(
         "pipeline_uint8_resampled": pipeline_sampled,
         "pipeline_float_in_worker": float_pipeline,
     }
-    best = {name: float("inf") for name in variants}
+    wall = {name: float("inf") for name in variants}
+    cpu = {name: float("inf") for name in variants}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -254,13 +273,14 @@ def benchmark_pipeline(
             fn()  # warm-up: page cache, allocator
         for _ in range(rounds):
             for name, fn in variants.items():
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.thread_time()
                 fn()
-                best[name] = min(best[name], time.perf_counter() - start)
+                cpu[name] = min(cpu[name], time.thread_time() - start_cpu)
+                wall[name] = min(wall[name], time.perf_counter() - start)
     finally:
         torch.set_num_threads(threads)
-    rates = {name: round(frames_total / seconds, 1) for name, seconds in best.items()}
-    decode = rates["decode_jpeg"]
+    rates = {name: round(frames_total / seconds, 1) for name, seconds in wall.items()}
+    cpu_rates = {name: round(frames_total / seconds, 1) for name, seconds in cpu.items()}
     result: dict[str, Any] = {
         "list": str(list_csv),
         "videos": count,
@@ -270,7 +290,9 @@ def benchmark_pipeline(
         "input_size": input_size,
         "rounds": rounds,
         "frames_per_s": rates,
-        "ratio_to_decode": {name: round(rate / decode, 3) for name, rate in rates.items()},
+        "frames_per_cpu_s": cpu_rates,
+        "ratio_to_decode": _ratios(rates),
+        "cpu_ratio_to_decode": _ratios(cpu_rates),
         "pil_draft_size": _pil_decoder_size(files[0][0], input_size),
     }
     if loader_batches > 0:
@@ -280,11 +302,24 @@ def benchmark_pipeline(
         )  # fmt: skip
         result["loader_1_worker"] = loader
         if loader["frames_per_s"]:
-            result["ratio_to_decode"]["loader_1_worker"] = round(loader["frames_per_s"] / decode, 3)
-    per_worker = result.get("loader_1_worker", {}).get("frames_per_s") or rates["pipeline_uint8"]
+            result["ratio_to_decode"]["loader_1_worker"] = round(
+                loader["frames_per_s"] / rates["decode_jpeg"], 3
+            )
+        if loader.get("worker_frames_per_cpu_s"):
+            result["cpu_ratio_to_decode"]["loader_1_worker"] = round(
+                loader["worker_frames_per_cpu_s"] / cpu_rates["decode_jpeg"], 3
+            )
+    # A worker on a dedicated core delivers its frames per CPU-second.
+    per_worker = (result.get("loader_1_worker") or {}).get("worker_frames_per_cpu_s") or cpu_rates[
+        "pipeline_uint8"
+    ]
     result["v100_tsn_r50_tp_frames_per_s"] = V100_TSN_R50_TP_FRAMES_PER_S
     result["workers_per_v100"] = int(np.ceil(V100_TSN_R50_TP_FRAMES_PER_S / per_worker))
     return result
+
+
+def _ratios(rates: dict[str, float]) -> dict[str, float]:
+    return {name: round(rate / rates["decode_jpeg"], 3) for name, rate in rates.items()}
 
 
 def _pil_decoder_size(path: Path, input_size: int) -> list[int]:

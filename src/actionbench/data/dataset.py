@@ -191,10 +191,11 @@ class VideoClipDataset(Dataset):
                     self._where(index, f"frame file {path} is unreadable ({err})")
                 ) from None
         try:
-            stacked = torch.stack([frame.permute(1, 2, 0) for frame in frames])
+            # One copy: each sampled position takes its decoded frame, in (H, W, C) memory.
+            stacked = torch.stack([frames[j].permute(1, 2, 0) for j in inverse.reshape(-1)])
         except RuntimeError as err:
             raise DataError(self._where(index, f"frames differ in size ({err})")) from None
-        return stacked[torch.from_numpy(inverse.reshape(-1))].permute(0, 3, 1, 2)
+        return stacked.permute(0, 3, 1, 2)
 
     def _where(self, index: int, problem: str) -> str:
         return (

@@ -66,9 +66,14 @@ def _resize(frames: torch.Tensor, size: list[int]) -> torch.Tensor:
     return F.resize(frames, size, antialias=True)
 
 
-def to_clip(frames: torch.Tensor) -> torch.Tensor:
-    """(T, C, H, W) -> contiguous (C, T, H, W), the models' layout."""
-    return frames.permute(1, 0, 2, 3).contiguous()
+def to_clip(frames: torch.Tensor, mirror: bool = False) -> torch.Tensor:
+    """(T, C, H, W) -> contiguous (C, T, H, W), the models' layout, mirrored if asked.
+
+    One copy, through numpy: de-interleaving channels-last uint8 pixels is about twice as fast
+    with numpy's strided copy as with torch's, and the mirror rides along as a negative stride.
+    """
+    array = frames.numpy().transpose(1, 0, 2, 3)
+    return torch.from_numpy(np.ascontiguousarray(array[..., ::-1] if mirror else array))
 
 
 class TrainTransform:
@@ -119,9 +124,7 @@ class TrainTransform:
             frames[..., top : top + crop_h, left : left + crop_w],
             [self.input_size, self.input_size],
         )
-        if self.flip and rng.random() < 0.5:
-            out = out.flip(-1)
-        return to_clip(out)
+        return to_clip(out, mirror=self.flip and rng.random() < 0.5)
 
 
 def _center(free: int, protocol: str) -> int:
@@ -203,7 +206,7 @@ class TestTransform:
         views = []
         for top, left, mirrored in self.crop_boxes(*resized.shape[-2:]):
             view = resized[..., top : top + s, left : left + s]
-            views.append(to_clip(view.flip(-1) if mirrored else view))
+            views.append(to_clip(view, mirror=mirrored))
         return torch.stack(views)
 
 
