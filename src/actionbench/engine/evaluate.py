@@ -1,7 +1,8 @@
 """Clip-level and video-level evaluation (paper sec. 3 "Evaluation", supplementary D.1/D.2).
 
-* Clip level: ONE clip per video -- uniform sampling: the middle frame of each segment; dense:
-  the first clip -- one centre crop after resizing the shorter side to ``data.scale_size``.
+* Clip level: ONE clip per video (the layout's single test clip, docs/data.md section 5:
+  uniform sampling the middle frames, dense the first clip) and one centre crop of
+  ``data.test_crop_size`` after resizing the shorter side to ``data.scale_size``.
   This is the paper's default number.
 * Video level: ``eval.num_clips`` clips x ``eval.num_crops`` crops per video; the LOGITS of all
   views are averaged (as the reference ``test.py`` does: mean of the model outputs, no softmax),
