@@ -425,6 +425,17 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
         init["path"] = train_cfg["pretrained"][spec.backbone]
 
     lists = lists_dir(spec.dataset)
+    from actionbench.data.protocol import data_protocol  # pure: layout-dependent data defaults
+
+    input_size = group.get("input_size", ds_cfg.get("input_size", 224))
+    scale_size = group.get("scale_size", ds_cfg.get("scale_size", 256))
+    data_defaults = data_protocol(
+        getattr(spec, "layout", "reference"),
+        ds_cfg["format"],
+        {**ds_cfg, **{k: group[k] for k in ("test_crop_size",) if k in group}},
+        input_size,
+        scale_size,
+    )
     return {
         "run_id": spec.run_id,
         "group": spec.group,
@@ -440,9 +451,9 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
             "train_list": str(lists / "train.csv"),
             "val_list": str(lists / "val.csv"),
             "classes": str(lists / "classes.csv"),
-            "input_size": group.get("input_size", ds_cfg.get("input_size", 224)),
-            "scale_size": group.get("scale_size", ds_cfg.get("scale_size", 256)),
-            "flip": ds_cfg.get("flip", True),
+            "input_size": input_size,
+            "scale_size": scale_size,
+            **data_defaults,  # flip, min_frames, test_crop_size
             "on_bad_frame": ds_cfg.get("on_bad_frame", "fail"),
             "workers": runtime.pop("workers", 4),
         },

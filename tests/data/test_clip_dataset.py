@@ -1,15 +1,17 @@
-"""VideoClipDataset and build_loader on tiny JPEG frame folders."""
+"""VideoClipDataset, through the engine's loader, on tiny JPEG frame folders."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 from torchvision.io import encode_jpeg
 
-from actionbench.data.dataset import VideoClipDataset, build_loader, frame_path
+from actionbench.data.dataset import VideoClipDataset, frame_path
+from actionbench.engine.loader import EpochShardSampler, SeededItems, ShardSampler, make_loader
 from actionbench.errors import ConfigError, DataError
 
 
@@ -45,11 +47,11 @@ def test_train_item_shape(list_csv, sampling):
         root=list_csv.parent,
     )
     clip, label, index = ds[1]
-    assert clip.shape == (3, 4, 24, 24) and clip.dtype == torch.float32
+    assert clip.shape == (3, 4, 24, 24) and clip.dtype == torch.uint8
     assert (label, index) == (1, 1)
 
 
-@pytest.mark.parametrize(("clips", "crops"), [(1, 1), (2, 3), (4, 1)])
+@pytest.mark.parametrize(("clips", "crops"), [(1, 1), (2, 3), (4, 1), (1, 5), (2, 10)])
 def test_test_item_has_clips_times_crops_views(list_csv, clips, crops):
     ds = VideoClipDataset(
         list_csv, num_frames=4, train=False, num_clips=clips, num_crops=crops,
@@ -67,11 +69,55 @@ def test_frames_follow_the_sampled_indices(list_csv):
         list_csv, num_frames=5, train=False, input_size=32, scale_size=32, root=list_csv.parent
     )
     clip, _, _ = ds[0]  # 10 frames, 5 segments -> middle frames 1, 3, 5, 7, 9
-    std = torch.tensor([0.229, 0.224, 0.225]).view(3, 1)
-    mean = torch.tensor([0.485, 0.456, 0.406]).view(3, 1)
-    values = (clip[0].mean(dim=(-1, -2)) * std + mean) * 255
+    values = clip[0].float().mean(dim=(-1, -2))  # uint8 pixels, per channel and frame
     expected = torch.tensor([20.0, 60.0, 100.0, 140.0, 180.0])
     assert (values - expected).abs().max() < 3
+
+
+def test_reference_and_paper_protocols_sample_differently(list_csv):
+    # vid3 has 3 frames < 4: the reference draws with replacement (RandomState(0)), sorted;
+    # the paper protocol repeats frames evenly: floor((2x+1) * 3 / 8) = 0, 1, 1, 2.
+    kwargs = dict(num_frames=4, train=False, input_size=32, scale_size=32, root=list_csv.parent)
+    reference = VideoClipDataset(list_csv, **kwargs)
+    paper = VideoClipDataset(list_csv, protocol="paper", **kwargs)
+    assert paper.sample_indices(3).tolist() == [[0, 1, 1, 2]]
+    expected = np.sort(np.random.RandomState(0).choice(3, 4))
+    assert reference.sample_indices(3).tolist() == [expected.tolist()]
+    values = reference[3][0][0, 0].float().mean(dim=(-1, -2))
+    assert (values - 20.0 * torch.tensor(expected)).abs().max() < 3
+
+
+def test_training_drops_videos_shorter_than_min_frames(list_csv, tmp_path, caplog):
+    caplog.set_level("INFO")
+    ds = VideoClipDataset(list_csv, num_frames=4, min_frames=5, input_size=24, root=tmp_path)
+    assert ds.video_ids == ["vid0", "vid1", "vid2"]  # vid3 (3 frames) dropped
+    assert "1 of 4 training videos have fewer than min_frames=5" in caplog.text
+    test = VideoClipDataset(list_csv, num_frames=4, train=False, min_frames=5, root=tmp_path)
+    assert len(test) == 4  # evaluation keeps every video
+    frame_path(tmp_path / "frames/vid2", 0).unlink()
+    ds = VideoClipDataset(list_csv, num_frames=12, min_frames=11, input_size=24, root=tmp_path)
+    assert ds.video_ids == ["vid2"]
+    with pytest.raises(DataError, match=r"line 4 \(video vid2"):  # its line in the list file
+        ds.load_frames(0, np.arange(12))
+    with pytest.raises(DataError, match="every video has fewer than min_frames=13"):
+        VideoClipDataset(list_csv, num_frames=4, min_frames=13, root=tmp_path)
+
+
+def test_ten_crops_need_flipping_allowed(list_csv):
+    with pytest.raises(ConfigError, match="num_crops=10 adds mirrored views"):
+        VideoClipDataset(list_csv, num_frames=4, train=False, num_crops=10, flip=False)
+
+
+def test_normalization_is_left_to_the_device_transform(list_csv):
+    ds = VideoClipDataset(
+        list_csv, num_frames=4, input_size=24, root=list_csv.parent,
+        normalization=((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+    )  # fmt: skip
+    torch.manual_seed(0)
+    clip = ds[0][0]
+    out = ds.device_transform(clip[None])
+    assert torch.allclose(out[0], clip.float() / 127.5 - 1.0)
+    assert VideoClipDataset(list_csv, num_frames=4).device_transform is None
 
 
 def test_training_is_reproducible_for_a_torch_seed(list_csv):
@@ -117,14 +163,18 @@ def test_bad_list_and_settings(tmp_path, list_csv):
         VideoClipDataset(list_csv, num_frames=4, sampling="random")
 
 
-def test_loader_batches_train_and_test(list_csv):
+def train_loader(ds, batch_size, workers, seed):
+    sampler = EpochShardSampler(len(ds), batch_size, seed=seed)
+    return make_loader(SeededItems(ds, seed), sampler, batch_size, workers, False, seed=seed)
+
+
+def test_engine_loader_batches_train_and_test(list_csv):
     train = VideoClipDataset(list_csv, num_frames=4, input_size=24, root=list_csv.parent)
-    loader = build_loader(train, batch_size=3, train=True, workers=0, seed=1)
-    batches = list(loader)
-    assert len(batches) == 1  # 4 videos, drop_last
+    batches = list(train_loader(train, batch_size=3, workers=0, seed=1))
+    assert len(batches) == 1  # 4 videos, the incomplete global batch dropped
     clips, labels, indices = batches[0]
     assert clips.shape == (3, 3, 4, 24, 24) and labels.shape == (3,) and indices.shape == (3,)
-    assert loader.pin_memory == torch.cuda.is_available()
+    assert clips.dtype == torch.uint8
 
     test = VideoClipDataset(
         list_csv,
@@ -136,7 +186,8 @@ def test_loader_batches_train_and_test(list_csv):
         scale_size=28,
         root=list_csv.parent,
     )
-    batches = list(build_loader(test, batch_size=3, train=False, workers=0))
+    loader = make_loader(test, ShardSampler(len(test)), 3, workers=0, pin_memory=False)
+    batches = list(loader)
     assert [b[0].shape for b in batches] == [(3, 6, 3, 4, 24, 24), (1, 6, 3, 4, 24, 24)]
     assert torch.cat([b[2] for b in batches]).tolist() == [0, 1, 2, 3]
 
@@ -145,7 +196,7 @@ def test_worker_loading_is_reproducible_for_a_seed(list_csv):
     ds = VideoClipDataset(list_csv, num_frames=4, input_size=24, root=list_csv.parent)
 
     def run():
-        loader = build_loader(ds, batch_size=2, train=True, workers=2, seed=5)
+        loader = train_loader(ds, batch_size=2, workers=2, seed=5)
         return [(c.clone(), i.clone()) for c, _, i in loader]
 
     first, second = run(), run()

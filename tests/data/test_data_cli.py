@@ -83,6 +83,18 @@ def test_index_extract_lists_mini_benchmark(tmp_path, raw_dir, monkeypatch):
         report["clips_per_s"] * 4, rel=0.01
     )
 
+    assert main(["benchmark-data", "--list", "data/lists/syn/train.csv", "--frames", "4",
+                 "--batch-size", "2", "--input-size", "24", "--batches", "2", "--videos", "3",
+                 "--vs-decode", "--json", "reports/vs_decode.json"]) == 0  # fmt: skip
+    side = json.loads((tmp_path / "reports/vs_decode.json").read_text())
+    assert side["frames_timed"] == 12 and side["ratio_to_decode"]["decode_jpeg"] == 1.0
+    assert set(side["frames_per_s"]) == {
+        "decode_jpeg", "pil", "pil_draft", "pipeline_uint8", "pipeline_uint8_resampled",
+        "pipeline_float_in_worker",
+    }  # fmt: skip
+    assert side["loader_1_worker"]["workers"] == 1 and side["loader_1_worker"]["frames_per_s"] > 0
+    assert side["workers_per_v100"] >= 1
+
 
 def test_errors_exit_2_with_one_message(tmp_path, caplog):
     assert main(["index", "--format", "ucf101", "--raw-dir", str(tmp_path),

@@ -7,15 +7,19 @@ applies :mod:`actionbench.data.transforms`. Items are ``(clip, label, index)``:
 * training: clip (C, T, H, W), one randomly sampled and augmented clip;
 * testing: clip (V, C, T, H, W), V = num_clips * num_crops, clip-major (clip 0's crops first).
 
+Clips are uint8: the model's normalisation is applied to the batch on the device by
+``dataset.device_transform`` (a :class:`~actionbench.data.transforms.BatchNormalize` built from
+``normalization``), which the engine calls after moving the batch.
+
 Decoding: ``torchvision.io.decode_jpeg`` on the file's bytes (libjpeg-turbo, output already
 (C, H, W) uint8). On 256-px frames, one thread, on this project's shared 2-core CPU machine it
 was 2.2-2.4x faster than PIL + conversion to a tensor (three runs: 1,829 vs 763, 3,760 vs
 1,733, 2,393 vs 1,046 frames/s); ``scripts/bench_extraction.py`` reruns the comparison into
 ``reports/benchmarks/data_cpu.json``.
 
-Randomness: each training item seeds a numpy Generator from torch's RNG. DataLoader seeds torch
-in every worker with ``base_seed + worker_id`` (and ``build_loader(seed=...)`` fixes base_seed),
-so runs are reproducible without touching the global numpy RNG, and workers never share a stream.
+Randomness: each training item seeds a numpy Generator from torch's RNG; the engine's loader
+(:func:`actionbench.engine.loader.make_loader` over ``SeededItems``) seeds torch per item from
+(seed, epoch, index), so runs are reproducible without touching the global numpy RNG.
 Test items are deterministic.
 
 Bad frames: a missing, empty (0 bytes), truncated, non-JPEG or wrong-size frame is a DataError
@@ -37,12 +41,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import Dataset
 from torchvision.io import ImageReadMode, decode_jpeg
 
 from actionbench.data.lists import LIST_COLUMNS, read_csv_table
-from actionbench.data.sampling import SAMPLINGS, sample_clips
-from actionbench.data.transforms import TestTransform, TrainTransform
+from actionbench.data.sampling import PROTOCOLS, SAMPLINGS, sample_clips
+from actionbench.data.transforms import BatchNormalize, TestTransform, TrainTransform
 from actionbench.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -77,7 +81,12 @@ def decode_frame(path: Path) -> torch.Tensor:
 
 
 class VideoClipDataset(Dataset):
-    """Clips of extracted videos for training (random) or testing (m clips x 1/3 crops)."""
+    """Clips of extracted videos for training (random) or testing (m clips x 1/3/5/10 crops).
+
+    ``protocol`` ("reference" or "paper") selects the sampling and test-crop rules;
+    ``test_crop_size`` is the test views' side (default ``input_size``); training drops videos
+    shorter than ``min_frames``; ``normalization`` is the model's ``(mean, std)``.
+    """
 
     def __init__(
         self,
@@ -93,6 +102,10 @@ class VideoClipDataset(Dataset):
         flip: bool = True,
         root: str | os.PathLike | None = None,
         on_bad_frame: str = "fail",
+        protocol: str = "reference",
+        test_crop_size: int | None = None,
+        min_frames: int = 1,
+        normalization: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
     ):
         if on_bad_frame not in BAD_FRAME_POLICIES:
             raise ConfigError(
@@ -103,6 +116,13 @@ class VideoClipDataset(Dataset):
         self._skipped = multiprocessing.get_context().Value("q", 0)
         if sampling not in SAMPLINGS:
             raise ConfigError(f"sampling {sampling!r}; expected one of {list(SAMPLINGS)}")
+        if protocol not in PROTOCOLS:
+            raise ConfigError(f"protocol {protocol!r}; expected one of {list(PROTOCOLS)}")
+        if not train and num_crops == 10 and not flip:
+            raise ConfigError(
+                "num_crops=10 adds mirrored views, but flipping is off for this dataset "
+                "(its `flip` setting): use 1, 3 or 5 crops"
+            )
         if num_frames < 1 or dense_stride < 1 or num_clips < 1:
             raise ConfigError(
                 f"num_frames={num_frames}, dense_stride={dense_stride}, num_clips={num_clips}; "
@@ -113,6 +133,8 @@ class VideoClipDataset(Dataset):
         self.sampling = sampling
         self.dense_stride = dense_stride
         self.train = train
+        self.protocol = protocol
+        self.list_lines: np.ndarray | None = None  # editor line of each kept row, when filtered
         self.num_clips = 1 if train else num_clips
         self.num_crops = 1 if train else num_crops
         table = read_csv_table(self.list_csv, LIST_COLUMNS)
@@ -134,6 +156,19 @@ class VideoClipDataset(Dataset):
                 f"{self.list_csv}: line {bad[0] + 2} (video {table['video_id'].iloc[bad[0]]}) "
                 f"has num_frames={lengths[bad[0]]}; expected >= 1"
             )
+        if train and min_frames > 1:
+            keep = lengths >= min_frames
+            if not keep.all():
+                log.info(
+                    "%s: %d of %d training videos have fewer than min_frames=%d frames; dropped",
+                    self.list_csv, int((~keep).sum()), len(keep), min_frames,
+                )  # fmt: skip
+            if not keep.any():
+                raise DataError(
+                    f"{self.list_csv}: every video has fewer than min_frames={min_frames} frames"
+                )
+            table, lengths, labels = table[keep].reset_index(drop=True), lengths[keep], labels[keep]
+            self.list_lines = np.flatnonzero(keep) + 2
         base = Path(root) if root is not None else None
         self.frames_dirs = [
             str(base / d) if base is not None and not Path(d).is_absolute() else str(d)
@@ -145,8 +180,14 @@ class VideoClipDataset(Dataset):
         self.transform = (
             TrainTransform(input_size=input_size, flip=flip)
             if train
-            else TestTransform(input_size=input_size, scale_size=scale_size, num_crops=num_crops)
+            else TestTransform(
+                input_size=test_crop_size or input_size,
+                scale_size=scale_size,
+                num_crops=num_crops,
+                protocol=protocol,
+            )
         )
+        self.device_transform = BatchNormalize(*normalization) if normalization else None
 
     def __len__(self) -> int:
         return len(self.video_ids)
@@ -166,10 +207,15 @@ class VideoClipDataset(Dataset):
             stride=self.dense_stride,
             num_clips=self.num_clips,
             rng=rng,
+            protocol=self.protocol,
         )
 
     def load_frames(self, index: int, frame_indices: np.ndarray) -> torch.Tensor:
-        """uint8 (len(frame_indices), 3, H, W); each distinct frame is decoded once."""
+        """uint8 (len(frame_indices), 3, H, W); each distinct frame is decoded once.
+
+        The result is channels-last in memory (the decoder's own layout), the layout the
+        transforms' uint8 resize is fastest on.
+        """
         unique, inverse = np.unique(frame_indices, return_inverse=True)
         frames = []
         paths = [frame_path(self.frames_dirs[index], i) for i in unique.tolist()]
@@ -195,12 +241,13 @@ class VideoClipDataset(Dataset):
                     f"other frames are {usual[1]}x{usual[0]} (re-extract the video)",
                 )
             )
-        stacked = torch.stack(frames)
-        return stacked[torch.from_numpy(inverse.reshape(-1))]
+        # One copy: each sampled position takes its decoded frame, in (H, W, C) memory.
+        stacked = torch.stack([frames[j].permute(1, 2, 0) for j in inverse.reshape(-1)])
+        return stacked.permute(0, 3, 1, 2)
 
     def _where(self, index: int, problem: str) -> str:
         return (
-            f"{self.list_csv}: line {index + 2} (video {self.video_ids[index]}, "
+            f"{self.list_csv}: line {self._line(index)} (video {self.video_ids[index]}, "
             f"num_frames={self.video_lengths[index]}): {problem}"
         )
 
@@ -208,6 +255,9 @@ class VideoClipDataset(Dataset):
     def skipped_clips(self) -> int:
         """Training items replaced because of bad frames (all workers, since construction)."""
         return int(self._skipped.value)
+
+    def _line(self, index: int) -> int:
+        return int(self.list_lines[index]) if self.list_lines is not None else index + 2
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int, int]:
         if not self.train or self.on_bad_frame == "fail":
@@ -222,7 +272,7 @@ class VideoClipDataset(Dataset):
                 log.warning("data.on_bad_frame is 'skip': skipping this clip: %s", err)
         raise DataError(
             f"{self.list_csv}: {min(MAX_SKIPS_IN_A_ROW, len(self))} videos in a row from line "
-            f"{index + 2} have bad frames; the data is broken (run `actionbench extract --verify "
+            f"{self._line(index)} have bad frames; the data is broken (run `actionbench extract --verify "
             "--deep`), not a frame"
         )
 
@@ -238,40 +288,3 @@ class VideoClipDataset(Dataset):
             per_clip = frames.view(indices.shape[0], indices.shape[1], *frames.shape[1:])
             clip = torch.cat([self.transform(c) for c in per_clip])
         return clip, int(self.labels[index]), index
-
-
-def build_loader(
-    dataset: Dataset,
-    batch_size: int,
-    train: bool,
-    workers: int,
-    pin_memory: bool | None = None,
-    distributed: bool = False,
-    seed: int | None = None,
-) -> DataLoader:
-    """A DataLoader for ``dataset``: shuffled and ``drop_last`` in training, in order in testing.
-
-    ``pin_memory=None`` pins when CUDA is available. With ``distributed`` a DistributedSampler
-    splits the data across ranks (call ``loader.sampler.set_epoch(epoch)`` each epoch so the
-    shuffle changes). Workers persist across epochs. ``seed`` fixes the shuffle and the workers'
-    torch seeds, making a run's batches reproducible.
-    """
-    if pin_memory is None:
-        pin_memory = torch.cuda.is_available()
-    generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    sampler = (
-        DistributedSampler(dataset, shuffle=train, drop_last=train, seed=seed or 0)
-        if distributed
-        else None
-    )
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=train and sampler is None,
-        sampler=sampler,
-        num_workers=workers,
-        pin_memory=pin_memory,
-        persistent_workers=workers > 0,
-        drop_last=train,
-        generator=generator,
-    )

@@ -1,7 +1,8 @@
 """Clip-level and video-level evaluation (paper sec. 3 "Evaluation", supplementary D.1/D.2).
 
-* Clip level: ONE clip per video -- uniform sampling: the middle frame of each segment; dense:
-  the first clip -- one centre crop after resizing the shorter side to ``data.scale_size``.
+* Clip level: ONE clip per video (the layout's single test clip, docs/data.md section 5:
+  uniform sampling the middle frames, dense the first clip) and one centre crop of
+  ``data.test_crop_size`` after resizing the shorter side to ``data.scale_size``.
   This is the paper's default number.
 * Video level: ``eval.num_clips`` clips x ``eval.num_crops`` crops per video; the LOGITS of all
   views are averaged (as the reference ``test.py`` does: mean of the model outputs, no softmax),
@@ -42,6 +43,15 @@ from actionbench.errors import DataError, ModelError
 log = logging.getLogger(__name__)
 
 Reducer = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
+
+
+def device_transform(dataset: Dataset) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The dataset's batch transform that runs on the device (uint8 -> normalised float).
+
+    Datasets that yield ready float clips (test stand-ins) have none: batches pass unchanged.
+    """
+    transform = getattr(dataset, "device_transform", None)
+    return transform if transform is not None else (lambda batch: batch)
 
 
 def _clip_reducer(logits: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
@@ -88,6 +98,7 @@ def predict(
     loader = make_loader(dataset, sampler, batch_size, workers, rt.device.type == "cuda")
     parts: dict[str, list[np.ndarray]] = defaultdict(list)
     progress = Progress(len(loader), desc, enabled=rt.env.is_main, interval_s=rt.log_interval_s)
+    on_device = device_transform(dataset)
     model.eval()
     with torch.no_grad():
         for clips, labels, index in loader:
@@ -95,7 +106,7 @@ def predict(
                 clips = clips.unsqueeze(1)
             videos, views = clips.shape[:2]
             with rt.autocast():
-                out = model(rt.to_device(clips.flatten(0, 1)))
+                out = model(on_device(rt.to_device(clips.flatten(0, 1))))
             logits = out.float().reshape(videos, views, -1).cpu().numpy()
             label_np = labels.numpy().astype(np.int64)
             for key, value in reduce(logits, label_np).items():

@@ -36,9 +36,20 @@ def build_model(cfg: Mapping[str, Any], pretrained: str | None = None) -> nn.Mod
 def build_dataset(
     cfg: Mapping[str, Any], split: str, train: bool, num_clips: int = 1, num_crops: int = 1
 ) -> Dataset:
-    """The clip dataset of ``data.<split>_list``: training augmentation or test-time views."""
-    from actionbench.data.dataset import VideoClipDataset
+    """The clip dataset of ``data.<split>_list``: training augmentation or test-time views.
 
+    The run's ``layout`` picks the data protocol (sampling, test crops); the model's backbone
+    picks the input normalisation the engine applies on the device (``device_transform``).
+    Configs built by hand may omit ``data.min_frames`` / ``data.test_crop_size``: they get the
+    layout's defaults.
+    """
+    from actionbench.data.dataset import VideoClipDataset
+    from actionbench.models.normalization import input_normalization
+
+    layout = cfg.get("layout", "reference")
+    input_size = runcfg.get_int(cfg, "data.input_size", minimum=1)
+    scale_size = runcfg.get_int(cfg, "data.scale_size", minimum=1)
+    default_crop = scale_size if layout == "reference" else input_size
     return VideoClipDataset(
         runcfg.get(cfg, f"data.{split}_list"),
         runcfg.get_int(cfg, "frames", minimum=1),
@@ -47,9 +58,13 @@ def build_dataset(
         train=train,
         num_clips=num_clips,
         num_crops=num_crops,
-        input_size=runcfg.get_int(cfg, "data.input_size", minimum=1),
-        scale_size=runcfg.get_int(cfg, "data.scale_size", minimum=1),
-        flip=bool(runcfg.get(cfg, "data.flip")) if train else False,
+        input_size=input_size,
+        scale_size=scale_size,
+        flip=bool(runcfg.get(cfg, "data.flip")),
         root=runcfg.get(cfg, "data.root"),
         on_bad_frame=runcfg.get(cfg, "data.on_bad_frame", "fail"),
+        protocol=layout,
+        test_crop_size=runcfg.get(cfg, "data.test_crop_size", default_crop),
+        min_frames=runcfg.get(cfg, "data.min_frames", 1),
+        normalization=input_normalization(runcfg.get(cfg, "backbone")),
     )

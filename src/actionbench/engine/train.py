@@ -38,7 +38,7 @@ from torch.nn.parallel import DistributedDataParallel
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine import distributed, factory, runcfg
 from actionbench.engine.code_version import code_version
-from actionbench.engine.evaluate import validate
+from actionbench.engine.evaluate import device_transform, validate
 from actionbench.engine.loader import EpochShardSampler, SeededItems, make_loader
 from actionbench.engine.preemption import Preempted, StopFlag
 from actionbench.engine.progress import Progress
@@ -122,6 +122,7 @@ class _Trainer:
 
         self.train_set = factory.build_dataset(cfg, "train", train=True)
         self.val_set = factory.build_dataset(cfg, "val", train=False)
+        self.on_device = device_transform(self.train_set)  # the model's normalisation, on device
         self.sampler = EpochShardSampler(
             len(self.train_set),
             self.global_batch,
@@ -416,7 +417,8 @@ class _Trainer:
         nonfinite = torch.zeros((), device=self.rt.device)
         for micro in range(self.accum):
             clips, labels, _ = next(batches)
-            clips, labels = self.rt.to_device(clips), labels.to(self.rt.device, non_blocking=True)
+            clips = self.on_device(self.rt.to_device(clips))
+            labels = labels.to(self.rt.device, non_blocking=True)
             sync = micro == self.accum - 1 or not isinstance(
                 self.ddp_model, DistributedDataParallel
             )

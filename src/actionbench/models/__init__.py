@@ -10,6 +10,7 @@ speed/memory benchmarks (``benchmark``) are separate modules so importing the zo
 """
 
 from actionbench.models import archs as _archs  # noqa: F401  (registers every architecture)
+from actionbench.models.normalization import input_normalization
 from actionbench.models.pretrained import LoadReport, load_pretrained
 from actionbench.models.registry import (
     BACKBONES,
@@ -28,6 +29,7 @@ __all__ = [
     "build_model",
     "check_combination",
     "get_arch",
+    "input_normalization",
     "list_archs",
     "list_models",
     "load_pretrained",

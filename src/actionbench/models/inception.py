@@ -16,6 +16,7 @@ import importlib
 
 from torch import Tensor, nn
 
+from actionbench.models.normalization import input_normalization
 from actionbench.models.pooling import TemporalMaxPool2d, pooled_frames
 from actionbench.models.resnet2d import fold_time
 from actionbench.models.temporal import TemporalFactory, make_slots
@@ -65,8 +66,7 @@ class VideoInceptionV1(nn.Module):
 
     # GoogLeNet's ImageNet weights expect inputs scaled to [-1, 1] (torchvision's
     # transform_input); the reference normalises inception inputs with mean = std = 0.5.
-    input_mean = (0.5, 0.5, 0.5)
-    input_std = (0.5, 0.5, 0.5)
+    input_mean, input_std = input_normalization("inceptionv1")
 
     def __init__(
         self,

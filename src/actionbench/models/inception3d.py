@@ -19,6 +19,7 @@ from collections.abc import Callable
 from torch import Tensor, nn
 
 from actionbench.models.inception import INCEPTION_CFG
+from actionbench.models.normalization import input_normalization
 from actionbench.models.pooling import temporal_max_pool3d
 from actionbench.models.weight_init import init_conv_bn
 
@@ -96,8 +97,7 @@ class InceptionV1_3d(nn.Module):
     time and space, dropout and the classifier.
     """
 
-    input_mean = (0.5, 0.5, 0.5)
-    input_std = (0.5, 0.5, 0.5)
+    input_mean, input_std = input_normalization("inceptionv1")
 
     def __init__(
         self,

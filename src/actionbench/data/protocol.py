@@ -1,0 +1,51 @@
+"""Per-dataset data-protocol defaults of the two layouts, ``reference`` and ``paper``.
+
+Why one table: the run's ``layout`` selects the reference code's data protocol
+(IBM/action-recognition-pytorch, which produced the paper's published numbers) or the paper's
+text; three dataset settings have layout-dependent defaults, and an explicit value in
+``params.yaml`` always wins over them:
+
+* ``flip`` (training flip; also allows 10-crop test views): the reference flips every dataset;
+  the paper protocol does not flip SSV2 and Jester, whose labels name a direction. A dataset
+  whose classes are mirror pairs (the synthetic set's move left / move right) sets
+  ``flip: false`` explicitly, and that holds in both layouts.
+* ``min_frames`` (training videos shorter than this are dropped): the reference's
+  ``filter_video``, 30 for Kinetics and 3 for SSV2; the paper protocol keeps every video.
+* ``test_crop_size``: the reference's published evaluation crops the full ``scale_size``
+  (``--input_size 256 --disable_scaleup``); the paper protocol crops ``input_size``.
+
+Pure Python, no torch: the config module resolves a run's values with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+LAYOUTS = ("reference", "paper")
+# The reference's filter_video (utils/dataset_config.py there): by dataset format.
+REFERENCE_MIN_FRAMES = {"kinetics400": 30, "ssv2": 3}
+# Formats whose labels name a direction: the paper protocol never flips them.
+DIRECTIONAL_FORMATS = ("ssv2", "jester")
+
+
+def data_protocol(
+    layout: str,
+    dataset_format: str,
+    settings: Mapping[str, Any],
+    input_size: int,
+    scale_size: int,
+) -> dict[str, Any]:
+    """``{"flip", "min_frames", "test_crop_size"}`` of one run; explicit ``settings`` win."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+    reference = layout == "reference"
+    defaults = {
+        "flip": reference or dataset_format not in DIRECTIONAL_FORMATS,
+        "min_frames": REFERENCE_MIN_FRAMES.get(dataset_format, 1) if reference else 1,
+        "test_crop_size": scale_size if reference else input_size,
+    }
+    return {
+        key: settings[key] if settings.get(key) is not None else value
+        for key, value in defaults.items()
+    }
