@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from actionbench.data.dataset import VideoClipDataset, build_loader
+from actionbench.data.dataset import VideoClipDataset
 from actionbench.data.extract import extract_videos
+from actionbench.engine.loader import EpochShardSampler, SeededItems, make_loader
 from actionbench.errors import ConfigError, DataError
 
 pytestmark = pytest.mark.integration
@@ -79,9 +80,11 @@ def test_skip_policy_replaces_bad_training_clips_and_counts_them_across_workers(
     with pytest.raises(DataError, match="img_00001.jpg is empty"):
         strict[1]
     ds = VideoClipDataset(frames_list, num_frames=12, input_size=24, on_bad_frame="skip")
-    loader = build_loader(ds, batch_size=3, train=True, workers=2, seed=0)
+    sampler = EpochShardSampler(len(ds), global_batch=3, seed=0)
+    loader = make_loader(SeededItems(ds, seed=0), sampler, batch_size=3, workers=2, pin_memory=False)
     labels = []
-    for _ in range(2):  # two epochs: the counter survives worker restarts
+    for epoch in range(2):  # two epochs: the counter survives worker restarts
+        sampler.set_epoch(epoch)
         for clips, label, index in loader:
             assert clips.shape == (3, 3, 12, 24, 24)
             assert not {1, 4} & set(index.tolist())  # the bad videos never reach the model
@@ -131,6 +134,7 @@ def test_training_run_records_skipped_clips(frames_list, tmp_path, monkeypatch):
         tracking={"experiment": "skip", "enabled": False},
     )
     cfg["data"].update(train_list=str(frames_list), val_list=str(frames_list), root=None)
+    cfg["backbone"] = "resnet18"  # the real dataset factory takes the input normalisation from it
     cfg["data"]["on_bad_frame"] = "fail"
     with pytest.raises(DataError, match="line 5 \\(video v3.*img_00002.jpg is not a readable"):
         train(dict(cfg, frames=12))
