@@ -17,6 +17,7 @@ import sys
 SUBCOMMAND_MODULES = [
     "synth",
     "data_cmds",
+    "video_cmds",
     "train_cmds",
     "profile",
     "benchmark",

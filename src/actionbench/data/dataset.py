@@ -17,6 +17,12 @@ Randomness: each training item seeds a numpy Generator from torch's RNG. DataLoa
 in every worker with ``base_seed + worker_id`` (and ``build_loader(seed=...)`` fixes base_seed),
 so runs are reproducible without touching the global numpy RNG, and workers never share a stream.
 Test items are deterministic.
+
+Storage (``storage="video"``, params.yaml ``datasets.<name>.storage``): the list's ``frames_dir``
+column holds a video file (``actionbench reencode`` writes them) and only the sampled frames are
+decoded from it by :mod:`actionbench.data.video_reader`, then resized to ``short_side`` (the
+extraction's shorter side) when the file is not already at it. Sampling, transforms and items are
+the same in both modes, so one seed draws the same frame indices and the same crops.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from actionbench.data.sampling import SAMPLINGS, sample_clips
 from actionbench.data.transforms import TestTransform, TrainTransform
 from actionbench.errors import ConfigError, DataError
 
+STORAGES = ("frames", "video")
 FRAME_NAME = "img_{:05d}.jpg"
 
 
@@ -65,7 +72,20 @@ class VideoClipDataset(Dataset):
         scale_size: int = 256,
         flip: bool = True,
         root: str | os.PathLike | None = None,
+        storage: str = "frames",
+        decoder: str = "auto",
+        short_side: int | None = None,
     ):
+        if storage not in STORAGES:
+            raise ConfigError(f"storage {storage!r}; expected one of {list(STORAGES)}")
+        self.storage = storage
+        self.short_side = short_side
+        self.decoder = None
+        self._reader = None
+        if storage == "video":
+            from actionbench.data.video_reader import resolve_backend
+
+            self.decoder = resolve_backend(decoder)
         if sampling not in SAMPLINGS:
             raise ConfigError(f"sampling {sampling!r}; expected one of {list(SAMPLINGS)}")
         if num_frames < 1 or dense_stride < 1 or num_clips < 1:
@@ -128,8 +148,34 @@ class VideoClipDataset(Dataset):
             rng=rng,
         )
 
+    def __getstate__(self) -> dict:
+        # A decoder is made in each DataLoader worker, never pickled into one.
+        return {**self.__dict__, "_reader": None}
+
+    def load_video_frames(self, index: int, frame_indices: np.ndarray) -> torch.Tensor:
+        """Video storage: uint8 (len(frame_indices), 3, H, W) decoded from the list's video file,
+        the shorter side resized to ``short_side`` when it differs."""
+        from torchvision.transforms.v2 import functional as F
+
+        from actionbench.data.video_reader import make_reader
+
+        if self._reader is None:
+            self._reader = make_reader(self.decoder)
+        path = self.frames_dirs[index]
+        if not Path(path).is_file():
+            raise DataError(self._where(index, f"video file {path} is missing"))
+        try:
+            frames = self._reader.read(path, np.asarray(frame_indices).reshape(-1))
+        except DataError as err:
+            raise DataError(self._where(index, str(err))) from None
+        if self.short_side is not None and min(frames.shape[-2:]) != self.short_side:
+            frames = F.resize(frames, [self.short_side], antialias=True)
+        return frames
+
     def load_frames(self, index: int, frame_indices: np.ndarray) -> torch.Tensor:
         """uint8 (len(frame_indices), 3, H, W); each distinct frame is decoded once."""
+        if self.storage == "video":
+            return self.load_video_frames(index, frame_indices)
         unique, inverse = np.unique(frame_indices, return_inverse=True)
         frames = []
         for i in unique.tolist():

@@ -51,4 +51,8 @@ def build_dataset(
         scale_size=runcfg.get_int(cfg, "data.scale_size", minimum=1),
         flip=bool(runcfg.get(cfg, "data.flip")) if train else False,
         root=runcfg.get(cfg, "data.root"),
+        # storage: video (issue 14); absent from frames-mode configs, which stay as they were
+        storage=cfg["data"].get("storage", "frames"),
+        decoder=cfg["data"].get("decoder", "auto"),
+        short_side=cfg["data"].get("short_side"),
     )
