@@ -103,3 +103,32 @@ def test_snakemake_plans_reencode_instead_of_extraction(tmp_path, base_params):
     planned = out.stdout + out.stderr
     assert "reencode" in planned
     assert "extract " not in planned and "\nextract" not in planned
+
+
+@pytest.mark.integration
+def test_benchmark_data_reports_every_storage_mode(tmp_path, video_maker):
+    import json
+
+    rows = [[f"v{i}", str(video_maker(tmp_path / f"v{i}.mp4", frames=12, size="64x48"))]
+            for i in range(2)]  # fmt: skip
+    pd.DataFrame(rows, columns=["video_id", "video_path"]).to_csv(tmp_path / "i.csv", index=False)
+    assert main(["benchmark-data", "--videos", str(tmp_path / "i.csv"), "--work-dir",
+                 str(tmp_path / "w"), "--short-side", "32", "--gop", "1", "4", "--frames", "4",
+                 "--input-size", "32", "--items", "2", "--workers", "1",
+                 "--json", str(tmp_path / "r.json")]) == 0  # fmt: skip
+    result = json.loads((tmp_path / "r.json").read_text())
+    storage = {row["mode"]: row for row in result["storage"]}
+    assert list(storage) == ["video_as_is", "video_reencoded_g1", "video_reencoded_g4", "frames"]
+    assert storage["frames"]["files_per_1000_videos"] == 12_000  # one JPEG per frame
+    assert storage["video_reencoded_g4"]["files_per_1000_videos"] == 1_000
+    assert storage["video_as_is"]["prepare_s"] == 0
+    assert storage["video_reencoded_g1"]["bytes"] > storage["video_reencoded_g4"]["bytes"] > 0
+    modes = {(row["mode"], row["decoder"]) for row in result["throughput"]}
+    assert ("frames", "decode_jpeg") in modes and len(modes) >= 4
+    assert all(row["loader_fps_per_worker"] > 0 for row in result["throughput"])
+    assert not (tmp_path / "w").exists()  # scratch copies removed unless --keep
+
+
+def test_benchmark_data_needs_a_list_or_videos(caplog):
+    assert main(["benchmark-data"]) == 2
+    assert "--list" in caplog.text and "--videos" in caplog.text

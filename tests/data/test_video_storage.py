@@ -24,7 +24,13 @@ from actionbench.data.ffmpeg_bin import ffmpeg_exe
 from actionbench.data.lists import build_lists, write_lists
 from actionbench.data.reencode import ReencodeSettings, reencode_videos
 from actionbench.data.transforms import IMAGENET_STD
-from actionbench.data.video_reader import BACKENDS, backend_status, make_reader, resolve_backend
+from actionbench.data.video_reader import (
+    BACKENDS,
+    backend_speed,
+    backend_status,
+    make_reader,
+    resolve_backend,
+)
 from actionbench.errors import ConfigError, DataError
 
 CODEC_TOLERANCE = 4.0
@@ -243,3 +249,9 @@ def test_no_working_decoder_says_how_to_fix_it(monkeypatch):
     assert "libavutil.so.57 missing" in message and "no av" in message
     assert "pip install av" in message and "apt-get install" in message
     assert "storage: frames" in message
+
+
+def test_auto_picks_the_faster_working_backend_on_this_machine():
+    speed = backend_speed()
+    assert sorted(speed) == sorted(WORKING) and all(s > 0 for s in speed.values())
+    assert resolve_backend("auto") == min(WORKING, key=speed.get)

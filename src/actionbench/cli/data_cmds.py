@@ -132,7 +132,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "benchmark-data",
         help="measure loader throughput (clips/s, frames/s) on a split list",
     )
-    p.add_argument("--list", required=True, type=Path, dest="list_csv")
+    p.add_argument("--list", type=Path, dest="list_csv", help="split list to time the loader on")
     p.add_argument("--frames", type=int, default=8, help="frames per clip")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--workers", type=int, default=2)
@@ -142,6 +142,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--test", action="store_true", help="time the test pipeline instead of training")
     p.add_argument("--root", type=Path, default=None, help="base for relative frames_dir")
     p.add_argument("--json", type=Path, default=None, help="write the result here")
+    storage = p.add_argument_group(
+        "storage modes (instead of --list)",
+        "prepare an index's videos as frames, re-encoded videos and as they are; report bytes, "
+        "files and prepare time per 1,000 videos and loader vs decode-only frames/s per mode",
+    )
+    storage.add_argument(
+        "--videos",
+        type=Path,
+        default=None,
+        metavar="INDEX_CSV",
+        help="index (video_id, video_path) of the videos to measure",
+    )
+    storage.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="scratch folder for the prepared copies (emptied first)",
+    )
+    storage.add_argument("--short-side", type=int, default=256)
+    storage.add_argument(
+        "--gop",
+        type=int,
+        nargs="+",
+        default=[8],
+        help="keyframe intervals of the re-encodes to compare (8)",
+    )
+    storage.add_argument("--limit", type=int, default=None, help="first N videos of the index")
+    storage.add_argument("--decoders", nargs="+", default=["torchcodec", "pyav"])
+    storage.add_argument(
+        "--items",
+        type=int,
+        default=48,
+        help="clips timed per mode and decoder (0: disk report only)",
+    )
+    storage.add_argument("--keep", action="store_true", help="keep --work-dir afterwards")
     p.set_defaults(func=_benchmark)
 
 
@@ -208,6 +243,12 @@ def _mini(args: argparse.Namespace) -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
+    if args.videos is not None:
+        return _benchmark_storage(args)
+    if args.list_csv is None:
+        from actionbench.errors import ConfigError
+
+        raise ConfigError("benchmark-data: give --list (loader) or --videos (storage modes)")
     from actionbench.data.benchmark import benchmark_loader
 
     result = benchmark_loader(
@@ -226,6 +267,28 @@ def _benchmark(args: argparse.Namespace) -> int:
         args.list_csv, result["clips_per_s"], result["frames_per_s"],
         args.frames, args.input_size, args.batch_size, args.workers,
     )  # fmt: skip
+    text = json.dumps(result, indent=2)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n")
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def _benchmark_storage(args: argparse.Namespace) -> int:
+    from actionbench.data.lists import read_csv_table
+    from actionbench.data.storage_benchmark import benchmark_storage
+
+    index = read_csv_table(args.videos, ["video_id", "video_path"])
+    if args.limit:
+        index = index.head(args.limit)
+    work_dir = args.work_dir or args.videos.parent / "storage_benchmark"
+    result = benchmark_storage(
+        index, work_dir, short_side=args.short_side, gops=tuple(args.gop),
+        workers=args.workers, decoders=tuple(args.decoders), frames=args.frames,
+        input_size=args.input_size, items=args.items, keep=args.keep,
+    )  # fmt: skip
+    result["index"] = str(args.videos)
     text = json.dumps(result, indent=2)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -16,9 +16,9 @@ Two maintained decoders (decord has been unmaintained since 2021):
   libavdevice59 libavfilter8 libswscale6 libswresample4``).
 * ``pyav`` ships FFmpeg inside its wheels and works everywhere ``pip`` does.
 
-``backend="auto"`` takes the first one that really decodes on this machine, in
-:data:`AUTO_ORDER`; the order is what ``actionbench benchmark-data --videos`` measured here (see
-docs/data.md). Neither working is a :class:`~actionbench.errors.ConfigError` saying how to fix it.
+``decoder="auto"`` takes, of those that really decode a file on this machine, the one that
+decodes a short-GOP training clip fastest here (measured once per process, well under a second).
+Neither working is a :class:`~actionbench.errors.ConfigError` saying how to fix it.
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("torchcodec", "pyav")
 DECODER_CHOICES = ("auto", *BACKENDS)
-# Fastest first, as measured on this project's machine (reports/benchmarks/video_storage.md).
-AUTO_ORDER = ("torchcodec", "pyav")
 
 
 class VideoReader:
@@ -179,7 +177,7 @@ def _unavailable_reason(name: str) -> str | None:
         return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}".strip()
     try:
         sample = _selftest_video()
-        frames = reader.read(sample, np.array([0, 3]))
+        frames = reader.read(sample, SELFTEST_CLIP[:2])
         if tuple(frames.shape[:2]) != (2, 3):
             return f"decoded an unexpected shape {tuple(frames.shape)}"
     except Exception as err:  # noqa: BLE001
@@ -187,22 +185,28 @@ def _unavailable_reason(name: str) -> str | None:
     return None
 
 
+SELFTEST_CLIP = np.array([2, 9, 15, 21, 28, 34, 40, 46])  # a uniform 8-frame clip of 48
+
+
 @lru_cache(maxsize=1)
 def _selftest_video() -> str:
-    """A 6-frame H.264 mp4 made once per process by the project's ffmpeg (the availability test)."""
+    """A 48-frame 160x120 H.264 mp4 with a keyframe every 8 frames (what ``actionbench
+    reencode`` writes), made once by the project's ffmpeg: the availability and speed test."""
     import subprocess
     import tempfile
 
     from actionbench.data.ffmpeg_bin import ffmpeg_exe
 
-    path = Path(tempfile.gettempdir()) / f"actionbench-decoder-selftest-{os.getpid()}.mp4"
+    path = Path(tempfile.gettempdir()) / "actionbench-decoder-selftest-v1.mp4"
     if not path.is_file():
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.mp4")
         subprocess.run(
             [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-             "-f", "lavfi", "-i", "testsrc2=size=32x32:rate=6", "-frames:v", "6",
-             "-c:v", "libx264", "-g", "2", "-pix_fmt", "yuv420p", str(path)],
+             "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=24", "-frames:v", "48",
+             "-c:v", "libx264", "-g", "8", "-bf", "0", "-pix_fmt", "yuv420p", str(partial)],
             check=True, capture_output=True, stdin=subprocess.DEVNULL,
         )  # fmt: skip
+        os.replace(partial, path)  # atomic: concurrent processes never read a half-written file
     return str(path)
 
 
@@ -212,15 +216,54 @@ def backend_status() -> dict[str, str | None]:
     return {name: _unavailable_reason(name) for name in BACKENDS}
 
 
+@cache
+def backend_speed() -> dict[str, float]:
+    """Seconds each working backend takes to open the self-test file and decode one 8-frame
+    clip (best of 5, one thread): what ``auto`` ranks by on this machine."""
+    import time
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        timings = {}
+        for name, reason in backend_status().items():
+            if reason is not None:
+                continue
+            reader, best = _CONSTRUCTORS[name](), float("inf")
+            for _ in range(5):
+                start = time.perf_counter()
+                reader.read(_selftest_video(), SELFTEST_CLIP)
+                best = min(best, time.perf_counter() - start)
+                if isinstance(reader, PyAVReader):
+                    reader._index.clear()  # a fresh file each time, as in training
+            timings[name] = best
+    finally:
+        torch.set_num_threads(threads)
+    return timings
+
+
 def resolve_backend(decoder: str = "auto") -> str:
-    """The backend ``decoder`` means on this machine; ConfigError when it cannot work here."""
+    """The backend ``decoder`` means on this machine; ConfigError when it cannot work here.
+
+    ``auto``: the faster of the working backends on the self-test clip (:func:`backend_speed`),
+    measured once per process. Both return the same pixels (tests/data/test_video_storage.py),
+    so the choice changes speed only, never results.
+    """
     if decoder not in DECODER_CHOICES:
         raise ConfigError(f"video decoder {decoder!r}; expected one of {list(DECODER_CHOICES)}")
     status = backend_status()
-    candidates = AUTO_ORDER if decoder == "auto" else (decoder,)
-    for name in candidates:
-        if status[name] is None:
-            return name
+    candidates = BACKENDS if decoder == "auto" else (decoder,)
+    working = [name for name in candidates if status[name] is None]
+    if len(working) == 1:
+        return working[0]
+    if working:
+        speed = backend_speed()
+        chosen = min(working, key=lambda name: speed[name])
+        log.info(
+            "video decoder auto: %s (self-test clip: %s)", chosen,
+            ", ".join(f"{n} {speed[n] * 1000:.1f} ms" for n in working),
+        )  # fmt: skip
+        return chosen
     reasons = "; ".join(f"{n}: {status[n]}" for n in candidates)
     raise ConfigError(
         f"no working video decoder for storage: video (decoder={decoder!r}; {reasons}). "
