@@ -255,3 +255,10 @@ def test_auto_picks_the_faster_working_backend_on_this_machine():
     speed = backend_speed()
     assert sorted(speed) == sorted(WORKING) and all(s > 0 for s in speed.values())
     assert resolve_backend("auto") == min(WORKING, key=speed.get)
+
+
+def test_frames_lists_in_video_mode_say_what_to_do(both_modes):
+    root, _, _ = both_modes
+    dataset = VideoClipDataset(root / "lists_frames" / "train.csv", 4, train=False, storage="video")
+    with pytest.raises(DataError, match=r"line 2 \(video v0.*frame folder but storage is video"):
+        dataset[0]

@@ -162,6 +162,14 @@ class VideoClipDataset(Dataset):
         if self._reader is None:
             self._reader = make_reader(self.decoder)
         path = self.frames_dirs[index]
+        if Path(path).is_dir():
+            raise DataError(
+                self._where(
+                    index,
+                    f"{path} is a frame folder but storage is video: build the lists from "
+                    "`actionbench reencode` tables (Snakemake does), or set storage: frames",
+                )
+            )
         if not Path(path).is_file():
             raise DataError(self._where(index, f"video file {path} is missing"))
         try:
