@@ -262,3 +262,19 @@ def test_frames_lists_in_video_mode_say_what_to_do(both_modes):
     dataset = VideoClipDataset(root / "lists_frames" / "train.csv", 4, train=False, storage="video")
     with pytest.raises(DataError, match=r"line 2 \(video v0.*frame folder but storage is video"):
         dataset[0]
+
+
+def test_a_frame_folder_reencodes_image_by_image(tmp_path, frames_maker):
+    folder = frames_maker(tmp_path / "jester" / "17", frames=6, size="40x30")
+    index = pd.DataFrame([["17", str(folder)]], columns=["video_id", "video_path"])
+    result = reencode_videos(index, tmp_path / "videos", ReencodeSettings(short_side=30, fps=30),
+                             workers=1, progress=False)  # fmt: skip
+    assert result.failures.empty, result.failures
+    assert result.extracted["num_frames"].tolist() == [6]
+    extracted = extract_videos(index, tmp_path / "frames", short_side=30, fps=30, progress=False)
+    video = make_reader(WORKING[0]).read(tmp_path / "videos" / "17.mp4", np.arange(6))
+    frames = torch.stack(
+        [decode_frame(frame_path(tmp_path / "frames" / "17", i)) for i in range(6)]
+    )
+    assert extracted.extracted["num_frames"].tolist() == [6]
+    assert video.shape == frames.shape == (6, 3, 30, 40)

@@ -5,7 +5,8 @@ long GOPs (often 250 frames), decode up to a few hundred frames for every sample
 re-encode writes H.264 at the dataset's ``short_side`` (256 for real data, as frames mode) with a
 keyframe every ``gop`` frames (no scene-cut keyframes, no B-frames), so a reader seeks to a
 keyframe at most ``gop - 1`` frames before any wanted one. It replaces frame extraction: one file
-per video instead of one per frame. reports/benchmarks/video_storage.md has the figures.
+per video instead of one per frame. reports/benchmarks/video_storage.md has the figures. A
+frame folder (Jester) is re-encoded image by image, as extraction renumbers it.
 
 Same frames as extraction: every decoded frame is kept (``fps`` resamples exactly as
 ``actionbench extract --fps`` does), scaled with the same filter to the same shorter side (sides
@@ -38,6 +39,7 @@ from actionbench.data.extract import (
     PARTIAL_DIRNAME,
     ExtractionResult,
     VideoOutcome,
+    _image_sequence,
     default_workers,
     passthrough_args,
     select_shard,
@@ -49,6 +51,8 @@ from actionbench.errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIX = ".mp4"
+# Frame rate stamped on a re-encoded frame folder (Jester's); only timestamps, every image is kept.
+FOLDER_FPS = 12
 
 
 @dataclass(frozen=True)
@@ -82,14 +86,21 @@ def reencode_args(source: Path, target: Path, settings: ReencodeSettings) -> lis
     """ffmpeg arguments (without the executable) that write ``target``; one list element per
     path, so no shell parses a name."""
     filters = []
-    if settings.fps is not None:
+    if settings.fps is not None and not source.is_dir():  # a folder has no timestamps
         filters.append(f"fps=fps={settings.fps}")
     if settings.short_side is not None:
         side = settings.short_side
         filters.append(
             f"scale=w={side}:h={side}:force_original_aspect_ratio=increase:force_divisible_by=2"
         )
-    args = ["-threads", "1", "-i", input_url(source), "-map", "0:v:0", "-an", "-sn", "-dn"]
+    if source.is_dir():  # a frame folder (Jester): every image, in order, becomes a frame
+        pattern, start, _ = _image_sequence(source)
+        url = input_url(source).replace("%", "%%") + "/" + pattern
+        args = ["-threads", "1", "-f", "image2", "-framerate", str(FOLDER_FPS),
+                "-start_number", str(start), "-i", url]  # fmt: skip
+    else:
+        args = ["-threads", "1", "-i", input_url(source)]
+    args += ["-map", "0:v:0", "-an", "-sn", "-dn"]
     if filters:
         args += ["-vf", ",".join(filters)]
     args += [
@@ -97,7 +108,7 @@ def reencode_args(source: Path, target: Path, settings: ReencodeSettings) -> lis
         "-g", str(settings.gop), "-keyint_min", str(settings.gop), "-sc_threshold", "0",
         "-bf", "0", "-pix_fmt", "yuv420p", "-threads", "1", "-movflags", "+faststart",
     ]  # fmt: skip
-    if settings.fps is None:
+    if settings.fps is None or source.is_dir():
         args += list(passthrough_args(ffmpeg_exe()))
     return [*args, "-f", "mp4", input_url(target)]
 
@@ -117,17 +128,21 @@ def reencode_one(
                 return outcome
         except DataError:
             pass  # a foreign or broken file: ours replaces it
-    if not source.is_file():
-        outcome.reason = "video file not found" if not source.exists() else "not a video file"
+    if not source.exists():
+        outcome.reason = "video file not found"
         return outcome
-    if source.stat().st_size == 0:
+    if source.is_file() and source.stat().st_size == 0:
         outcome.reason = "empty file (0 bytes)"
         return outcome
     partial = Path(videos_root) / PARTIAL_DIRNAME / dest.name
     partial.parent.mkdir(parents=True, exist_ok=True)
-    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-               *reencode_args(source, partial, settings)]  # fmt: skip
+    command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
     try:
+        try:
+            command = [*command[:6], *reencode_args(source, partial, settings)]
+        except DataError as err:  # a frame folder that is not one numbered sequence
+            outcome.reason = str(err)
+            return outcome
         try:
             proc = subprocess.run(
                 command, capture_output=True, timeout=settings.timeout_s, check=False,
