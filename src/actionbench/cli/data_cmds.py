@@ -176,6 +176,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=48,
         help="clips timed per mode and decoder (0: disk report only)",
     )
+    storage.add_argument(
+        "--time-modes",
+        nargs="+",
+        default=None,
+        help="storage modes to time (default: all), e.g. frames video_reencoded_g8",
+    )
     storage.add_argument("--keep", action="store_true", help="keep --work-dir afterwards")
     p.set_defaults(func=_benchmark)
 
@@ -287,6 +293,7 @@ def _benchmark_storage(args: argparse.Namespace) -> int:
         index, work_dir, short_side=args.short_side, gops=tuple(args.gop),
         workers=args.workers, decoders=tuple(args.decoders), frames=args.frames,
         input_size=args.input_size, items=args.items, keep=args.keep,
+        timed_modes=tuple(args.time_modes) if args.time_modes else None,
     )  # fmt: skip
     result["index"] = str(args.videos)
     text = json.dumps(result, indent=2)

@@ -228,6 +228,7 @@ def benchmark_storage(
     input_size: int = 224,
     items: int = 48,
     keep: bool = False,
+    timed_modes: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Disk, files and preparation time per mode, then loader vs decoder throughput."""
     from actionbench.data.video_reader import backend_status
@@ -237,6 +238,11 @@ def benchmark_storage(
     for name in sorted(set(decoders) - set(usable)):
         log.warning("decoder %s left out: %s", name, status[name])
     rows, lists = prepare_all(index, work_dir, short_side, gops, crf, workers=workers)
+    if timed_modes is not None:
+        unknown = sorted(set(timed_modes) - set(lists))
+        if unknown:
+            raise DataError(f"no storage mode(s) {unknown} to time; prepared: {list(lists)}")
+        lists = {mode: path for mode, path in lists.items() if mode in timed_modes}
     result = {
         "videos": len(index),
         "short_side": short_side,
