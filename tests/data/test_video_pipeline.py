@@ -134,3 +134,42 @@ def test_benchmark_data_reports_every_storage_mode(tmp_path, video_maker):
 def test_benchmark_data_needs_a_list_or_videos(caplog):
     assert main(["benchmark-data"]) == 2
     assert "--list" in caplog.text and "--videos" in caplog.text
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_tiny_demo_trains_and_evaluates_from_videos(tmp_path, base_params):
+    """The real DAG on a tiny synthetic set with storage: video: re-encode, lists from videos,
+    train f8 -> f16, multi-clip evaluation, report; no frame folder is ever written."""
+    import json
+
+    params = video_params(base_params)
+    synthetic = params["datasets"]["synthetic"]
+    synthetic["synth"].update(size=32, num_frames=12, train_per_class=2, val_per_class=2,
+                              temporal_pairs=2, spatial_classes=0)  # fmt: skip
+    synthetic["extract"].update(short_side=36, workers=2)
+    demo = params["experiments"]["demo"]
+    demo["train"]["optim"].update(batch_size=2)
+    demo["train"]["stages"] = {
+        "f8": {"init": "scratch", "epochs": 1, "schedule": "cosine"},
+        "f16": {"init": "previous", "epochs": 1, "schedule": "cosine"},
+    }
+    demo["evaluate"] = {"num_clips": 2, "batch_size": 4}
+    proj = _project(tmp_path, params)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "local", "--cores", "2", "all"],
+        cwd=proj, env=env, capture_output=True, text=True, timeout=1500,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert not (proj / "data" / "frames").exists()
+    assert len(list((proj / "data" / "videos" / "synthetic").glob("*.mp4"))) == 16
+    train = pd.read_csv(proj / "data" / "lists" / "mini-synthetic" / "train.csv")
+    assert train["frames_dir"].str.endswith(".mp4").all()
+    metrics = list((proj / "runs" / "mini-synthetic").rglob("eval/metrics.json"))
+    assert len(metrics) == 4, metrics
+    for path in metrics:
+        assert json.loads(path.read_text())
+        config = json.loads((path.parent.parent / "config.json").read_text())
+        assert config["data"]["storage"] == "video"
+    assert (proj / "reports" / "report.md").is_file()
