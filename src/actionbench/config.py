@@ -425,16 +425,6 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
         init["path"] = train_cfg["pretrained"][spec.backbone]
 
     lists = lists_dir(spec.dataset)
-    data = {
-        "train_list": str(lists / "train.csv"),
-        "val_list": str(lists / "val.csv"),
-        "classes": str(lists / "classes.csv"),
-        "input_size": group.get("input_size", ds_cfg.get("input_size", 224)),
-        "scale_size": group.get("scale_size", ds_cfg.get("scale_size", 256)),
-        "flip": ds_cfg.get("flip", True),
-        "workers": runtime.pop("workers", 4),
-        **storage_settings(ds_cfg),
-    }
     return {
         "run_id": spec.run_id,
         "group": spec.group,
@@ -446,7 +436,16 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
         "frames": spec.frames,
         "sampling": spec.sampling,
         "dense_stride": group.get("dense_stride", 1),
-        "data": data,
+        "data": {
+            "train_list": str(lists / "train.csv"),
+            "val_list": str(lists / "val.csv"),
+            "classes": str(lists / "classes.csv"),
+            "input_size": group.get("input_size", ds_cfg.get("input_size", 224)),
+            "scale_size": group.get("scale_size", ds_cfg.get("scale_size", 256)),
+            "flip": ds_cfg.get("flip", True),
+            "workers": runtime.pop("workers", 4),
+            **storage_settings(ds_cfg),
+        },
         "init": init,
         "optim": optim,
         "schedule": {
