@@ -456,6 +456,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
             **data_defaults,  # flip, min_frames, test_crop_size
             "on_bad_frame": ds_cfg.get("on_bad_frame", "fail"),
             "workers": runtime.pop("workers", 4),
+            **storage_settings(ds_cfg),
         },
         "init": init,
         "optim": optim,
@@ -475,6 +476,35 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
             "tracking_uri": params["project"].get("tracking_uri"),
         },
         "output_dir": str(runs_dir / spec.run_id),
+    }
+
+
+def dataset_storage(ds_cfg: dict) -> str:
+    """``frames`` (extracted JPEG folders, the default) or ``video`` (decode from video files)."""
+    return ds_cfg.get("storage", "frames")
+
+
+def storage_settings(ds_cfg: dict) -> dict:
+    """The run config's storage keys: none in frames mode (so frames-mode run configs, and the
+    jobs Snakemake plans from them, are unchanged), else storage, decoder and short_side."""
+    if dataset_storage(ds_cfg) != "video":
+        return {}
+    return {
+        "storage": "video",
+        "decoder": ds_cfg.get("decoder", "auto"),
+        "short_side": ds_cfg.get("extract", {}).get("short_side", 256),
+    }
+
+
+def reencode_settings(ds_cfg: dict) -> dict:
+    """``actionbench reencode`` options of a dataset: extraction's short_side and fps (so both
+    modes hold the same frames) and the ``reencode:`` block's gop and crf."""
+    extract, reencode = ds_cfg.get("extract", {}), ds_cfg.get("reencode", {})
+    return {
+        "short_side": extract.get("short_side", 256),
+        "fps": extract.get("fps"),
+        "gop": reencode.get("gop", 8),
+        "crf": reencode.get("crf", 18),
     }
 
 

@@ -3,7 +3,7 @@
 import json
 import re
 
-from actionbench.config import frames_root, interim_dir
+from actionbench.config import frames_root, interim_dir, reencode_settings
 
 BASES = [n for n, ref in DATASETS.items() if not ref.is_mini]
 MINIS = [n for n, ref in DATASETS.items() if ref.is_mini]
@@ -140,20 +140,54 @@ rule extract:
         "--out {output.extracted} --failures {output.failures} > {log} 2>&1"
 
 
+def storage_of(base):
+    return ds_cfg(base).get("storage", "frames")
+
+
+# storage: video — a one-time re-encode (short GOP, extraction's short side) replaces
+# extraction; its tables have extraction's columns, so `lists` reads either.
+rule reencode:
+    input:
+        index="data/interim/{base}/index.csv",
+    output:
+        reencoded="data/interim/{base}/reencode/shard{shard}.csv",
+        failures="data/interim/{base}/reencode/shard{shard}_failures.csv",
+    params:
+        videos_root="data/videos/{base}",
+        opts=lambda w: reencode_settings(ds_cfg(w.base)),
+        fps=lambda w: (
+            f"--fps {reencode_settings(ds_cfg(w.base))['fps']}"
+            if reencode_settings(ds_cfg(w.base))["fps"]
+            else ""
+        ),
+        shards=lambda w: num_shards(w.base),
+    threads: res("extract", "cpus", 1)
+    resources:
+        **job_resources("extract", runtime=120),
+    log:
+        "logs/reencode/{base}/shard{shard}.log",
+    benchmark:
+        "logs/benchmarks/reencode/{base}/shard{shard}.tsv"
+    shell:
+        "actionbench reencode --index {input.index} --videos-root {params.videos_root} "
+        "--short-side {params.opts[short_side]} --gop {params.opts[gop]} "
+        "--crf {params.opts[crf]} {params.fps} --workers {threads} --shard {wildcards.shard} "
+        "--num-shards {params.shards} --out {output.reencoded} --failures {output.failures} "
+        "--no-progress > {log} 2>&1"
+
+
+def prepared_tables(base):
+    """Extraction tables (storage: frames) or re-encode tables (storage: video), one per shard."""
+    step = "reencode" if storage_of(base) == "video" else "extract"
+    return expand(f"data/interim/{base}/{step}/shard{{shard}}.csv", shard=range(num_shards(base)))
+
+
 rule lists:
     """Train/val/classes lists of one dataset from its index and extracted frames."""
     input:
         index=f"{INTERIM}/index.csv",
-        extracted=lambda w: expand(
-            f"{INTERIM}/extract/shard{{shard}}.csv",
-            base=w.base,
-            shard=range(num_shards(w.base)),
-        ),
-        failures=lambda w: expand(
-            f"{INTERIM}/extract/shard{{shard}}_failures.csv",
-            base=w.base,
-            shard=range(num_shards(w.base)),
-        ),
+        extracted=lambda w: prepared_tables(w.base),
+        failures=lambda w: [t[: -len(".csv")] + "_failures.csv" for t in prepared_tables(w.base)],
         index_failures=f"{INTERIM}/index_failures.csv",
     output:
         train=f"{LISTS}/train.csv",

@@ -18,6 +18,7 @@ import sys
 SUBCOMMAND_MODULES = [
     "synth",
     "data_cmds",
+    "video_cmds",
     "train_cmds",
     "profile",
     "benchmark",

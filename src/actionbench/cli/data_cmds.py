@@ -194,7 +194,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument(
-        "--list", required=True, type=Path, dest="list_csv", help="train.csv or val.csv to read"
+        "--list", type=Path, dest="list_csv", help="train.csv or val.csv to time the loader on"
     )
     p.add_argument("--frames", type=int, default=8, help="frames per clip")
     p.add_argument("--batch-size", type=int, default=8, help="clips per batch (8)")
@@ -216,7 +216,57 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="one thread: decode-only vs training pipeline on the same frames (+ PIL, PIL draft), "
         "then the loader with one worker for --batches batches",
     )
-    p.add_argument("--videos", type=int, default=24, help="videos timed with --vs-decode")
+    p.add_argument(
+        "--decode-videos", type=int, default=24, help="videos timed with --vs-decode (24)"
+    )
+    storage = p.add_argument_group(
+        "storage modes (instead of --list)",
+        "prepare an index's videos as frames, re-encoded videos and as they are; report bytes, "
+        "files and prepare time per 1,000 videos and loader vs decode-only frames/s per mode",
+    )
+    storage.add_argument(
+        "--videos",
+        type=Path,
+        default=None,
+        metavar="INDEX_CSV",
+        help="index (video_id, video_path) of the videos to measure",
+    )
+    storage.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="scratch folder for the prepared copies (emptied first)",
+    )
+    storage.add_argument(
+        "--short-side", type=int, default=256, help="shorter side of the prepared copies, px (256)"
+    )
+    storage.add_argument(
+        "--gop",
+        type=int,
+        nargs="+",
+        default=[8],
+        help="keyframe intervals of the re-encodes to compare (8)",
+    )
+    storage.add_argument("--limit", type=int, default=None, help="first N videos of the index")
+    storage.add_argument(
+        "--decoders",
+        nargs="+",
+        default=["torchcodec", "pyav"],
+        help="video decoders to time (torchcodec pyav)",
+    )
+    storage.add_argument(
+        "--items",
+        type=int,
+        default=48,
+        help="clips timed per mode and decoder (0: disk report only)",
+    )
+    storage.add_argument(
+        "--time-modes",
+        nargs="+",
+        default=None,
+        help="storage modes to time (default: all), e.g. frames video_reencoded_g8",
+    )
+    storage.add_argument("--keep", action="store_true", help="keep --work-dir afterwards")
     p.set_defaults(func=_benchmark)
 
 
@@ -346,9 +396,17 @@ def _mini(args: argparse.Namespace) -> int:
 def _benchmark(args: argparse.Namespace) -> int:
     from actionbench.data.benchmark import benchmark_loader, benchmark_pipeline
 
+    if args.videos is not None:
+        return _benchmark_storage(args)
+    if args.list_csv is None:
+        from actionbench.errors import ConfigError
+
+        raise ConfigError("benchmark-data: give --list (loader) or --videos (storage modes)")
+    from actionbench.data.benchmark import benchmark_loader
+
     if args.vs_decode:
         result = benchmark_pipeline(
-            args.list_csv, num_frames=args.frames, input_size=args.input_size, videos=args.videos,
+            args.list_csv, num_frames=args.frames, input_size=args.input_size, videos=args.decode_videos,
             root=args.root, loader_batches=args.batches, loader_batch_size=args.batch_size,
         )  # fmt: skip
         log.info(
@@ -383,5 +441,28 @@ def _write_json(result: dict, path: Path | None) -> int:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n")
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def _benchmark_storage(args: argparse.Namespace) -> int:
+    from actionbench.data.lists import read_csv_table
+    from actionbench.data.storage_benchmark import benchmark_storage
+
+    index = read_csv_table(args.videos, ["video_id", "video_path"])
+    if args.limit:
+        index = index.head(args.limit)
+    work_dir = args.work_dir or args.videos.parent / "storage_benchmark"
+    result = benchmark_storage(
+        index, work_dir, short_side=args.short_side, gops=tuple(args.gop),
+        workers=args.workers, decoders=tuple(args.decoders), frames=args.frames,
+        input_size=args.input_size, items=args.items, keep=args.keep,
+        timed_modes=tuple(args.time_modes) if args.time_modes else None,
+    )  # fmt: skip
+    result["index"] = str(args.videos)
+    text = json.dumps(result, indent=2)
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text + "\n")
     sys.stdout.write(text + "\n")
     return 0

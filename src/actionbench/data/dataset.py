@@ -28,6 +28,12 @@ naming the list line, the video and the file (never a decoder's traceback). With
 list (as mmaction2 and PySlowFast retry), with a warning, and counted in :attr:`skipped_clips`
 (shared by the DataLoader workers) so the run's metrics record it. Test items always fail: a
 video-level score cannot silently drop or duplicate a video.
+
+Storage (``storage="video"``, params.yaml ``datasets.<name>.storage``): the list's ``frames_dir``
+column holds a video file (``actionbench reencode`` writes them) and only the sampled frames are
+decoded from it by :mod:`actionbench.data.video_reader`, then resized to ``short_side`` (the
+extraction's shorter side) when the file is not already at it. Sampling, transforms and items are
+the same in both modes, so one seed draws the same frame indices and the same crops.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from actionbench.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
+STORAGES = ("frames", "video")
 FRAME_NAME = "img_{:05d}.jpg"
 BAD_FRAME_POLICIES = ("fail", "skip")
 # Consecutive bad videos after which "skip" gives up: the data is broken, not a frame.
@@ -106,6 +113,9 @@ class VideoClipDataset(Dataset):
         test_crop_size: int | None = None,
         min_frames: int = 1,
         normalization: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
+        storage: str = "frames",
+        decoder: str = "auto",
+        short_side: int | None = None,
     ):
         if on_bad_frame not in BAD_FRAME_POLICIES:
             raise ConfigError(
@@ -114,6 +124,16 @@ class VideoClipDataset(Dataset):
         self.on_bad_frame = on_bad_frame
         # Shared memory: forked/spawned DataLoader workers all add to the same counter.
         self._skipped = multiprocessing.get_context().Value("q", 0)
+        if storage not in STORAGES:
+            raise ConfigError(f"storage {storage!r}; expected one of {list(STORAGES)}")
+        self.storage = storage
+        self.short_side = short_side
+        self.decoder = None
+        self._reader = None
+        if storage == "video":
+            from actionbench.data.video_reader import resolve_backend
+
+            self.decoder = resolve_backend(decoder)
         if sampling not in SAMPLINGS:
             raise ConfigError(f"sampling {sampling!r}; expected one of {list(SAMPLINGS)}")
         if protocol not in PROTOCOLS:
@@ -210,12 +230,46 @@ class VideoClipDataset(Dataset):
             protocol=self.protocol,
         )
 
+    def __getstate__(self) -> dict:
+        # A decoder is made in each DataLoader worker, never pickled into one.
+        return {**self.__dict__, "_reader": None}
+
+    def load_video_frames(self, index: int, frame_indices: np.ndarray) -> torch.Tensor:
+        """Video storage: uint8 (len(frame_indices), 3, H, W) decoded from the list's video file,
+        the shorter side resized to ``short_side`` when it differs."""
+        from torchvision.transforms.v2 import functional as F
+
+        from actionbench.data.video_reader import make_reader
+
+        if self._reader is None:
+            self._reader = make_reader(self.decoder)
+        path = self.frames_dirs[index]
+        if Path(path).is_dir():
+            raise DataError(
+                self._where(
+                    index,
+                    f"{path} is a frame folder but storage is video: build the lists from "
+                    "`actionbench reencode` tables (Snakemake does), or set storage: frames",
+                )
+            )
+        if not Path(path).is_file():
+            raise DataError(self._where(index, f"video file {path} is missing"))
+        try:
+            frames = self._reader.read(path, np.asarray(frame_indices).reshape(-1))
+        except DataError as err:
+            raise DataError(self._where(index, str(err))) from None
+        if self.short_side is not None and min(frames.shape[-2:]) != self.short_side:
+            frames = F.resize(frames, [self.short_side], antialias=True)
+        return frames
+
     def load_frames(self, index: int, frame_indices: np.ndarray) -> torch.Tensor:
         """uint8 (len(frame_indices), 3, H, W); each distinct frame is decoded once.
 
         The result is channels-last in memory (the decoder's own layout), the layout the
         transforms' uint8 resize is fastest on.
         """
+        if self.storage == "video":
+            return self.load_video_frames(index, frame_indices)
         unique, inverse = np.unique(frame_indices, return_inverse=True)
         frames = []
         paths = [frame_path(self.frames_dirs[index], i) for i in unique.tolist()]

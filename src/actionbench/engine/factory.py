@@ -67,4 +67,8 @@ def build_dataset(
         test_crop_size=runcfg.get(cfg, "data.test_crop_size", default_crop),
         min_frames=runcfg.get(cfg, "data.min_frames", 1),
         normalization=input_normalization(runcfg.get(cfg, "backbone")),
+        # storage: video (issue 14); absent from frames-mode configs, which stay as they were
+        storage=cfg["data"].get("storage", "frames"),
+        decoder=cfg["data"].get("decoder", "auto"),
+        short_side=cfg["data"].get("short_side"),
     )

@@ -1,0 +1,64 @@
+"""``actionbench reencode``: the one-time re-encode that replaces frame extraction in
+``storage: video`` (docs/data.md). Files in (an index), files out (videos + a table ``actionbench
+lists`` reads), so a Snakemake rule is one command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "reencode",
+        help="re-encode an index's videos to short-GOP H.264 for storage: video",
+        description="Parallel, resumable ffmpeg re-encode to <videos-root>/<video_id>.mp4 at the "
+        "extraction's shorter side, a keyframe every --gop frames; writes a table with "
+        "extraction's columns (frames_dir = the video file, num_frames probed from it).",
+    )
+    p.add_argument("--index", required=True, type=Path)
+    p.add_argument("--videos-root", required=True, type=Path)
+    p.add_argument(
+        "--short-side", type=int, default=256, help="shorter side in pixels (0 = keep size)"
+    )
+    p.add_argument("--gop", type=int, default=8, help="keyframe interval in frames (8)")
+    p.add_argument("--crf", type=int, default=18, help="x264 quality, 0..51, lower = better (18)")
+    p.add_argument("--fps", type=float, default=None, help="resample (default: keep all frames)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="parallel ffmpeg processes (default: all cores)"
+    )
+    p.add_argument("--shard", type=int, default=0, help="this job's shard, 0-based")
+    p.add_argument("--num-shards", type=int, default=1)
+    p.add_argument(
+        "--timeout", type=float, default=None, help="seconds before one video's ffmpeg is killed"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (batch logs)")
+    p.add_argument("--out", required=True, type=Path, help="CSV of re-encoded videos")
+    p.add_argument("--failures", required=True, type=Path, help="CSV of videos that failed")
+    p.set_defaults(func=_reencode)
+
+
+def _reencode(args: argparse.Namespace) -> int:
+    from actionbench.data.extract import write_extraction
+    from actionbench.data.lists import read_csv_table
+    from actionbench.data.reencode import ReencodeSettings, reencode_videos
+
+    settings = ReencodeSettings(
+        short_side=args.short_side or None,
+        gop=args.gop,
+        crf=args.crf,
+        fps=args.fps,
+        timeout_s=args.timeout,
+    )
+    result = reencode_videos(
+        read_csv_table(args.index, ["video_id", "video_path"]),
+        args.videos_root,
+        settings,
+        workers=args.workers,
+        shard=args.shard,
+        num_shards=args.num_shards,
+        progress=not args.no_progress,
+    )
+    write_extraction(result, args.out, args.failures)
+    return 0
