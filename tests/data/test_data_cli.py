@@ -84,7 +84,7 @@ def test_index_extract_lists_mini_benchmark(tmp_path, raw_dir, monkeypatch):
     )
 
     assert main(["benchmark-data", "--list", "data/lists/syn/train.csv", "--frames", "4",
-                 "--batch-size", "2", "--input-size", "24", "--batches", "2", "--videos", "3",
+                 "--batch-size", "2", "--input-size", "24", "--batches", "2", "--decode-videos", "3",
                  "--vs-decode", "--json", "reports/vs_decode.json"]) == 0  # fmt: skip
     side = json.loads((tmp_path / "reports/vs_decode.json").read_text())
     assert side["frames_timed"] == 12 and side["ratio_to_decode"]["decode_jpeg"] == 1.0

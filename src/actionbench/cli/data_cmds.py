@@ -402,11 +402,10 @@ def _benchmark(args: argparse.Namespace) -> int:
         from actionbench.errors import ConfigError
 
         raise ConfigError("benchmark-data: give --list (loader) or --videos (storage modes)")
-    from actionbench.data.benchmark import benchmark_loader
-
     if args.vs_decode:
         result = benchmark_pipeline(
-            args.list_csv, num_frames=args.frames, input_size=args.input_size, videos=args.decode_videos,
+            args.list_csv, num_frames=args.frames, input_size=args.input_size,
+            videos=args.decode_videos,
             root=args.root, loader_batches=args.batches, loader_batch_size=args.batch_size,
         )  # fmt: skip
         log.info(

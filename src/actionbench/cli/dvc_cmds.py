@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from actionbench.cli.helptext import description
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "dvc-metrics",
         help="write the short numeric metrics file DVC reads (top-1 per run, Phi/Psi)",
-        description=(
-            "Reduce the report's metrics.json to per-run clip/video top-1 and the Phi/Psi "
-            "summary, all numbers, so `dvc exp show` fits a terminal. "
-            "Example: actionbench dvc-metrics --report-metrics reports/metrics.json "
-            "--out reports/dvc_metrics.json"
+        description=description(
+            "Reduce the report's metrics.json to per-run clip/video top-1 and the Phi/Psi\n"
+            "summary, all numbers, so `dvc exp show` fits a terminal.",
+            "actionbench dvc-metrics --report-metrics reports/metrics.json "
+            "--out reports/dvc_metrics.json",
         ),
     )
     p.add_argument(

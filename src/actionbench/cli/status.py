@@ -10,16 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 
+from actionbench.cli.helptext import description
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "status",
         help="list every run as done/missing/stale/failed and the cost of re-running",
-        description=(
-            "Compare each run of the enabled grid on disk with params.yaml and the checkout: "
-            "done, missing, stale-by-params, stale-by-code or failed, and what re-running the "
-            "ones not done would cost (jobs, hours from recorded step times). "
-            "Example: actionbench status --params params.yaml --only-todo"
+        description=description(
+            "Compare each run of the enabled grid on disk with params.yaml and the checkout:\n"
+            "done, missing, stale-by-params, stale-by-code or failed, and what re-running the\n"
+            "ones not done would cost (jobs, hours from recorded step times).",
+            "actionbench status --params params.yaml --only-todo",
         ),
     )
     p.add_argument("--params", default="params.yaml", help="params.yaml of the study")

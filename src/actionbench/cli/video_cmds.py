@@ -8,17 +8,28 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from actionbench.cli.helptext import description
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "reencode",
         help="re-encode an index's videos to short-GOP H.264 for storage: video",
-        description="Parallel, resumable ffmpeg re-encode to <videos-root>/<video_id>.mp4 at the "
-        "extraction's shorter side, a keyframe every --gop frames; writes a table with "
-        "extraction's columns (frames_dir = the video file, num_frames probed from it).",
+        description=description(
+            "Parallel, resumable ffmpeg re-encode to <videos-root>/<video_id>.mp4 at the\n"
+            "extraction's shorter side, a keyframe every --gop frames; writes a table with\n"
+            "extraction's columns (frames_dir = the video file, num_frames probed from it).",
+            "actionbench reencode --index data/interim/synthetic/index.csv "
+            "--videos-root data/videos/synthetic --short-side 40 --out reencoded.csv "
+            "--failures failed.csv",
+        ),
     )
-    p.add_argument("--index", required=True, type=Path)
-    p.add_argument("--videos-root", required=True, type=Path)
+    p.add_argument(
+        "--index", required=True, type=Path, help="index CSV (video_id, video_path) to re-encode"
+    )
+    p.add_argument(
+        "--videos-root", required=True, type=Path, help="folder that gets <video_id>.mp4 files"
+    )
     p.add_argument(
         "--short-side", type=int, default=256, help="shorter side in pixels (0 = keep size)"
     )
@@ -29,11 +40,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--workers", type=int, default=None, help="parallel ffmpeg processes (default: all cores)"
     )
     p.add_argument("--shard", type=int, default=0, help="this job's shard, 0-based")
-    p.add_argument("--num-shards", type=int, default=1)
+    p.add_argument("--num-shards", type=int, default=1, help="shards the index is split into (1)")
     p.add_argument(
         "--timeout", type=float, default=None, help="seconds before one video's ffmpeg is killed"
     )
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (batch logs)")
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress output at all (neither bar nor periodic log lines)",
+    )
     p.add_argument("--out", required=True, type=Path, help="CSV of re-encoded videos")
     p.add_argument("--failures", required=True, type=Path, help="CSV of videos that failed")
     p.set_defaults(func=_reencode)

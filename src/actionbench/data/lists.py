@@ -92,13 +92,22 @@ def class_table(index: pd.DataFrame) -> pd.DataFrame:
     return classes
 
 
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".mov")
+
+
 def reason_kind(reason: str) -> str:
     """The reason without its details: "truncated file: ..." -> "truncated file"."""
     return re.split(r"[:(]", str(reason), maxsplit=1)[0].strip() or str(reason)
 
 
 def frames_problem(frames_dir: str, num_frames: int) -> str:
-    """Why an extracted folder can no longer be used ("" when it matches its record)."""
+    """Why an extracted folder can no longer be used ("" when it matches its record).
+
+    Under ``storage: video`` the column holds a re-encoded video file (its frame count was probed
+    when it was written): it only has to exist.
+    """
+    if Path(frames_dir).suffix.lower() in VIDEO_SUFFIXES or Path(frames_dir).is_file():
+        return "" if Path(frames_dir).is_file() else f"video file {frames_dir} not found"
     record = frame_record.read_record(frames_dir)
     problems = frame_record.stat_problems(frames_dir, record)
     if not problems and record["num_frames"] != num_frames:
