@@ -25,7 +25,6 @@ import contextlib
 import logging
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,7 +185,7 @@ def reencode_videos(
     progress: bool = True,
 ) -> ExtractionResult:
     """Re-encode this shard's videos of ``index`` (columns video_id, video_path) in parallel."""
-    from tqdm import tqdm
+    from actionbench.progress import Progress
 
     settings = settings or ReencodeSettings()
     for column in ("video_id", "video_path"):
@@ -208,13 +207,15 @@ def reencode_videos(
     outcomes: dict[str, VideoOutcome] = {}
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
         futures = [pool.submit(reencode_one, v, p, videos_root, settings) for v, p in jobs]
-        for future in tqdm(
-            as_completed(futures), total=len(futures), unit="video",
-            desc=f"re-encode shard {shard}/{num_shards}", disable=not progress,
-            mininterval=0.1 if sys.stderr.isatty() else 60,
-        ):  # fmt: skip
+        # a bar on a terminal; in a batch log a line with rate and ETA every 30 s
+        bar = Progress(
+            len(futures), f"re-encode shard {shard}/{num_shards}", enabled=progress, unit="video"
+        )
+        for future in as_completed(futures):
             outcome = future.result()
             outcomes[outcome.video_id] = outcome
+            bar.update()
+        bar.close()
     with contextlib.suppress(OSError):  # absent, or another shard is still writing into it
         (videos_root / PARTIAL_DIRNAME).rmdir()
     ordered = [outcomes[v] for v, _ in jobs]
