@@ -6,7 +6,7 @@ difference A - B on the videos both were evaluated on, its paired-bootstrap 95% 
 p, whether p < alpha, and the protocol differences other than the studied factor (fairness.py).
 
 Direction: A is the "change" and B the reference — B is TSN for module pairs, the model without
-temporal pooling, fewer frames, the earlier backbone in config.BACKBONES, uniform sampling,
+temporal pooling, fewer frames, the earlier backbone in spec.BACKBONES, uniform sampling,
 TAM in all blocks; so a positive difference reads "the change helps".
 """
 

@@ -42,7 +42,8 @@ from actionbench.analysis.render import (
     render_html,
     render_markdown,
 )
-from actionbench.config import RunSpec, expand_grid
+from actionbench.config import expand_grid
+from actionbench.spec import RunSpec
 
 log = logging.getLogger(__name__)
 

@@ -12,19 +12,21 @@ speed/memory benchmarks (``benchmark``) are separate modules so importing the zo
 from actionbench.models import archs as _archs  # noqa: F401  (registers every architecture)
 from actionbench.models.pretrained import LoadReport, load_pretrained
 from actionbench.models.registry import (
-    BACKBONES,
+    as_spec,
     build_model,
     check_combination,
     get_arch,
     list_archs,
     list_models,
-    model_name,
     register_arch,
 )
+from actionbench.spec import BACKBONES, ModelSpec, model_name
 
 __all__ = [
     "BACKBONES",
     "LoadReport",
+    "ModelSpec",
+    "as_spec",
     "build_model",
     "check_combination",
     "get_arch",
