@@ -21,6 +21,7 @@ import pandas as pd
 
 from actionbench.analysis import fairness, significance
 from actionbench.analysis.tables import arch_key, backbone_key
+from actionbench.spec import TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ FACTOR_LABELS = {
     "sampling": "sampling",
     "tam_locations": "TAM locations",
 }
-LOCATIONS = ("all", "top_half", "bottom_half", "uniform_half")
+LOCATIONS = TAM_LOCATIONS
 
 
 def _reference_first(factor: str, a, b) -> bool:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLINGS = ("uniform", "dense")
+from actionbench.spec import SAMPLINGS
 
 
 def _check(n: int, f: int) -> None:

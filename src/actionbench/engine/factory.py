@@ -14,7 +14,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from actionbench.engine import runcfg
-from actionbench.spec import ModelSpec
+from actionbench.spec import SAMPLINGS, ModelSpec
 
 
 def model_spec(cfg: Mapping[str, Any]) -> ModelSpec:
@@ -48,7 +48,7 @@ def build_dataset(
     return VideoClipDataset(
         runcfg.get(cfg, f"data.{split}_list"),
         runcfg.get_int(cfg, "frames", minimum=1),
-        sampling=runcfg.get_choice(cfg, "sampling", ("uniform", "dense")),
+        sampling=runcfg.get_choice(cfg, "sampling", SAMPLINGS),
         dense_stride=runcfg.get_int(cfg, "dense_stride", minimum=1),
         train=train,
         num_clips=num_clips,
