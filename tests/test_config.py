@@ -10,6 +10,7 @@ from actionbench.config import (
     expand_grid,
     load_params,
     parse_run_id,
+    protocol_fingerprint,
     resolve_run,
     run_protocol,
 )
@@ -28,6 +29,7 @@ def test_shipped_params_are_valid(repo_root):
     [
         (lambda p: p["train"]["optim"].update(lrr=0.1), r"train\.optim: unknown key.*'lrr'"),
         (lambda p: p["train"]["optim"].update(lr=-1), r"train\.optim\.lr: -1"),
+        (lambda p: p["train"]["optim"].update(dropout=1), r"train\.optim\.dropout: 1 is greater than or equal"),
         (lambda p: p["experiments"]["demo"].update(archs=["tsx"]), r"experiments\.demo\.archs\[0\]: 'tsx'"),
         (lambda p: p.update(extra_section={}), r"unknown key.*'extra_section'"),
         (lambda p: p["experiments"]["demo"].update(dataset="nope"), r"experiments\.demo\.dataset: unknown dataset 'nope'"),
@@ -81,6 +83,10 @@ def test_run_protocol_links_previous_stage(repo_root):
         "path": "runs/mini-synthetic/tam-resnet18/f8/final.pt",
         "inflation": "copy",
         "new_head": False,
+        "source_run": "mini-synthetic/tam-resnet18/f8",
+        "source_fingerprint": protocol_fingerprint(
+            run_protocol(params, "mini-synthetic/tam-resnet18/f8")
+        ),
     }
     assert f16["schedule"]["name"] == "multistep"
     f8 = run_protocol(params, "mini-synthetic/tam-resnet18/f8")
@@ -100,6 +106,7 @@ def test_tam_locations_and_tp_in_run_ids(params_file, base_params):
     assert parse_run_id("mini-synthetic/tam-resnet18-tp-dense-top_half/f8") == {
         "dataset": "mini-synthetic", "arch": "tam", "backbone": "resnet18",
         "temporal_pooling": True, "sampling": "dense", "tam_locations": "top_half", "frames": 8,
+        "layout": "reference",
     }
 
 

@@ -9,45 +9,47 @@ a run's resolved config is a JSON-serialisable dict, the engine never reads para
 from __future__ import annotations
 
 import copy
+import hashlib
+import importlib.resources
 import itertools
 import json
 import os
-import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from actionbench.errors import ConfigError
+from actionbench.spec import FRAME_STAGES, RunSpec, parse_run_id, previous_stage
 
 SCHEMA_RELPATH = Path("workflow") / "schemas" / "params.schema.yaml"
-FRAME_STAGES = (8, 16, 32, 64)
-BACKBONES = ("inceptionv1", "resnet18", "resnet50", "resnet101")
-TAM_LOCATIONS = ("all", "top_half", "bottom_half", "uniform_half")
-
-_RUN_ID_RE = re.compile(
-    r"^(?P<dataset>[A-Za-z0-9_.-]+)/"
-    r"(?P<arch>[a-z0-9_]+)-(?P<backbone>" + "|".join(BACKBONES) + r")"
-    r"(?P<tp>-tp)?(?P<dense>-dense)?(?:-(?P<tamloc>top_half|bottom_half|uniform_half))?"
-    r"/f(?P<frames>[0-9]+)$"
-)
-
 
 # --------------------------------------------------------------------------- loading
 
 
+def packaged_schema() -> Path:
+    """The schema shipped inside the package (``actionbench/resources``, a link to
+    ``workflow/schemas`` in a checkout, a copy in a built wheel)."""
+    return Path(str(importlib.resources.files("actionbench") / "resources" / SCHEMA_RELPATH.name))
+
+
 def find_schema(params_path: Path) -> Path:
-    """The schema next to params.yaml (repo root), overridable for installed use."""
+    """The schema next to params.yaml (repo root), else the packaged one; ACTIONBENCH_SCHEMA
+    overrides both."""
     env = os.environ.get("ACTIONBENCH_SCHEMA")
-    candidates = [Path(env)] if env else []
-    candidates += [params_path.resolve().parent / SCHEMA_RELPATH, Path.cwd() / SCHEMA_RELPATH]
+    if env:
+        if not Path(env).is_file():
+            raise ConfigError(f"ACTIONBENCH_SCHEMA={env}: no such file")
+        return Path(env)
+    candidates = [params_path.resolve().parent / SCHEMA_RELPATH, Path.cwd() / SCHEMA_RELPATH]
+    candidates.append(packaged_schema())
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     raise ConfigError(
-        f"cannot find the params schema ({SCHEMA_RELPATH}) next to {params_path}; "
-        "run from the repository root or set ACTIONBENCH_SCHEMA"
+        f"cannot find the params schema ({SCHEMA_RELPATH}) next to {params_path} nor in the "
+        "installed package; run from the repository root or set ACTIONBENCH_SCHEMA"
     )
 
 
@@ -129,57 +131,6 @@ def interim_dir(base: str) -> Path:
 # --------------------------------------------------------------------------- grid
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """One cell of the experiment grid (before protocol resolution)."""
-
-    dataset: str
-    arch: str
-    backbone: str
-    temporal_pooling: bool
-    frames: int
-    sampling: str = "uniform"
-    tam_locations: str = "all"
-    group: str = ""
-    implicit: bool = False  # added only as the progressive-training ancestor of a listed run
-
-    @property
-    def model_name(self) -> str:
-        name = f"{self.arch}-{self.backbone}"
-        if self.temporal_pooling:
-            name += "-tp"
-        if self.sampling == "dense":
-            name += "-dense"
-        if self.tam_locations != "all":
-            name += f"-{self.tam_locations}"
-        return name
-
-    @property
-    def run_id(self) -> str:
-        return f"{self.dataset}/{self.model_name}/f{self.frames}"
-
-    def with_frames(self, frames: int, implicit: bool) -> RunSpec:
-        return RunSpec(**{**asdict(self), "frames": frames, "implicit": implicit})
-
-
-def parse_run_id(run_id: str) -> dict:
-    m = _RUN_ID_RE.match(run_id)
-    if not m:
-        raise ConfigError(
-            f"malformed run id {run_id!r}: expected <dataset>/<arch>-<backbone>[-tp][-dense]"
-            "[-<tam_locations>]/f<frames>"
-        )
-    return {
-        "dataset": m["dataset"],
-        "arch": m["arch"],
-        "backbone": m["backbone"],
-        "temporal_pooling": bool(m["tp"]),
-        "sampling": "dense" if m["dense"] else "uniform",
-        "tam_locations": m["tamloc"] or "all",
-        "frames": int(m["frames"]),
-    }
-
-
 def deep_merge(base: dict, override: dict | None) -> dict:
     out = copy.deepcopy(base)
     for key, value in (override or {}).items():
@@ -199,13 +150,6 @@ def group_protocol(params: dict, group: dict) -> tuple[dict, dict]:
     return deep_merge(params["train"], group.get("train")), deep_merge(
         params["evaluate"], group.get("evaluate")
     )
-
-
-def previous_stage(frames: int) -> int:
-    idx = FRAME_STAGES.index(frames)
-    if idx == 0:
-        raise ConfigError(f"f{frames} has no previous frame count to initialise from")
-    return FRAME_STAGES[idx - 1]
 
 
 def _group_specs(name: str, group: dict) -> list[RunSpec]:
@@ -401,6 +345,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
     ``runs`` is the already expanded grid, when the caller has it (Snakemake plans hundreds of
     jobs: expanding the grid once per job would make planning quadratic).
     """
+    runs = expand_grid(params) if runs is None else runs
     spec = run_spec(params, run_id, runs)
     group = _group_for(params, spec)
     ref = dataset_refs(params)[spec.dataset]
@@ -415,12 +360,22 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
 
     init_kind = stage["init"]
     init = {"kind": init_kind, "path": None, "inflation": train_cfg.get("inflation", "copy"),
-            "new_head": bool(stage.get("new_head", False))}
-    if init_kind == "run":
-        init.update(kind="checkpoint", path=str(runs_dir / source_run(spec, stage) / "final.pt"))
-    elif init_kind == "previous":
-        prev = spec.with_frames(previous_stage(spec.frames), implicit=True)
-        init.update(kind="checkpoint", path=str(runs_dir / prev.run_id / "final.pt"))
+            "new_head": bool(stage.get("new_head", False)),
+            "source_run": None, "source_fingerprint": None}
+    if init_kind in ("run", "previous"):
+        if init_kind == "run":
+            src = source_run(spec, stage)
+        else:
+            src = spec.with_frames(previous_stage(spec.frames), implicit=True).run_id
+        init.update(
+            kind="checkpoint",
+            path=str(runs_dir / src / "final.pt"),
+            source_run=src,
+            # a report's sub-grid may lack a source trained by another group: use the full grid
+            source_fingerprint=protocol_fingerprint(
+                run_protocol(params, src, runs if src in runs else None)
+            ),
+        )
     elif init_kind == "imagenet":
         init["path"] = train_cfg["pretrained"][spec.backbone]
 
@@ -506,6 +461,16 @@ def reencode_settings(ds_cfg: dict) -> dict:
         "gop": reencode.get("gop", 8),
         "crf": reencode.get("crf", 18),
     }
+
+
+def protocol_fingerprint(protocol: dict) -> str:
+    """A short digest of a resolved run protocol (sorted-key JSON, SHA-256).
+
+    A run's ``init.source_fingerprint`` is its source run's fingerprint; since that protocol
+    holds its own source's fingerprint, the digest covers the whole progressive chain.
+    """
+    blob = json.dumps(protocol, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def count_classes(classes_csv: str | os.PathLike) -> int:

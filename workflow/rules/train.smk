@@ -1,7 +1,6 @@
 # Progressive training: f8 starts from ImageNet (or scratch), f16 from f8's final.pt, f32 from
 # f16, f64 from f32 — each an edge of the DAG, so changing f8's protocol re-runs its descendants.
 
-
 def train_inputs(w):
     cfg = resolved(run_id(w))
     inputs = {k: v for k, v in list_files(w.dataset).items()}

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from actionbench.analysis.collect import read_json
-from actionbench.config import RunSpec, run_protocol
+from actionbench.config import run_protocol
 from actionbench.errors import ConfigError
+from actionbench.spec import RunSpec
 
 log = logging.getLogger(__name__)
 

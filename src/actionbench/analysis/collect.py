@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from actionbench.config import RunSpec
+from actionbench.spec import RunSpec
 
 log = logging.getLogger(__name__)
 

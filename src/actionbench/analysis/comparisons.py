@@ -6,7 +6,7 @@ difference A - B on the videos both were evaluated on, its paired-bootstrap 95% 
 p, whether p < alpha, and the protocol differences other than the studied factor (fairness.py).
 
 Direction: A is the "change" and B the reference — B is TSN for module pairs, the model without
-temporal pooling, fewer frames, the earlier backbone in config.BACKBONES, uniform sampling,
+temporal pooling, fewer frames, the earlier backbone in spec.BACKBONES, uniform sampling,
 TAM in all blocks; so a positive difference reads "the change helps".
 """
 
@@ -21,6 +21,7 @@ import pandas as pd
 
 from actionbench.analysis import fairness, significance
 from actionbench.analysis.tables import arch_key, backbone_key
+from actionbench.spec import TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ FACTOR_LABELS = {
     "sampling": "sampling",
     "tam_locations": "TAM locations",
 }
-LOCATIONS = ("all", "top_half", "bottom_half", "uniform_half")
+LOCATIONS = TAM_LOCATIONS
 
 
 def _reference_first(factor: str, a, b) -> bool:

@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actionbench.config import parse_run_id
 from actionbench.errors import ConfigError
+from actionbench.spec import parse_run_id
 
 FACTORS: dict[str, str] = {
     "backbone": "backbone",

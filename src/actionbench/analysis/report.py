@@ -51,7 +51,8 @@ from actionbench.analysis.render import (
     slug,
 )
 from actionbench.analysis.styles import Styles
-from actionbench.config import RunSpec, expand_grid
+from actionbench.config import expand_grid
+from actionbench.spec import RunSpec
 
 log = logging.getLogger(__name__)
 

@@ -20,35 +20,18 @@ import pandas as pd
 
 from actionbench.analysis import fairness
 from actionbench.analysis.contributions import contribution_table, pair_with_tsn
-from actionbench.config import BACKBONES, parse_run_id
+from actionbench.spec import (
+    ARCH_LABELS,
+    BACKBONE_LABELS,
+    BACKBONES,
+    LOCATION_LABELS,
+    RESNET_BLOCKS,
+    parse_run_id,
+)
+from actionbench.spec import label as model_label
 
 LEVELS = {"clip": "clip_top1", "video": "video_top1"}
 ARCH_ORDER = ("tsn", "i3d", "s3d", "tconv", "tam", "tsm", "nln", "i3d_se", "slowfast")
-ARCH_LABELS = {
-    "tsn": "None (TSN)",
-    "i3d": "I3D",
-    "s3d": "S3D",
-    "tconv": "Conv.",
-    "tam": "TAM",
-    "tsm": "TSM",
-    "nln": "NLN",
-    "i3d_se": "I3D-SE",
-    "slowfast": "SlowFast",
-}
-BACKBONE_LABELS = {
-    "inceptionv1": "InceptionV1",
-    "resnet18": "ResNet18",
-    "resnet50": "ResNet50",
-    "resnet101": "ResNet101",
-}
-LOCATION_LABELS = {
-    "all": "All",
-    "top_half": "Top-half",
-    "bottom_half": "Bottom-half",
-    "uniform_half": "Uniform-half",
-}
-# Residual blocks per ResNet (the slots a TAM can occupy); halves hold n // 2 of them.
-RESNET_BLOCKS = {"resnet18": 8, "resnet50": 16, "resnet101": 33}
 DASH = "–"
 
 
@@ -86,19 +69,6 @@ def arch_key(arch: str) -> int:
 
 def backbone_key(backbone: str) -> int:
     return BACKBONES.index(backbone) if backbone in BACKBONES else len(BACKBONES)
-
-
-def model_label(arch: str, backbone: str, tp=False, sampling="uniform", tam_locations="all") -> str:
-    """The paper's naming: module-backbone[-tp] (TSN for the plain 2D model)."""
-    name = ARCH_LABELS.get(arch, arch).replace("None (TSN)", "TSN")
-    name += f"-{BACKBONE_LABELS.get(backbone, backbone)}"
-    if tp:
-        name += "-tp"
-    if sampling == "dense":
-        name += " (dense)"
-    if tam_locations not in (None, "all"):
-        name += f" ({LOCATION_LABELS.get(tam_locations, tam_locations)})"
-    return name
 
 
 def _ok(results: pd.DataFrame) -> pd.DataFrame:

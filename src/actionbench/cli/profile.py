@@ -13,6 +13,7 @@ import json
 import logging
 
 from actionbench.cli.helptext import description
+from actionbench.spec import TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--tam-locations",
         default="all",
-        choices=("all", "top_half", "bottom_half", "uniform_half"),
+        choices=TAM_LOCATIONS,
         help="where temporal modules go (Table 6); tam/tsm/tconv only",
     )
     parser.add_argument("--size", type=int, default=224, help="frame height = width (224)")

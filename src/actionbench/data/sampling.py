@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import numpy as np
 
-SAMPLINGS = ("uniform", "dense")
-PROTOCOLS = ("reference", "paper")
+from actionbench.spec import LAYOUTS, SAMPLINGS
+
+PROTOCOLS = LAYOUTS  # the data protocol follows the run's layout (reference | paper)
 
 
 def _check(n: int, f: int) -> None:

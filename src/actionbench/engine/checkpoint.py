@@ -3,7 +3,8 @@
 Layout under ``<output_dir>``:
 
 * ``checkpoints/last.pt``: full training state, rewritten atomically every epoch and on
-  pre-emption; a rerun resumes from it.
+  pre-emption; a rerun resumes from it. It holds no scheduler state: the lr is a pure function
+  of the position (epoch, step) in training (see ``schedules``), recomputed on resume.
 * ``final.pt``: the model ``state_dict`` alone, written once training completes; the next
   frame count of the progressive schedule (8 -> 16 -> 32 -> 64) initialises from it.
 

@@ -14,23 +14,29 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from actionbench.engine import runcfg
+from actionbench.spec import SAMPLINGS, ModelSpec
 
 
-def build_model(cfg: Mapping[str, Any], pretrained: str | None = None) -> nn.Module:
-    """``actionbench.models.build_model`` with every argument taken from the run config."""
-    from actionbench.models import build_model as registry_build
-
-    return registry_build(
-        runcfg.get(cfg, "arch"),
-        runcfg.get(cfg, "backbone"),
+def model_spec(cfg: Mapping[str, Any]) -> ModelSpec:
+    """The network a run config describes (each key read, and checked, here only)."""
+    return ModelSpec(
+        arch=runcfg.get(cfg, "arch"),
+        backbone=runcfg.get(cfg, "backbone"),
         num_frames=runcfg.get_int(cfg, "frames", minimum=1),
         num_classes=runcfg.get_int(cfg, "num_classes", minimum=1),
         temporal_pooling=bool(runcfg.get(cfg, "temporal_pooling")),
         tam_locations=runcfg.get(cfg, "tam_locations"),
         dropout=runcfg.get_float(cfg, "optim.dropout"),
-        pretrained=pretrained,
         inflation=runcfg.get(cfg, "init.inflation"),
+        layout=cfg.get("layout", "reference"),
     )
+
+
+def build_model(cfg: Mapping[str, Any], pretrained: str | None = None) -> nn.Module:
+    """``actionbench.models.build_model`` of the run config's :func:`model_spec`."""
+    from actionbench.models import build_model as registry_build
+
+    return registry_build(model_spec(cfg), pretrained=pretrained)
 
 
 def build_dataset(
@@ -53,7 +59,7 @@ def build_dataset(
     return VideoClipDataset(
         runcfg.get(cfg, f"data.{split}_list"),
         runcfg.get_int(cfg, "frames", minimum=1),
-        sampling=runcfg.get_choice(cfg, "sampling", ("uniform", "dense")),
+        sampling=runcfg.get_choice(cfg, "sampling", SAMPLINGS),
         dense_stride=runcfg.get_int(cfg, "dense_stride", minimum=1),
         train=train,
         num_clips=num_clips,

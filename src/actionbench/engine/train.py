@@ -287,12 +287,6 @@ class _Trainer:
             "format": ckpt.CHECKPOINT_FORMAT,
             "model": ckpt.model_state(self.model),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": {
-                "name": self.schedule.name,
-                "epoch": epoch,
-                "step_in_epoch": step_in_epoch,
-                "lr": self.optimizer.param_groups[0]["lr"],
-            },
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else {},
             "epoch": epoch,
             "step_in_epoch": step_in_epoch,

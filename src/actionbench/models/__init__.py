@@ -13,19 +13,21 @@ from actionbench.models import archs as _archs  # noqa: F401  (registers every a
 from actionbench.models.normalization import input_normalization
 from actionbench.models.pretrained import LoadReport, load_pretrained
 from actionbench.models.registry import (
-    BACKBONES,
+    as_spec,
     build_model,
     check_combination,
     get_arch,
     list_archs,
     list_models,
-    model_name,
     register_arch,
 )
+from actionbench.spec import BACKBONES, ModelSpec, model_name
 
 __all__ = [
     "BACKBONES",
     "LoadReport",
+    "ModelSpec",
+    "as_spec",
     "build_model",
     "check_combination",
     "get_arch",

@@ -4,7 +4,7 @@ Section 4 / Figure 3: a model is a backbone whose spatio-temporal modules differ
 (TSN), a depthwise temporal filter (TAM), a channel shift (TSM), a dense temporal conv
 ("Conv."), non-local blocks (NLN), inflated 3D convs (I3D, I3D-SE), factorised 3D convs (S3D)
 - plus the SlowFast reference. Constructors only pick classes and factories; the networks
-live in their own modules.
+live in their own modules. Every constructor takes one :class:`~actionbench.spec.ModelSpec`.
 """
 
 from __future__ import annotations
@@ -23,40 +23,37 @@ from actionbench.models.resnet3d import VideoResNet3d
 from actionbench.models.se import SqueezeExcitation3d
 from actionbench.models.slowfast import ALPHA, SlowFast
 from actionbench.models.temporal import TAM, TemporalConv, TemporalFactory, TemporalShift
+from actionbench.spec import ModelSpec
 
 RESNETS = ("resnet18", "resnet50", "resnet101")
 DEPTH = {"resnet18": 18, "resnet50": 50, "resnet101": 101}
 
 
-def _frame_model(
-    backbone: str,
-    temporal: TemporalFactory | None,
-    *,
-    num_frames: int,
-    num_classes: int,
-    temporal_pooling: bool,
-    tam_locations: str,
-    dropout: float,
-) -> nn.Module:
+def _frame_model(spec: ModelSpec, temporal: TemporalFactory | None) -> nn.Module:
     """A 2D (frame-folding) network with ``temporal`` at its temporal-module slots."""
-    if backbone == "inceptionv1":
+    if spec.backbone == "inceptionv1":
         return VideoInceptionV1(
-            num_frames, num_classes, dropout, temporal, tam_locations, temporal_pooling
+            spec.num_frames,
+            spec.num_classes,
+            spec.dropout,
+            temporal,
+            spec.tam_locations,
+            spec.temporal_pooling,
         )
     return VideoResNet2d(
-        DEPTH[backbone],
-        num_frames,
-        num_classes,
-        dropout,
+        DEPTH[spec.backbone],
+        spec.num_frames,
+        spec.num_classes,
+        spec.dropout,
         temporal,
-        tam_locations,
-        temporal_pooling,
+        spec.tam_locations,
+        spec.temporal_pooling,
     )
 
 
 @register_arch("tsn", is_3d=False, summary="TSN: frame-wise 2D CNN, logits averaged over time")
-def tsn(**kw) -> nn.Module:
-    return _frame_model(kw.pop("backbone"), None, **kw)
+def tsn(spec: ModelSpec) -> nn.Module:
+    return _frame_model(spec, None)
 
 
 @register_arch(
@@ -65,8 +62,8 @@ def tsn(**kw) -> nn.Module:
     placeable=True,
     summary="TAM: depthwise 3-tap temporal aggregation at every residual-branch input",
 )
-def tam(**kw) -> nn.Module:
-    return _frame_model(kw.pop("backbone"), TAM, **kw)
+def tam(spec: ModelSpec) -> nn.Module:
+    return _frame_model(spec, TAM)
 
 
 @register_arch(
@@ -77,8 +74,8 @@ def tam(**kw) -> nn.Module:
     summary="TSM: 1/8 channels shifted each way in time at every residual-branch input",
     note="TSM shifts channels on residual branches; InceptionV1 has none",
 )
-def tsm(**kw) -> nn.Module:
-    return _frame_model(kw.pop("backbone"), TemporalShift, **kw)
+def tsm(spec: ModelSpec) -> nn.Module:
+    return _frame_model(spec, TemporalShift)
 
 
 @register_arch(
@@ -87,8 +84,8 @@ def tsm(**kw) -> nn.Module:
     placeable=True,
     summary='Table 5 "Conv.": dense kernel-3 temporal conv (C->C) + ReLU at TAM\'s places',
 )
-def tconv(**kw) -> nn.Module:
-    return _frame_model(kw.pop("backbone"), TemporalConv, **kw)
+def tconv(spec: ModelSpec) -> nn.Module:
+    return _frame_model(spec, TemporalConv)
 
 
 NLN_BLOCKS = {"layer2": 3, "layer3": 2}  # "3 NLN modules and 2 NLN modules at stage 2 and 3"
@@ -102,8 +99,8 @@ NLN_BLOCKS = {"layer2": 3, "layer3": 2}  # "3 NLN modules and 2 NLN modules at s
     note="non-local blocks are defined on bottleneck ResNets; ResNet18's stage 2 has only "
     "2 residual blocks for the 3 non-local blocks",
 )
-def nln(**kw) -> nn.Module:
-    model = _frame_model(kw.pop("backbone"), None, **kw)
+def nln(spec: ModelSpec) -> nn.Module:
+    model = _frame_model(spec, None)
     stage_index = {"layer1": 0, "layer2": 1, "layer3": 2, "layer4": 3}
     for layer_name, count in NLN_BLOCKS.items():
         layer = getattr(model, layer_name)
@@ -113,26 +110,24 @@ def nln(**kw) -> nn.Module:
     return model
 
 
-def _video3d(backbone: str, variant: str, se=None, **kw) -> nn.Module:
-    kw.pop("num_frames")
-    kw.pop("tam_locations")
-    if backbone == "inceptionv1":
+def _video3d(spec: ModelSpec, variant: str, se=None) -> nn.Module:
+    if spec.backbone == "inceptionv1":
         if se is not None:
             raise ModelError("squeeze-excitation is only defined for ResNet backbones")
         block = i3d_block if variant == "i3d" else s3d_block
         # I3D keeps the 7x7x7 stem of its paper; S3D's unfactorised stem is 3x7x7 (sec. E)
         stem_t = 7 if variant == "i3d" else 3
         return InceptionV1_3d(
-            kw["num_classes"], block, kw["dropout"], kw["temporal_pooling"], stem_t=stem_t
+            spec.num_classes, block, spec.dropout, spec.temporal_pooling, stem_t=stem_t
         )
     return VideoResNet3d(
-        DEPTH[backbone], variant, kw["num_classes"], kw["dropout"], kw["temporal_pooling"], se
+        DEPTH[spec.backbone], variant, spec.num_classes, spec.dropout, spec.temporal_pooling, se
     )
 
 
 @register_arch("i3d", is_3d=True, summary="I3D / ResNet3D: 2D kernels inflated to 3D")
-def i3d(**kw) -> nn.Module:
-    return _video3d(kw.pop("backbone"), "i3d", **kw)
+def i3d(spec: ModelSpec) -> nn.Module:
+    return _video3d(spec, "i3d")
 
 
 @register_arch(
@@ -140,8 +135,8 @@ def i3d(**kw) -> nn.Module:
     is_3d=True,
     summary="S3D / R(2+1)D: I3D's 3D convs factorised into 2D spatial + 1D temporal",
 )
-def s3d(**kw) -> nn.Module:
-    return _video3d(kw.pop("backbone"), "s3d", **kw)
+def s3d(spec: ModelSpec) -> nn.Module:
+    return _video3d(spec, "s3d")
 
 
 @register_arch(
@@ -151,8 +146,8 @@ def s3d(**kw) -> nn.Module:
     summary="I3D-ResNet with squeeze-excitation on every residual branch (Figure 7)",
     note="squeeze-excitation is placed on residual branches",
 )
-def i3d_se(**kw) -> nn.Module:
-    return _video3d(kw.pop("backbone"), "i3d", se=partial(SqueezeExcitation3d, reduction=16), **kw)
+def i3d_se(spec: ModelSpec) -> nn.Module:
+    return _video3d(spec, "i3d", se=partial(SqueezeExcitation3d, reduction=16))
 
 
 @register_arch(
@@ -163,10 +158,10 @@ def i3d_se(**kw) -> nn.Module:
     summary="SlowFast-ResNet50 8x8 (reference model; num_frames = fast-pathway frames)",
     note="the SlowFast reference model is the ResNet50 8x8 configuration without temporal pooling",
 )
-def slowfast(**kw) -> nn.Module:
-    if kw["num_frames"] % ALPHA:
+def slowfast(spec: ModelSpec) -> nn.Module:
+    if spec.num_frames % ALPHA:
         raise ModelError(
             f"slowfast needs num_frames divisible by {ALPHA} (slow pathway = every {ALPHA}th "
-            f"frame), got {kw['num_frames']}"
+            f"frame), got {spec.num_frames}"
         )
-    return SlowFast(kw["num_classes"], kw["dropout"])
+    return SlowFast(spec.num_classes, spec.dropout)

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from actionbench.errors import ModelError
 from actionbench.models.inflate import can_inflate, inflate_kernel
+from actionbench.spec import INFLATION_MODES
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,8 @@ def load_pretrained(
     A model may define ``pretrained_key(key) -> str | None`` to say which source key feeds
     one of its keys (SlowFast maps ``slow.*`` onto the 2D ResNet); by default names match.
     """
-    if inflation not in ("copy", "mean"):
-        raise ModelError(f"inflation must be 'copy' or 'mean', got {inflation!r}")
+    if inflation not in INFLATION_MODES:
+        raise ModelError(f"inflation must be one of {INFLATION_MODES}, got {inflation!r}")
     if isinstance(state_dict_or_path, dict):
         source, name = state_dict_or_path, "<state dict>"
     else:

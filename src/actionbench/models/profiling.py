@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from actionbench.models.registry import build_model, check_combination, model_name
+from actionbench.models.registry import as_spec, build_model, check_combination
 
 log = logging.getLogger(__name__)
 
@@ -141,17 +141,18 @@ def profile_model(
 ) -> dict[str, Any]:
     """Parameters and GFLOPs (billions of multiply-adds) of one ``frames``-frame clip.
 
-    Extra keyword arguments (``tam_locations``, ``dropout``) go to ``build_model``. The model
+    Extra keyword arguments (``tam_locations``, ``dropout``...) are ModelSpec fields. The model
     is built on the meta device for the default counter, so nothing is computed.
     """
-    check_combination(arch, backbone, frames, num_classes, temporal_pooling, **kw)
+    spec = as_spec(arch, backbone, frames, num_classes, temporal_pooling, **kw)
+    check_combination(spec)
     device = torch.device("meta") if counter == "flop_counter" else torch.device("cpu")
     with device:
-        model = build_model(arch, backbone, frames, num_classes, temporal_pooling, **kw)
+        model = build_model(spec)
         clip = torch.empty(1, 3, frames, size, size)
     macs = count_macs(model, clip, counter)
     result = {
-        "model": model_name(arch, backbone, temporal_pooling),
+        "model": spec.name,
         "arch": arch,
         "backbone": backbone,
         "frames": frames,

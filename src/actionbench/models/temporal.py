@@ -21,10 +21,10 @@ import torch
 from torch import Tensor, nn
 
 from actionbench.models import temporal_ops
+from actionbench.spec import TAM_LOCATIONS
 
 TemporalFactory = Callable[[int, int], nn.Module]
 
-TAM_LOCATIONS = ("all", "top_half", "bottom_half", "uniform_half")
 
 
 class TAM(nn.Module):

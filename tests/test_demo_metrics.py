@@ -1,0 +1,97 @@
+"""The demo's results equal tests/expected/demo_metrics.json (issue 15.5: refactors change no number).
+
+Runs the whole demo (``snakemake --profile local all``: synth -> ffmpeg -> lists -> TSN/TAM
+f8 -> f16 -> evaluation -> report) in a copy of the repository, then compares every run's
+train/eval metrics, history, predictions digest and reports/metrics.json with the expected file
+through ``scripts/demo_metrics.py``. A change that alters the numbers on purpose regenerates the
+file: ``python scripts/demo_metrics.py collect <demo root> --out tests/expected/demo_metrics.json``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUTS = {
+    ".git",
+    ".snakemake",
+    "data",
+    "runs",
+    "logs",
+    "mlruns",
+    "mlflow.db",
+    ".dvc/cache",
+    ".ruff_cache",
+    ".pytest_cache",
+}
+
+
+def _demo_metrics():
+    spec = importlib.util.spec_from_file_location(
+        "demo_metrics", REPO / "scripts" / "demo_metrics.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    rel = Path(directory).relative_to(REPO)
+    return {n for n in names if (rel / n).as_posix() in OUTPUTS or n == "__pycache__"}
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_demo_metrics_equal_the_expected_file(tmp_path, capsys):
+    root = tmp_path / "demo"
+    shutil.copytree(REPO, root, symlinks=True, ignore=_ignore)
+    (root / "reports" / "metrics.json").unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root / "src"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
+    }
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    done = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "local", "all"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    code = _demo_metrics().main(
+        ["check", str(root), str(REPO / "tests" / "expected" / "demo_metrics.json")]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "identical: 4 runs" in out
+
+
+def test_comparison_names_what_differs(tmp_path):
+    """The checker itself: identical trees pass, a changed number is named with its path."""
+    tool = _demo_metrics()
+    expected = {
+        "runs": {"d/tam-resnet18/f8": {"train": {"best_val_top1": 50.0}}},
+        "report": {"x": [1, 2]},
+    }
+    assert tool.differences(expected, expected) == []
+    changed = {
+        "runs": {"d/tam-resnet18/f8": {"train": {"best_val_top1": 50.5}}},
+        "report": {"x": [1, 2], "y": 3},
+    }
+    assert tool.differences(expected, changed) == [
+        "report.y: unexpected (got 3)",
+        "runs.d/tam-resnet18/f8.train.best_val_top1: expected 50.0, got 50.5",
+    ]
+    assert tool._stable(
+        {"loss": 1.0, "train_seconds": 9.1, "clips_per_s": 3.0, "code": {"git_commit": "abc"}}
+    ) == {"loss": 1.0}
