@@ -13,6 +13,7 @@ from actionbench.models import archs as _archs  # noqa: F401  (registers every a
 from actionbench.models.pretrained import LoadReport, load_pretrained
 from actionbench.models.registry import (
     BACKBONES,
+    LAYOUTS,
     build_model,
     check_combination,
     get_arch,
@@ -24,6 +25,7 @@ from actionbench.models.registry import (
 
 __all__ = [
     "BACKBONES",
+    "LAYOUTS",
     "LoadReport",
     "build_model",
     "check_combination",

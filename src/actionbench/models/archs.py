@@ -37,11 +37,12 @@ def _frame_model(
     temporal_pooling: bool,
     tam_locations: str,
     dropout: float,
+    layout: str,
 ) -> nn.Module:
     """A 2D (frame-folding) network with ``temporal`` at its temporal-module slots."""
     if backbone == "inceptionv1":
         return VideoInceptionV1(
-            num_frames, num_classes, dropout, temporal, tam_locations, temporal_pooling
+            num_frames, num_classes, dropout, temporal, tam_locations, temporal_pooling, layout
         )
     return VideoResNet2d(
         DEPTH[backbone],
@@ -51,6 +52,7 @@ def _frame_model(
         temporal,
         tam_locations,
         temporal_pooling,
+        layout,
     )
 
 
@@ -119,14 +121,27 @@ def _video3d(backbone: str, variant: str, se=None, **kw) -> nn.Module:
     if backbone == "inceptionv1":
         if se is not None:
             raise ModelError("squeeze-excitation is only defined for ResNet backbones")
-        block = i3d_block if variant == "i3d" else s3d_block
+        reference = kw["layout"] == "reference"
+        block = i3d_block if variant == "i3d" else partial(s3d_block, temporal_bias=reference)
         # I3D keeps the 7x7x7 stem of its paper; S3D's unfactorised stem is 3x7x7 (sec. E)
         stem_t = 7 if variant == "i3d" else 3
         return InceptionV1_3d(
-            kw["num_classes"], block, kw["dropout"], kw["temporal_pooling"], stem_t=stem_t
+            kw["num_classes"],
+            block,
+            kw["dropout"],
+            kw["temporal_pooling"],
+            stem_t=stem_t,
+            layout=kw["layout"],
+            pool4_t=3 if variant == "i3d" else 2,  # the reference's S3D pool4 is 2x2x2
         )
     return VideoResNet3d(
-        DEPTH[backbone], variant, kw["num_classes"], kw["dropout"], kw["temporal_pooling"], se
+        DEPTH[backbone],
+        variant,
+        kw["num_classes"],
+        kw["dropout"],
+        kw["temporal_pooling"],
+        se,
+        layout=kw["layout"],
     )
 
 

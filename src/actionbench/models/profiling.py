@@ -141,7 +141,7 @@ def profile_model(
 ) -> dict[str, Any]:
     """Parameters and GFLOPs (billions of multiply-adds) of one ``frames``-frame clip.
 
-    Extra keyword arguments (``tam_locations``, ``dropout``) go to ``build_model``. The model
+    Extra keyword arguments (``tam_locations``, ``dropout``, ``layout``) go to ``build_model``. The model
     is built on the meta device for the default counter, so nothing is computed.
     """
     check_combination(arch, backbone, frames, num_classes, temporal_pooling, **kw)
@@ -149,7 +149,16 @@ def profile_model(
     with device:
         model = build_model(arch, backbone, frames, num_classes, temporal_pooling, **kw)
         clip = torch.empty(1, 3, frames, size, size)
+    fc_rows: list[int] = []
+    hook = None
+    if isinstance(getattr(model, "fc", None), nn.Linear):
+        hook = model.fc.register_forward_hook(
+            lambda mod, inp, out: fc_rows.append(inp[0].numel() // mod.in_features)
+        )
     macs = count_macs(model, clip, counter)
+    if hook is not None:
+        hook.remove()
+    classifier_macs = sum(fc_rows) * model.fc.in_features * model.fc.out_features if fc_rows else 0
     result = {
         "model": model_name(arch, backbone, temporal_pooling),
         "arch": arch,
@@ -157,9 +166,13 @@ def profile_model(
         "frames": frames,
         "num_classes": num_classes,
         "temporal_pooling": bool(temporal_pooling),
+        "layout": model.config["layout"],
         "size": size,
         "params": count_parameters(model),
         "gflops": macs / 1e9,
+        # the classifier's share: the reference's published table counts convolutions only,
+        # so its figures equal gflops - classifier_gflops
+        "classifier_gflops": classifier_macs / 1e9,
         "counting": COUNTING_NOTE,
     }
     log.debug("profiled %s: %s", result["model"], result)

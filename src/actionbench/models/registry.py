@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 BACKBONES: tuple[str, ...] = ("inceptionv1", "resnet18", "resnet50", "resnet101")
 INFLATION_MODES: tuple[str, ...] = ("copy", "mean")
+# "reference": pools, strides, initialisation and dropout placement of the reference code
+# (IBM/action-recognition-pytorch), which produced the paper's numbers; "paper": section E's text.
+LAYOUTS: tuple[str, ...] = ("reference", "paper")
 
 
 class Constructor(Protocol):
@@ -35,6 +38,7 @@ class Constructor(Protocol):
         temporal_pooling: bool,
         tam_locations: str,
         dropout: float,
+        layout: str,
     ) -> nn.Module: ...
 
 
@@ -130,6 +134,7 @@ def check_combination(
     tam_locations: str = "all",
     dropout: float = 0.5,
     inflation: str = "copy",
+    layout: str = "reference",
 ) -> ArchSpec:
     """Validate a request without building anything; returns the architecture's spec."""
     spec = get_arch(arch)
@@ -162,6 +167,8 @@ def check_combination(
         raise ModelError(f"dropout must be in [0, 1), got {dropout!r}")
     if inflation not in INFLATION_MODES:
         raise ModelError(f"inflation must be one of {INFLATION_MODES}, got {inflation!r}")
+    if layout not in LAYOUTS:
+        raise ModelError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     return spec
 
 
@@ -175,12 +182,16 @@ def build_model(
     dropout: float = 0.5,
     pretrained: str | os.PathLike | None = None,
     inflation: str = "copy",
+    layout: str = "reference",
 ) -> nn.Module:
     """Build ``arch`` on ``backbone``: a module mapping ``(B, 3, T, H, W)`` to ``(B, classes)``.
 
     ``pretrained`` is a local torchvision-format 2D state dict (never downloaded); 3D models
     inflate it (``inflation="copy"`` repeats kernels along time as the paper does, ``"mean"``
     also divides by the temporal size so a clip of identical frames reproduces the 2D model).
+    ``layout`` selects the reference code's pools, strides, initialisation and dropout
+    placement (``"reference"``, which reproduces the published numbers) or section E's text
+    (``"paper"``); docs/models.md lists the differences.
     The :class:`~actionbench.models.pretrained.LoadReport` is kept as ``model.load_report``.
     The resolved arguments are kept as ``model.config`` (plain values, for checkpoints).
     """
@@ -193,6 +204,7 @@ def build_model(
         tam_locations,
         dropout,
         inflation,
+        layout,
     )
     model = spec.constructor(
         backbone=backbone,
@@ -201,6 +213,7 @@ def build_model(
         temporal_pooling=bool(temporal_pooling),
         tam_locations=tam_locations,
         dropout=float(dropout),
+        layout=layout,
     )
     model.config = {
         "arch": arch,
@@ -211,6 +224,7 @@ def build_model(
         "tam_locations": tam_locations,
         "dropout": float(dropout),
         "inflation": inflation,
+        "layout": layout,
         "name": model_name(arch, backbone, bool(temporal_pooling)),
     }
     model.load_report = None
