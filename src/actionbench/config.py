@@ -25,11 +25,13 @@ SCHEMA_RELPATH = Path("workflow") / "schemas" / "params.schema.yaml"
 FRAME_STAGES = (8, 16, 32, 64)
 BACKBONES = ("inceptionv1", "resnet18", "resnet50", "resnet101")
 TAM_LOCATIONS = ("all", "top_half", "bottom_half", "uniform_half")
+LAYOUTS = ("reference", "paper")  # the default first; only "paper" shows in run ids
 
 _RUN_ID_RE = re.compile(
     r"^(?P<dataset>[A-Za-z0-9_.-]+)/"
     r"(?P<arch>[a-z0-9_]+)-(?P<backbone>" + "|".join(BACKBONES) + r")"
     r"(?P<tp>-tp)?(?P<dense>-dense)?(?:-(?P<tamloc>top_half|bottom_half|uniform_half))?"
+    r"(?P<layout>-paper)?"
     r"/f(?P<frames>[0-9]+)$"
 )
 
@@ -142,6 +144,7 @@ class RunSpec:
     tam_locations: str = "all"
     group: str = ""
     implicit: bool = False  # added only as the progressive-training ancestor of a listed run
+    layout: str = "reference"  # model layout / data protocol: "reference" or "paper"
 
     @property
     def model_name(self) -> str:
@@ -152,6 +155,8 @@ class RunSpec:
             name += "-dense"
         if self.tam_locations != "all":
             name += f"-{self.tam_locations}"
+        if self.layout != LAYOUTS[0]:
+            name += f"-{self.layout}"
         return name
 
     @property
@@ -167,7 +172,7 @@ def parse_run_id(run_id: str) -> dict:
     if not m:
         raise ConfigError(
             f"malformed run id {run_id!r}: expected <dataset>/<arch>-<backbone>[-tp][-dense]"
-            "[-<tam_locations>]/f<frames>"
+            "[-<tam_locations>][-paper]/f<frames>"
         )
     return {
         "dataset": m["dataset"],
@@ -176,6 +181,7 @@ def parse_run_id(run_id: str) -> dict:
         "temporal_pooling": bool(m["tp"]),
         "sampling": "dense" if m["dense"] else "uniform",
         "tam_locations": m["tamloc"] or "all",
+        "layout": "paper" if m["layout"] else LAYOUTS[0],
         "frames": int(m["frames"]),
     }
 
@@ -210,17 +216,22 @@ def previous_stage(frames: int) -> int:
 
 def _group_specs(name: str, group: dict) -> list[RunSpec]:
     specs = []
-    for arch, backbone, tp, frames, sampling, tamloc in itertools.product(
+    for arch, backbone, tp, frames, sampling, tamloc, layout in itertools.product(
         group["archs"],
         group["backbones"],
         group.get("temporal_pooling", [False]),
         group["frames"],
         group.get("sampling", ["uniform"]),
         group.get("tam_locations", ["all"]),
+        group.get("layout", [LAYOUTS[0]]),
     ):
         if arch != "tam" and tamloc != "all":
             continue  # TAM locations (Table 6) only vary TAM models
-        specs.append(RunSpec(group["dataset"], arch, backbone, tp, frames, sampling, tamloc, name))
+        specs.append(
+            RunSpec(
+                group["dataset"], arch, backbone, tp, frames, sampling, tamloc, name, layout=layout
+            )
+        )
     return specs
 
 
@@ -433,6 +444,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
         "backbone": spec.backbone,
         "temporal_pooling": spec.temporal_pooling,
         "tam_locations": spec.tam_locations,
+        "layout": spec.layout,
         "frames": spec.frames,
         "sampling": spec.sampling,
         "dense_stride": group.get("dense_stride", 1),

@@ -30,6 +30,7 @@ def build_model(cfg: Mapping[str, Any], pretrained: str | None = None) -> nn.Mod
         dropout=runcfg.get_float(cfg, "optim.dropout"),
         pretrained=pretrained,
         inflation=runcfg.get(cfg, "init.inflation"),
+        layout=cfg.get("layout", "reference"),
     )
 
 
