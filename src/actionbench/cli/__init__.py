@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = [
     "data_cmds",
     "train_cmds",
     "profile",
+    "import_checkpoint",
     "benchmark",
     "report_cmds",
     "grid",
