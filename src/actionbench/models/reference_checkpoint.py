@@ -116,12 +116,15 @@ def convert_state_dict(ref_state: Mapping[str, Tensor], model: nn.Module) -> dic
     modules = dict(model.named_modules())
     out: dict[str, Tensor] = {}
     taps: dict[str, dict[str, Tensor]] = {}
+    tap_keys: dict[str, str] = {}  # our slot -> a reference key of it, for messages
     biases: dict[str, Tensor] = {}
 
     for key, value in ref_state.items():
         m = _TAP_KEY.match(key)
         if m:
-            taps.setdefault(_our_slot(m["slot"], model), {})[m["tap"]] = value
+            slot = _our_slot(m["slot"], model)
+            taps.setdefault(slot, {})[m["tap"]] = value
+            tap_keys.setdefault(slot, key)
             continue
         if ".blending_layers." in key:
             raise ModelError(
@@ -144,24 +147,22 @@ def convert_state_dict(ref_state: Mapping[str, Tensor], model: nn.Module) -> dic
         module = modules.get(slot)
         if not isinstance(module, TAM | TemporalConv) or key not in target:
             raise ModelError(
-                f"reference key {next(iter(parts))!r} of slot {slot!r}: {_name(model)} has no "
-                "temporal module there"
+                f"reference key {tap_keys[slot]!r}: {_name(model)} has no temporal module at "
+                f"{slot!r}"
             )
         missing = [t for t in TAPS if t not in parts]
         if missing:
             raise ModelError(f"reference TAM slot {slot!r} lacks the {missing} tap(s)")
         c = module.channels
-        if isinstance(module, TAM):
-            want, squeeze = (c, 1, 1, 1), lambda w: w.reshape(c)
-        else:
-            want, squeeze = (c, c, 1, 1), lambda w: w.reshape(c, c)
+        want = (c, 1, 1, 1) if isinstance(module, TAM) else (c, c, 1, 1)
         for tap in TAPS:
             if tuple(parts[tap].shape) != want:
                 raise ModelError(
                     f"reference key {slot}.{tap}_se.fc1.weight: shape {tuple(parts[tap].shape)}, "
                     f"{_name(model)}'s {type(module).__name__} needs {want}"
                 )
-        out[key] = torch.stack([squeeze(parts[t]) for t in TAPS], dim=-1).contiguous()
+        columns = [parts[t].reshape((c,) if isinstance(module, TAM) else (c, c)) for t in TAPS]
+        out[key] = torch.stack(columns, dim=-1).contiguous()
 
     for prefix, bias in biases.items():
         mean_key = f"{prefix}bn_t.running_mean"
