@@ -114,7 +114,11 @@ def test_layout_axis_in_run_ids_and_resolved_config(params_file, base_params):
     assert "mini-synthetic/tam-resnet18-tp/f8" in runs
     assert "mini-synthetic/tam-resnet18-tp-paper/f16" in runs
     assert runs["mini-synthetic/tam-resnet18-tp-paper/f16"].layout == "paper"
-    assert run_protocol(loaded, "mini-synthetic/tam-resnet18-tp-paper/f16")["layout"] == "paper"
+    paper_cfg = run_protocol(loaded, "mini-synthetic/tam-resnet18-tp-paper/f16")
+    assert paper_cfg["layout"] == "paper"
+    from actionbench.engine.tracking import flat_params
+
+    assert flat_params(paper_cfg)["layout"] == "paper"  # an MLflow param of every job
     assert run_protocol(loaded, "mini-synthetic/tam-resnet18-tp/f8")["layout"] == "reference"
     # progressive training stays within one layout
     init = run_protocol(loaded, "mini-synthetic/tam-resnet18-tp-paper/f16")["init"]
