@@ -110,6 +110,33 @@ def test_tam_locations_and_tp_in_run_ids(params_file, base_params):
     }
 
 
+def test_layout_axis_in_run_ids_and_resolved_config(params_file, base_params):
+    """``layout`` is a grid axis: the default (reference) leaves today's ids alone, ``paper``
+    adds ``-paper``; the resolved run config carries the layout for the model and the data."""
+    params = copy.deepcopy(base_params)
+    params["experiments"]["demo"].update(layout=["reference", "paper"], temporal_pooling=[True])
+    loaded = load_params(params_file(params))
+    runs = expand_grid(loaded)
+    assert "mini-synthetic/tam-resnet18-tp/f8" in runs
+    assert "mini-synthetic/tam-resnet18-tp-paper/f16" in runs
+    assert runs["mini-synthetic/tam-resnet18-tp-paper/f16"].layout == "paper"
+    paper_cfg = run_protocol(loaded, "mini-synthetic/tam-resnet18-tp-paper/f16")
+    assert paper_cfg["layout"] == "paper"
+    from actionbench.engine.tracking import flat_params
+
+    assert flat_params(paper_cfg)["layout"] == "paper"  # an MLflow param of every job
+    assert run_protocol(loaded, "mini-synthetic/tam-resnet18-tp/f8")["layout"] == "reference"
+    # progressive training stays within one layout
+    init = run_protocol(loaded, "mini-synthetic/tam-resnet18-tp-paper/f16")["init"]
+    assert init["path"].endswith("mini-synthetic/tam-resnet18-tp-paper/f8/final.pt")
+    assert parse_run_id("mini-synthetic/tam-resnet18-tp-dense-top_half-paper/f8")["layout"] == (
+        "paper"
+    )
+    params["experiments"]["demo"]["layout"] = ["papers"]
+    with pytest.raises(ConfigError, match="layout"):
+        load_params(params_file(params))
+
+
 def test_unknown_run_is_an_error(repo_root):
     with pytest.raises(ConfigError, match="not in the experiment grid"):
         run_protocol(load_params(repo_root / "params.yaml"), "mini-synthetic/i3d-resnet18/f8")

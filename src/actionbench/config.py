@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from actionbench.errors import ConfigError
-from actionbench.spec import FRAME_STAGES, RunSpec, parse_run_id, previous_stage
+from actionbench.spec import FRAME_STAGES, LAYOUTS, RunSpec, parse_run_id, previous_stage
 
 SCHEMA_RELPATH = Path("workflow") / "schemas" / "params.schema.yaml"
 
@@ -154,17 +154,22 @@ def group_protocol(params: dict, group: dict) -> tuple[dict, dict]:
 
 def _group_specs(name: str, group: dict) -> list[RunSpec]:
     specs = []
-    for arch, backbone, tp, frames, sampling, tamloc in itertools.product(
+    for arch, backbone, tp, frames, sampling, tamloc, layout in itertools.product(
         group["archs"],
         group["backbones"],
         group.get("temporal_pooling", [False]),
         group["frames"],
         group.get("sampling", ["uniform"]),
         group.get("tam_locations", ["all"]),
+        group.get("layout", [LAYOUTS[0]]),
     ):
         if arch != "tam" and tamloc != "all":
             continue  # TAM locations (Table 6) only vary TAM models
-        specs.append(RunSpec(group["dataset"], arch, backbone, tp, frames, sampling, tamloc, name))
+        specs.append(
+            RunSpec(
+                group["dataset"], arch, backbone, tp, frames, sampling, tamloc, name, layout=layout
+            )
+        )
     return specs
 
 
@@ -399,6 +404,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
         "backbone": spec.backbone,
         "temporal_pooling": spec.temporal_pooling,
         "tam_locations": spec.tam_locations,
+        "layout": spec.layout,
         "frames": spec.frames,
         "sampling": spec.sampling,
         "dense_stride": group.get("dense_stride", 1),

@@ -153,3 +153,19 @@ def test_max_batch_size_needs_gpu() -> None:
 def test_max_batch_size_on_gpu() -> None:
     n = max_batch_size(build_model("tsn", "resnet18", 2, 3), 2, 32, "cuda", limit=8)
     assert 1 <= n <= 8
+
+
+def test_profile_layout_flag(capsys) -> None:
+    """``--layout``: the reference code's S3D-ResNet50-tp (time-strided convs) matches its
+    published 19,672,203,264 multiply-adds (classifier excluded); section E's pools cost less."""
+    base = "profile --arch s3d --backbone resnet50 --frames 8 --num-classes 87 --temporal-pooling"
+    results = {}
+    for layout in ("reference", "paper"):
+        assert main([*base.split(), "--layout", layout, "--json"]) == 0
+        results[layout] = json.loads(capsys.readouterr().out)
+        assert results[layout]["layout"] == layout
+    ref = results["reference"]
+    assert round((ref["gflops"] - ref["classifier_gflops"]) * 1e9) == 19_672_203_264
+    assert results["paper"]["gflops"] == pytest.approx(18.14, abs=0.01)
+    with pytest.raises(SystemExit):  # argparse refuses an unknown layout
+        main([*base.split(), "--layout", "papers"])

@@ -68,8 +68,11 @@ def test_mean_inflation_reproduces_2d_on_static_clip(backbone, tp, resnet18_sd, 
         torch.manual_seed(0)
         sd = _randomise_bn(torchvision.models.resnet50(num_classes=7)).state_dict()
     frames = 4
+    # the reference layout's I3D-InceptionV1 pools are padded where GoogLeNet's use ceil mode
+    # (another spatial grid), so only the paper layout's is the 2D network on a static clip
+    layout = "paper" if backbone == "inceptionv1" else "reference"
     tsn = build_model("tsn", backbone, frames, 7, temporal_pooling=tp)
-    i3d = build_model("i3d", backbone, frames, 7, temporal_pooling=tp)
+    i3d = build_model("i3d", backbone, frames, 7, temporal_pooling=tp, layout=layout)
     assert not load_pretrained(tsn, sd).new  # same fc size: everything comes from sd
     report = load_pretrained(i3d, sd, inflation="mean")
     assert not report.new and report.inflated

@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = [
     "video_cmds",
     "train_cmds",
     "profile",
+    "import_checkpoint",
     "benchmark",
     "report_cmds",
     "grid",

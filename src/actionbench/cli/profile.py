@@ -1,7 +1,8 @@
 """``actionbench profile``: parameters and GFLOPs (multiply-adds, one clip) of a model.
 
 One model: ``--arch A --backbone B --frames F --num-classes N [--temporal-pooling] --json``
-prints one JSON object on stdout (logs go to stderr). ``--table`` profiles every supported
+prints one JSON object on stdout (logs go to stderr). ``--layout reference|paper`` picks the
+model layout (default: reference, the reference code's, whose counts match its published table). ``--table`` profiles every supported
 (arch, backbone, temporal pooling) combination at that frame count, as a table on stdout,
 ``--json`` (a list) or ``--csv PATH``.
 """
@@ -17,7 +18,17 @@ from actionbench.spec import TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("model", "arch", "backbone", "temporal_pooling", "frames", "size", "params", "gflops")
+FIELDS = (
+    "model",
+    "arch",
+    "backbone",
+    "temporal_pooling",
+    "layout",
+    "frames",
+    "size",
+    "params",
+    "gflops",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="all",
         choices=TAM_LOCATIONS,
         help="where temporal modules go (Table 6); tam/tsm/tconv only",
+    )
+    parser.add_argument(
+        "--layout",
+        default="reference",
+        choices=("reference", "paper"),
+        help="the reference code's pools/strides/init/dropout (default) or section E's text",
     )
     parser.add_argument("--size", type=int, default=224, help="frame height = width (224)")
     parser.add_argument(
@@ -78,12 +95,13 @@ def run(args: argparse.Namespace) -> int:
         size=args.size,
         counter=args.counter,
         tam_locations=args.tam_locations,
+        layout=args.layout,
     )
     if args.json:
         print(json.dumps(result))
     else:
         print(
-            f"{result['model']} f={args.frames} {args.size}px: "
+            f"{result['model']} ({result['layout']} layout) f={args.frames} {args.size}px: "
             f"{result['params']:,} params ({result['params'] / 1e6:.1f} M), "
             f"{result['gflops']:.1f} GFLOPs (multiply-adds, one clip)"
         )
@@ -108,6 +126,7 @@ def _run_table(args: argparse.Namespace) -> int:
                 tp,
                 size=args.size,
                 counter=args.counter,
+                layout=args.layout,
             )
         )
         progress.update()

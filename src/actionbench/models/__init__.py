@@ -21,10 +21,11 @@ from actionbench.models.registry import (
     list_models,
     register_arch,
 )
-from actionbench.spec import BACKBONES, ModelSpec, model_name
+from actionbench.spec import BACKBONES, LAYOUTS, ModelSpec, model_name
 
 __all__ = [
     "BACKBONES",
+    "LAYOUTS",
     "LoadReport",
     "ModelSpec",
     "as_spec",

@@ -39,6 +39,7 @@ def _frame_model(spec: ModelSpec, temporal: TemporalFactory | None) -> nn.Module
             temporal,
             spec.tam_locations,
             spec.temporal_pooling,
+            spec.layout,
         )
     return VideoResNet2d(
         DEPTH[spec.backbone],
@@ -48,6 +49,7 @@ def _frame_model(spec: ModelSpec, temporal: TemporalFactory | None) -> nn.Module
         temporal,
         spec.tam_locations,
         spec.temporal_pooling,
+        spec.layout,
     )
 
 
@@ -114,14 +116,27 @@ def _video3d(spec: ModelSpec, variant: str, se=None) -> nn.Module:
     if spec.backbone == "inceptionv1":
         if se is not None:
             raise ModelError("squeeze-excitation is only defined for ResNet backbones")
-        block = i3d_block if variant == "i3d" else s3d_block
+        reference = spec.layout == "reference"
+        block = i3d_block if variant == "i3d" else partial(s3d_block, temporal_bias=reference)
         # I3D keeps the 7x7x7 stem of its paper; S3D's unfactorised stem is 3x7x7 (sec. E)
         stem_t = 7 if variant == "i3d" else 3
         return InceptionV1_3d(
-            spec.num_classes, block, spec.dropout, spec.temporal_pooling, stem_t=stem_t
+            spec.num_classes,
+            block,
+            spec.dropout,
+            spec.temporal_pooling,
+            stem_t=stem_t,
+            layout=spec.layout,
+            pool4_t=3 if variant == "i3d" else 2,  # the reference's S3D pool4 is 2x2x2
         )
     return VideoResNet3d(
-        DEPTH[spec.backbone], variant, spec.num_classes, spec.dropout, spec.temporal_pooling, se
+        DEPTH[spec.backbone],
+        variant,
+        spec.num_classes,
+        spec.dropout,
+        spec.temporal_pooling,
+        se,
+        layout=spec.layout,
     )
 
 

@@ -20,6 +20,7 @@ from actionbench.models.normalization import input_normalization
 from actionbench.models.pooling import TemporalMaxPool2d, pooled_frames
 from actionbench.models.resnet2d import fold_time
 from actionbench.models.temporal import TemporalFactory, make_slots
+from actionbench.models.weight_init import init_temporal_conv_default_per_tap
 
 # torchvision.models.googlenet is shadowed by the builder function of the same name
 _tv_googlenet = importlib.import_module("torchvision.models.googlenet")
@@ -62,6 +63,10 @@ class VideoInceptionV1(nn.Module):
 
     Args mirror :class:`actionbench.models.resnet2d.VideoResNet2d`. Temporal modules live in
     ``self.temporal`` keyed by the layer they follow (``temporal.inception3a.weight``).
+    ``layout="reference"`` keeps PyTorch's default initialisation everywhere, as the reference
+    code does (its GoogLeNet defines an init method but never calls it); ``"paper"`` uses
+    torchvision's GoogLeNet initialisation (truncated normal, std 0.01) for convs and the
+    classifier. The network itself is the same in both layouts.
     """
 
     # GoogLeNet's ImageNet weights expect inputs scaled to [-1, 1] (torchvision's
@@ -76,6 +81,7 @@ class VideoInceptionV1(nn.Module):
         temporal: TemporalFactory | None = None,
         locations: str = "all",
         temporal_pooling: bool = False,
+        layout: str = "reference",
     ) -> None:
         super().__init__()
         self.num_frames = num_frames
@@ -116,6 +122,9 @@ class VideoInceptionV1(nn.Module):
             }
         )
 
+        if layout == "reference":
+            init_temporal_conv_default_per_tap(self)
+            return
         for m in self.modules():  # torchvision's GoogLeNet initialisation
             if isinstance(m, nn.Conv2d | nn.Linear):
                 nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)

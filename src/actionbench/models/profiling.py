@@ -141,7 +141,7 @@ def profile_model(
 ) -> dict[str, Any]:
     """Parameters and GFLOPs (billions of multiply-adds) of one ``frames``-frame clip.
 
-    Extra keyword arguments (``tam_locations``, ``dropout``...) are ModelSpec fields. The model
+    Extra keyword arguments (``tam_locations``, ``dropout``, ``layout``...) are ModelSpec fields. The model
     is built on the meta device for the default counter, so nothing is computed.
     """
     spec = as_spec(arch, backbone, frames, num_classes, temporal_pooling, **kw)
@@ -150,7 +150,16 @@ def profile_model(
     with device:
         model = build_model(spec)
         clip = torch.empty(1, 3, frames, size, size)
+    fc_rows: list[int] = []
+    hook = None
+    if isinstance(getattr(model, "fc", None), nn.Linear):
+        hook = model.fc.register_forward_hook(
+            lambda mod, inp, out: fc_rows.append(inp[0].numel() // mod.in_features)
+        )
     macs = count_macs(model, clip, counter)
+    if hook is not None:
+        hook.remove()
+    classifier_macs = sum(fc_rows) * model.fc.in_features * model.fc.out_features if fc_rows else 0
     result = {
         "model": spec.name,
         "arch": arch,
@@ -158,9 +167,13 @@ def profile_model(
         "frames": frames,
         "num_classes": num_classes,
         "temporal_pooling": bool(temporal_pooling),
+        "layout": model.config["layout"],
         "size": size,
         "params": count_parameters(model),
         "gflops": macs / 1e9,
+        # the classifier's share: the reference's published table counts convolutions only,
+        # so its figures equal gflops - classifier_gflops
+        "classifier_gflops": classifier_macs / 1e9,
         "counting": COUNTING_NOTE,
     }
     log.debug("profiled %s: %s", result["model"], result)

@@ -17,7 +17,7 @@ from torchvision.models import resnet as tv_resnet
 
 from actionbench.models.pooling import TemporalMaxPool2d, pooled_frames
 from actionbench.models.temporal import TemporalFactory, make_slots, temporal_then_conv
-from actionbench.models.weight_init import init_conv_bn
+from actionbench.models.weight_init import init_conv_bn, init_temporal_kaiming_fan_out
 
 # depth -> (2D block class, blocks per stage)
 RESNET_LAYOUTS: dict[int, tuple[str, tuple[int, int, int, int]]] = {
@@ -86,6 +86,9 @@ class VideoResNet2d(nn.Module):
             or None (TSN).
         locations: which blocks get a temporal module (see ``temporal.select_locations``).
         temporal_pooling: add max temporal pooling before ``layer2``, ``layer3``, ``layer4``.
+        layout: "reference" initialises the temporal modules like every conv (Kaiming normal,
+            fan_out), as the reference's ResNet init loop does; "paper" keeps their own
+            initialisation. The network itself is the same in both layouts.
     """
 
     def __init__(
@@ -97,6 +100,7 @@ class VideoResNet2d(nn.Module):
         temporal: TemporalFactory | None = None,
         locations: str = "all",
         temporal_pooling: bool = False,
+        layout: str = "reference",
     ) -> None:
         super().__init__()
         kind, layers = RESNET_LAYOUTS[depth]
@@ -137,6 +141,8 @@ class VideoResNet2d(nn.Module):
         self.num_features = 512 * block.expansion
 
         init_conv_bn(self, nn.Conv2d, nn.BatchNorm2d)
+        if layout == "reference":
+            init_temporal_kaiming_fan_out(self)
 
     def _make_layer(self, block, planes: int, blocks: int, stride: int, slots) -> nn.Sequential:
         downsample = None

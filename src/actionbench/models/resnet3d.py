@@ -11,10 +11,14 @@ Section E of the paper fixes the variants:
 * I3D-SE: I3D with squeeze-excitation on every residual branch.
 
 Key names follow torchvision (``layer1.0.conv2.weight`` ...), so ``inflate`` only has to add
-a time axis to 2D weights; the new temporal convolutions are ``conv*_t``/``bn*_t``. There is
-no temporal striding in the blocks: the optional temporal pooling (kernel 3, stride 2) sits
-before ``layer2``, ``layer3`` and ``layer4`` as for the 2D ResNets, so every architecture
-pools at the same places (the reference 3D ResNets stride their convolutions in time instead).
+a time axis to 2D weights; the new temporal convolutions are ``conv*_t``/``bn*_t``.
+
+Temporal downsampling (``-tp``) depends on the layout. ``paper`` (section E): max pooling
+(kernel 3, stride 2) before ``layer2``, ``layer3`` and ``layer4``, as for the 2D ResNets.
+``reference`` (the reference code): no pooling; the first block of ``layer2``-``layer4``
+strides its first temporal convolution (I3D basic: ``conv1``; I3D bottleneck: ``conv2``; S3D:
+``conv1_t`` / ``conv2_t``) and its downsample conv by 2 in time. The reference layout also
+applies dropout and the classifier per time step and starts the classifier at N(0, 0.001).
 """
 
 from __future__ import annotations
@@ -23,15 +27,20 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
+from actionbench.models.head3d import clip_logits
 from actionbench.models.pooling import temporal_max_pool3d
 from actionbench.models.resnet2d import RESNET_LAYOUTS, STAGE_PLANES
-from actionbench.models.weight_init import init_conv_bn
+from actionbench.models.weight_init import init_conv_bn, init_linear_small
 
 
-def conv3d(cin: int, cout: int, kernel: tuple[int, int, int], stride: int = 1) -> nn.Conv3d:
-    """Bias-free Conv3d with 'same' padding; spatial stride only."""
+def conv3d(
+    cin: int, cout: int, kernel: tuple[int, int, int], stride: int = 1, t_stride: int = 1
+) -> nn.Conv3d:
+    """Bias-free Conv3d with 'same' padding; ``stride`` in space, ``t_stride`` in time."""
     padding = tuple(k // 2 for k in kernel)
-    return nn.Conv3d(cin, cout, kernel, stride=(1, stride, stride), padding=padding, bias=False)
+    return nn.Conv3d(
+        cin, cout, kernel, stride=(t_stride, stride, stride), padding=padding, bias=False
+    )
 
 
 class BasicBlock3d(nn.Module):
@@ -39,9 +48,11 @@ class BasicBlock3d(nn.Module):
 
     expansion = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None):
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None, t_stride=1
+    ):
         super().__init__()
-        self.conv1 = conv3d(inplanes, planes, (3, 3, 3), stride)
+        self.conv1 = conv3d(inplanes, planes, (3, 3, 3), stride, t_stride)
         self.bn1 = nn.BatchNorm3d(planes)
         self.conv2 = conv3d(planes, planes, (3, 3, 3))
         self.bn2 = nn.BatchNorm3d(planes)
@@ -64,12 +75,14 @@ class Bottleneck3d(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None):
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None, t_stride=1
+    ):
         super().__init__()
         width = planes
         self.conv1 = conv3d(inplanes, width, (1, 1, 1))
         self.bn1 = nn.BatchNorm3d(width)
-        self.conv2 = conv3d(width, width, (3, 3, 3), stride)
+        self.conv2 = conv3d(width, width, (3, 3, 3), stride, t_stride)
         self.bn2 = nn.BatchNorm3d(width)
         self.conv3 = conv3d(width, planes * self.expansion, (1, 1, 1))
         self.bn3 = nn.BatchNorm3d(planes * self.expansion)
@@ -93,13 +106,15 @@ class BasicBlock2Plus1d(nn.Module):
 
     expansion = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None):
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None, t_stride=1
+    ):
         super().__init__()
         if se is not None:
             raise ValueError("squeeze-excitation is defined for I3D blocks only")
         self.conv1 = conv3d(inplanes, planes, (1, 3, 3), stride)
         self.bn1 = nn.BatchNorm3d(planes)
-        self.conv1_t = conv3d(planes, planes, (3, 1, 1))
+        self.conv1_t = conv3d(planes, planes, (3, 1, 1), t_stride=t_stride)
         self.bn1_t = nn.BatchNorm3d(planes)
         self.conv2 = conv3d(planes, planes, (1, 3, 3))
         self.bn2 = nn.BatchNorm3d(planes)
@@ -123,7 +138,9 @@ class Bottleneck2Plus1d(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None):
+    def __init__(
+        self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None, t_stride=1
+    ):
         super().__init__()
         if se is not None:
             raise ValueError("squeeze-excitation is defined for I3D blocks only")
@@ -132,7 +149,7 @@ class Bottleneck2Plus1d(nn.Module):
         self.bn1 = nn.BatchNorm3d(width)
         self.conv2 = conv3d(width, width, (1, 3, 3), stride)
         self.bn2 = nn.BatchNorm3d(width)
-        self.conv2_t = conv3d(width, width, (3, 1, 1))
+        self.conv2_t = conv3d(width, width, (3, 1, 1), t_stride=t_stride)
         self.bn2_t = nn.BatchNorm3d(width)
         self.conv3 = conv3d(width, planes * self.expansion, (1, 1, 1))
         self.bn3 = nn.BatchNorm3d(planes * self.expansion)
@@ -165,8 +182,9 @@ class VideoResNet3d(nn.Module):
         variant: "i3d" or "s3d".
         num_classes: classifier size.
         dropout: dropout before the classifier.
-        temporal_pooling: max temporal pooling before ``layer2``, ``layer3``, ``layer4``.
+        temporal_pooling: halve time at ``layer2``, ``layer3``, ``layer4`` (see module doc).
         se: factory ``channels -> module`` for a squeeze-excitation on every residual branch.
+        layout: "reference" or "paper" (module doc).
     """
 
     def __init__(
@@ -177,35 +195,44 @@ class VideoResNet3d(nn.Module):
         dropout: float = 0.5,
         temporal_pooling: bool = False,
         se: Callable[[int], nn.Module] | None = None,
+        layout: str = "reference",
     ) -> None:
         super().__init__()
         kind, layers = RESNET_LAYOUTS[depth]
         block = BLOCKS[(variant, kind)]
+        reference = layout == "reference"
+        self.per_step_head = reference
+        pool = temporal_pooling and not reference
+        t_stride = 2 if temporal_pooling and reference else 1
         self.inplanes = 64
         self.conv1 = nn.Conv3d(3, 64, (3, 7, 7), (1, 2, 2), (1, 3, 3), bias=False)
         self.bn1 = nn.BatchNorm3d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))
         self.layer1 = self._make_layer(block, STAGE_PLANES[0], layers[0], 1, se)
-        self.tpool1 = temporal_max_pool3d() if temporal_pooling else nn.Identity()
-        self.layer2 = self._make_layer(block, STAGE_PLANES[1], layers[1], 2, se)
-        self.tpool2 = temporal_max_pool3d() if temporal_pooling else nn.Identity()
-        self.layer3 = self._make_layer(block, STAGE_PLANES[2], layers[2], 2, se)
-        self.tpool3 = temporal_max_pool3d() if temporal_pooling else nn.Identity()
-        self.layer4 = self._make_layer(block, STAGE_PLANES[3], layers[3], 2, se)
+        self.tpool1 = temporal_max_pool3d() if pool else nn.Identity()
+        self.layer2 = self._make_layer(block, STAGE_PLANES[1], layers[1], 2, se, t_stride)
+        self.tpool2 = temporal_max_pool3d() if pool else nn.Identity()
+        self.layer3 = self._make_layer(block, STAGE_PLANES[2], layers[2], 2, se, t_stride)
+        self.tpool3 = temporal_max_pool3d() if pool else nn.Identity()
+        self.layer4 = self._make_layer(block, STAGE_PLANES[3], layers[3], 2, se, t_stride)
         self.avgpool = nn.AdaptiveAvgPool3d(1)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(512 * block.expansion, num_classes)
         self.num_features = 512 * block.expansion
 
         init_conv_bn(self, nn.Conv3d, nn.BatchNorm3d)
+        if reference:
+            init_linear_small(self.fc)
 
-    def _make_layer(self, block, planes: int, blocks: int, stride: int, se) -> nn.Sequential:
+    def _make_layer(
+        self, block, planes: int, blocks: int, stride: int, se, t_stride: int = 1
+    ) -> nn.Sequential:
         out_channels = planes * block.expansion
         downsample = None
         if stride != 1 or self.inplanes != out_channels:
             downsample = nn.Sequential(
-                conv3d(self.inplanes, out_channels, (1, 1, 1), stride),
+                conv3d(self.inplanes, out_channels, (1, 1, 1), stride, t_stride),
                 nn.BatchNorm3d(out_channels),
             )
         layers = []
@@ -217,20 +244,24 @@ class VideoResNet3d(nn.Module):
                     stride if i == 0 else 1,
                     downsample if i == 0 else None,
                     se=se(out_channels) if se is not None else None,
+                    t_stride=t_stride if i == 0 else 1,
                 )
             )
             self.inplanes = out_channels
         return nn.Sequential(*layers)
 
-    def features(self, x: Tensor) -> Tensor:
+    def feature_map(self, x: Tensor) -> Tensor:
+        """``(B, 3, T, H, W)`` -> the last stage's ``(B, C, T', H', W')`` map."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.tpool1(self.layer1(x))
         x = self.tpool2(self.layer2(x))
         x = self.tpool3(self.layer3(x))
-        x = self.layer4(x)
-        return self.avgpool(x).flatten(1)
+        return self.layer4(x)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.avgpool(self.feature_map(x)).flatten(1)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 5:
             raise ValueError(f"expected a (B, C, T, H, W) clip tensor, got shape {tuple(x.shape)}")
-        return self.fc(self.dropout(self.features(x)))
+        return clip_logits(self.feature_map(x), self.dropout, self.fc, self.per_step_head)
