@@ -3,14 +3,12 @@ forceable on CPU, a handful of kernels per module, and numerically the CPU path.
 
 from __future__ import annotations
 
-import collections
-
 import pytest
 import torch
 import torch.nn.functional as F
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from actionbench.models import build_model, temporal_batched, temporal_ops
+from actionbench.models.opcount import OpCounter, count_training_step
 from actionbench.models.temporal_path import (
     ENV_VAR,
     configured_path,
@@ -18,34 +16,6 @@ from actionbench.models.temporal_path import (
     temporal_path,
     use_batched,
 )
-
-
-class OpCounter(TorchDispatchMode):
-    """Counts every aten op that reaches the dispatcher below autograd (forward and backward).
-
-    ``kernels`` leaves out view/alias ops (view, transpose, detach, ...), which move no data and
-    launch nothing on a GPU. Custom ops (``actionbench::*``) are counted once and their insides
-    are not seen, which is why the test also requires the batched path to call none."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ops: collections.Counter = collections.Counter()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops[func] += 1
-        return func(*args, **(kwargs or {}))
-
-    @property
-    def total(self) -> int:
-        return sum(self.ops.values())
-
-    @property
-    def kernels(self) -> int:
-        return sum(n for op, n in self.ops.items() if not op.is_view)
-
-    def custom(self) -> list[str]:
-        return [str(op) for op in self.ops if str(op).startswith("actionbench.")]
-
 
 _COUNTS: dict[tuple, OpCounter] = {}
 
@@ -57,14 +27,9 @@ def count_train_step(arch: str, frames: int = 2, batch: int = 1) -> OpCounter:
     if key in _COUNTS:
         return _COUNTS[key]
     torch.manual_seed(0)
-    model = build_model(arch, "resnet50", frames, 3).train()
+    model = build_model(arch, "resnet50", frames, 3)
     clip = torch.randn(batch, 3, frames, 32, 32)
-    labels = torch.zeros(batch, dtype=torch.long)
-    F.cross_entropy(model(clip), labels).backward()
-    model.zero_grad(set_to_none=True)  # as the engine's optimizer step leaves them
-    counter = OpCounter()
-    with counter:
-        F.cross_entropy(model(clip), labels).backward()
+    counter = count_training_step(model, clip, torch.zeros(batch, dtype=torch.long))
     _COUNTS[key] = counter
     return counter
 
