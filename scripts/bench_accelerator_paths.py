@@ -116,8 +116,63 @@ def main(argv: list[str] | None = None) -> int:
     result = {"meta": meta, "op_counts": counts, "timing": timing}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / "accelerator_paths.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out_dir / "accelerator_paths.md").write_text(markdown(result))
     print(json.dumps(result, indent=2))
     return 0
+
+
+def markdown(result: dict) -> str:
+    """The JSON as tables; the prose around them lives in docs/models.md."""
+    m = result["meta"]
+    base = {(r["frames"], r["batch"]): r for r in result["op_counts"] if r["arch"] == "tsn"}
+    lines = [
+        "# Accelerator path vs CPU-fused path (TAM / TSM / Conv., ResNet50)",
+        "",
+        f"torch {m['torch']}, {m['threads']} CPU threads, GPU: {m['gpu'] or 'none available'}."
+        " Written by `scripts/bench_accelerator_paths.py`.",
+        "",
+        "## Operators per training step (forward, loss, backward; 32 px)",
+        "",
+        "`kernels` = operators that are not views/aliases; ratios to TSN-ResNet50's kernels.",
+        "Custom ops (the fused path) count once each: their per-frame loops inside the forward",
+        "are not visible to the counter, so the fused path's figures are lower bounds.",
+        "",
+        "| model | path | T x B | ops | kernels | kernels / TSN | custom ops |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for r in result["op_counts"]:
+        ratio = r["kernels"] / base[(r["frames"], r["batch"])]["kernels"]
+        lines.append(
+            f"| {r['arch']}-R50 | {r['path']} | {r['frames']} x {r['batch']} | {r['ops']} | "
+            f"{r['kernels']} | {ratio:.2f} | {r['custom_ops']} |"
+        )
+    lines += [
+        "",
+        f"## Training-step time on this CPU (f{m['frames']}, batch {m['batch_size']}, "
+        f"{m['size']} px; median of {m['rounds']} interleaved rounds)",
+        "",
+        "| model | fused ms | batched ms | batched / fused |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in result["timing"]:
+        lines.append(
+            f"| {r['arch']}-R50 | {r['fused_ms']:.0f} | {r['batched_ms']:.0f} | "
+            f"{r['batched_over_fused']:.2f} |"
+        )
+    lines += [
+        "",
+        "## GPU",
+        "",
+        "No GPU was available when this was written; nothing here was measured on one. Ready to",
+        "run where one is (records clips/s, peak memory and max batch of Table 8's models):",
+        "",
+        "    actionbench benchmark --table8 --device cuda --mode both --max-batch \\",
+        "        --out reports/benchmarks/table8_gpu.json",
+        "    for p in fused batched; do actionbench benchmark --arch tam --backbone resnet50 \\",
+        "        --frames 8 --batch-size 8 --device cuda --temporal-path $p --json; done",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
