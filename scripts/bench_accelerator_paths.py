@@ -137,7 +137,7 @@ def markdown(result: dict) -> str:
         "Custom ops (the fused path) count once each: their per-frame loops inside the forward",
         "are not visible to the counter, so the fused path's figures are lower bounds.",
         "",
-        "| model | path | T x B | ops | kernels | kernels / TSN | custom ops |",
+        "| model | path | T x B | ops | kernels | kernels / TSN | custom op kinds |",
         "|---|---|---|---:|---:|---:|---:|",
     ]
     for r in result["op_counts"]:
@@ -151,7 +151,10 @@ def markdown(result: dict) -> str:
         f"## Training-step time on this CPU (f{m['frames']}, batch {m['batch_size']}, "
         f"{m['size']} px; median of {m['rounds']} interleaved rounds)",
         "",
-        "| model | fused ms | batched ms | batched / fused |",
+        "Wall time on a 2-core machine shared with other jobs: per-round ratios and ratios of",
+        "medians can disagree; read them as rough (see docs/models.md).",
+        "",
+        "| model | fused ms | batched ms | batched / fused (median of per-round ratios) |",
         "|---|---:|---:|---:|",
     ]
     for r in result["timing"]:
