@@ -48,7 +48,6 @@ def test_batched_training_step_op_count_within_1_2x_tsn(arch: str, tsn_ops) -> N
     assert ratio <= 1.2, f"{arch}: {ops.kernels} kernel ops vs TSN's {tsn_ops.kernels}"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["tam", "tsm", "tconv"])
 def test_batched_op_count_does_not_grow_with_frames_or_batch(arch: str) -> None:
     """No Python loop over frames or clips: the same ops at T=2, B=1 and at T=4, B=2, up to
@@ -79,14 +78,7 @@ def _step(model, clip, labels):
     return [logits.detach()] + [p.grad.clone() for p in model.parameters() if p.grad is not None]
 
 
-@pytest.mark.parametrize(
-    "arch",
-    [
-        "tam",
-        pytest.param("tsm", marks=pytest.mark.slow),
-        pytest.param("tconv", marks=pytest.mark.slow),
-    ],
-)
+@pytest.mark.parametrize("arch", ["tam", "tsm", "tconv"])
 def test_batched_model_equals_cpu_path(arch: str) -> None:
     """Whole ResNet50 training step in float64 (in float32 batch norm over 1x1 maps at 32 px
     turns rounding into visible gradient noise): same logits and the same gradient of every
