@@ -127,3 +127,30 @@ def test_compiled_training_step_equals_eager(path: str) -> None:
         compiled = _train_step(_runtime(compile=True), "tam")
     for a, b in zip(eager, compiled, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_trainer_with_compile_matches_eager_and_keeps_checkpoint_keys(tmp_path, tiny_factory):
+    """runtime.compile in the real training loop: same final weights as eager (deterministic
+    tiny run), and final.pt has the plain module's keys."""
+    from actionbench.engine import checkpoint as ckpt
+    from actionbench.engine.train import train
+
+    finals = []
+    for compile_on in (False, True):
+        torch._dynamo.reset()
+        cfg = tiny_factory.make_cfg(
+            tmp_path / str(compile_on),
+            tracking={"enabled": False},
+            runtime={"compile": compile_on},
+            schedule={"epochs": 1},
+        )
+        torch._dynamo.utils.counters.clear()
+        train(cfg)
+        graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+        assert (graphs > 0) == compile_on  # dynamo really compiled the forward (or did not)
+        finals.append(torch.load(ckpt.final_path(cfg["output_dir"]), weights_only=True))
+    assert finals[0].keys() == finals[1].keys()
+    assert not any(k.startswith("_orig_mod") for k in finals[1])
+    for k in finals[0]:
+        torch.testing.assert_close(finals[0][k], finals[1][k], rtol=1e-5, atol=1e-6)
