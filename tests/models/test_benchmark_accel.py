@@ -65,3 +65,10 @@ def test_cuda_without_gpu_is_a_clear_error() -> None:
         pytest.skip("a GPU is present")
     with pytest.raises(ModelError, match="cuda"):
         benchmark_model(build_model("tsn", "resnet18", 2, 3), 1, 2, 32, "cuda", "inference")
+
+
+def test_table8_on_cuda_without_gpu_says_so(caplog) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert main(["benchmark", "--table8", "--device", "cuda"]) != 0
+    assert "torch.cuda.is_available() is False" in caplog.text

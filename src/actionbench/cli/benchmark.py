@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from actionbench.engine.runtime import resolve_amp
-    from actionbench.errors import ConfigError
+    from actionbench.errors import ConfigError, ModelError
     from actionbench.models.benchmark import (
         configure_cpu_allocator,
     )
@@ -111,6 +111,11 @@ def run(args: argparse.Namespace) -> int:
     set_temporal_path(args.temporal_path)
     tuned = configure_cpu_allocator() if args.tune_malloc else False
     modes = ("train", "inference") if args.mode == "both" else (args.mode,)
+    if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
+        raise ModelError(
+            f"--device {args.device} requested but torch.cuda.is_available() is False "
+            "(no GPU or driver on this machine)"
+        )
     opts = {
         "amp": resolve_amp(args.amp, torch.device(args.device)),
         "channels_last": args.channels_last,
