@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from actionbench.data.dataset import VideoClipDataset, build_loader
+from actionbench.data.dataset import VideoClipDataset
 from actionbench.data.extract import extract_videos, write_extraction
 from actionbench.data.lists import build_lists, write_lists
 from actionbench.data.reencode import ReencodeSettings, reencode_videos
@@ -171,10 +171,15 @@ def decode_only_fps(dataset: VideoClipDataset, items: int, seed: int = 0) -> flo
 def loader_fps(dataset: VideoClipDataset, items: int, batch_size: int, seed: int = 0) -> float:
     """Frames/s of one DataLoader worker delivering augmented training clips (first batch,
     the worker's start-up, excluded)."""
+    from actionbench.engine.loader import EpochShardSampler, SeededItems, make_loader
+
     batch_size = min(batch_size, len(dataset))
-    loader = build_loader(dataset, batch_size, train=True, workers=1, pin_memory=False, seed=seed)
-    clips, start = 0, None
+    sampler = EpochShardSampler(len(dataset), global_batch=batch_size, seed=seed)
+    loader = make_loader(SeededItems(dataset, seed), sampler, batch_size, 1, False, seed=seed)
+    clips, start, epoch = 0, None, 0
     while clips < items:
+        sampler.set_epoch(epoch)  # the engine's loader: one epoch per pass, reseeded per item
+        epoch += 1
         for batch, _, _ in loader:
             if start is None:
                 start = time.perf_counter()

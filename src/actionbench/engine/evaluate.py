@@ -269,7 +269,7 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
             )
         except RuntimeError as err:
             raise ModelError(f"checkpoint {weights} does not fit the run's model: {err}") from err
-        model = rt.prepare_model(model)
+        model = rt.compiled(rt.prepare_model(model))
         num_clips = runcfg.get_int(cfg, "eval.num_clips", minimum=1)
         num_crops = runcfg.get_int(cfg, "eval.num_crops", minimum=1)
         batch = runcfg.get_int(cfg, "eval.batch_size", minimum=1)

@@ -22,6 +22,23 @@ from actionbench.engine.seed import configure_determinism, seed_all
 log = logging.getLogger(__name__)
 
 AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+AMP_CHOICES = ("auto", *AMP_DTYPES)
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
+
+
+def resolve_amp(amp: str, device: torch.device) -> torch.dtype | None:
+    """``runtime.amp`` -> autocast dtype. ``auto`` (the default): bf16 on GPUs that support it,
+    else fp16 (the trainer then scales the loss with a GradScaler), float32 on CPU and other
+    devices. An explicit bf16/fp16 off a GPU falls back to float32 with a warning."""
+    if amp == "auto":
+        if device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    dtype = AMP_DTYPES[amp]
+    if dtype is not None and device.type != "cuda":
+        log.warning("runtime.amp=%s is for GPUs; running in float32 on %s", amp, device)
+        return None
+    return dtype
 
 
 @dataclass
@@ -33,6 +50,8 @@ class Runtime:
     owns_group: bool
     seed: int
     log_interval_s: float
+    compile: bool = False
+    compile_mode: str = "default"
 
     @classmethod
     def setup(cls, cfg: Mapping[str, Any]) -> Runtime:
@@ -46,11 +65,9 @@ class Runtime:
         env, device = distributed.init(
             runcfg.get(cfg, "runtime.device"), float(runcfg.get(cfg, "runtime.dist_timeout_s"))
         )
-        amp = runcfg.get_choice(cfg, "runtime.amp", tuple(AMP_DTYPES))
-        amp_dtype = AMP_DTYPES[amp]
-        if amp_dtype is not None and device.type != "cuda":
-            log.warning("runtime.amp=%s is for GPUs; running in float32 on %s", amp, device)
-            amp_dtype = None
+        amp = runcfg.get_choice(cfg, "runtime.amp", AMP_CHOICES)
+        amp_dtype = resolve_amp(amp, device)
+        log.info("mixed precision: %s on %s", amp_dtype or "float32", device)
         return cls(
             env=env,
             device=device,
@@ -59,6 +76,8 @@ class Runtime:
             owns_group=distributed.active() and not had_group,
             seed=seed,
             log_interval_s=float(runcfg.get(cfg, "runtime.log_interval_s")),
+            compile=bool(runcfg.get(cfg, "runtime.compile")),
+            compile_mode=runcfg.get_choice(cfg, "runtime.compile_mode", COMPILE_MODES),
         )
 
     def close(self) -> None:
@@ -79,6 +98,19 @@ class Runtime:
                 if fmt is not None:
                     tensor.data = tensor.data.contiguous(memory_format=fmt)
         return model
+
+    def compiled(self, model: nn.Module) -> nn.Module:
+        """``torch.compile(model)`` when ``runtime.compile`` is on, else ``model``.
+
+        Only the module that runs forward passes is compiled (the DDP wrapper in training):
+        weights, optimizer and checkpoints keep using the plain module, so checkpoint keys
+        do not change (no ``_orig_mod.`` prefix)."""
+        if not self.compile:
+            return model
+        log.info("torch.compile(mode=%s)", self.compile_mode)
+        return torch.compile(
+            model, mode=None if self.compile_mode == "default" else self.compile_mode
+        )
 
     def to_device(self, clips: torch.Tensor) -> torch.Tensor:
         clips = clips.to(self.device, non_blocking=True)

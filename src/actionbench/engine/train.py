@@ -171,6 +171,7 @@ class _Trainer:
         if self.env.distributed:
             ids = [rt.device.index] if rt.device.type == "cuda" else None
             self.ddp_model = DistributedDataParallel(self.model, device_ids=ids)
+        self.forward_model = rt.compiled(self.ddp_model)  # runtime.compile; else ddp_model
         self.tracker = Tracker(cfg, "train", enabled=self.env.is_main, device=rt.device)
 
     # -- construction ----------------------------------------------------------------------
@@ -419,7 +420,7 @@ class _Trainer:
             context = contextlib.nullcontext() if sync else self.ddp_model.no_sync()
             with context:
                 with self.rt.autocast():
-                    logits = self.ddp_model(clips)
+                    logits = self.forward_model(clips)
                     loss = self.criterion(logits.float(), labels)
                 self.scaler.scale(loss / self.accum).backward()
             with torch.no_grad():

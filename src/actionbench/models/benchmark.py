@@ -107,10 +107,15 @@ def make_step(
     device: str | torch.device = "cpu",
     mode: str = "train",
     num_classes: int | None = None,
+    amp: torch.dtype | None = None,
+    channels_last: bool = False,
+    compile: bool = False,
 ) -> Callable[[], None]:
     """One benchmark step of ``model`` on a fixed random clip batch, as a callable.
 
-    Lets a caller interleave the steps of several models (fairer on a shared machine)."""
+    Lets a caller interleave the steps of several models (fairer on a shared machine).
+    ``amp`` (an autocast dtype, fp16 with a GradScaler), ``channels_last`` and ``compile``
+    do what the engine's ``runtime.*`` keys of the same names do."""
     device = torch.device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ModelError("device 'cuda' requested but torch.cuda.is_available() is False")
@@ -119,7 +124,13 @@ def make_step(
     gen = torch.Generator().manual_seed(0)
     clip = torch.randn(batch_size, 3, frames, size, size, generator=gen).to(device)
     labels = torch.randint(0, classes, (batch_size,), generator=gen).to(device)
-    step = _step_fn(model, clip, labels, mode)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)  # 4D weights; 5D ones below
+        for p in model.parameters():
+            if p.dim() == 5:
+                p.data = p.data.contiguous(memory_format=torch.channels_last_3d)
+        clip = clip.contiguous(memory_format=torch.channels_last_3d)
+    step = _step_fn(model, clip, labels, mode, amp, compile)
 
     def run() -> None:
         step()
@@ -128,23 +139,41 @@ def make_step(
     return run
 
 
-def _step_fn(model: nn.Module, clip: torch.Tensor, labels: torch.Tensor, mode: str):
+def _step_fn(
+    model: nn.Module,
+    clip: torch.Tensor,
+    labels: torch.Tensor,
+    mode: str,
+    amp: torch.dtype | None = None,
+    compile: bool = False,
+):
+    forward = torch.compile(model) if compile else model
+
+    def autocast():
+        if amp is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=clip.device.type, dtype=amp)
+
     if mode == "train":
         model.train()
         optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+        scaler = torch.amp.GradScaler(clip.device.type, enabled=amp is torch.float16)
 
         def step() -> None:
             optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(model(clip), labels).backward()
-            optimizer.step()
+            with autocast():
+                loss = F.cross_entropy(forward(clip).float(), labels)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
 
         return step
     if mode == "inference":
         model.eval()
 
         def step() -> None:
-            with torch.inference_mode():
-                model(clip)
+            with torch.inference_mode(), autocast():
+                forward(clip)
 
         return step
     raise ModelError(f"mode must be one of {MODES}, got {mode!r}")
@@ -160,6 +189,9 @@ def benchmark_model(
     warmup: int = 1,
     iters: int = 3,
     num_classes: int | None = None,
+    amp: torch.dtype | None = None,
+    channels_last: bool = False,
+    compile: bool = False,
 ) -> dict[str, Any]:
     """Time ``iters`` steps of ``model`` on random ``(batch, 3, frames, size, size)`` clips.
 
@@ -170,7 +202,9 @@ def benchmark_model(
     if iters < 1 or warmup < 0 or batch_size < 1:
         raise ModelError("benchmark needs iters >= 1, warmup >= 0 and batch_size >= 1")
     device = torch.device(device)
-    step = make_step(model, batch_size, frames, size, device, mode, num_classes)
+    step = make_step(
+        model, batch_size, frames, size, device, mode, num_classes, amp, channels_last, compile
+    )
     for _ in range(warmup):
         step()
 
@@ -202,12 +236,17 @@ def benchmark_model(
         "cpu_ms": statistics.median(cpus) * 1e3 if device.type == "cpu" else None,
         "clips_per_s": batch_size / median,
         "peak_mem_bytes": int(peak),
+        "amp": str(amp).removeprefix("torch.") if amp is not None else "float32",
+        "channels_last": channels_last,
+        "compile": compile,
     }
 
 
-def _fits(model: nn.Module, batch: int, frames: int, size: int, device, mode: str) -> bool:
+def _fits(
+    model: nn.Module, batch: int, frames: int, size: int, device, mode: str, **opts: Any
+) -> bool:
     try:
-        benchmark_model(model, batch, frames, size, device, mode, warmup=0, iters=1)
+        benchmark_model(model, batch, frames, size, device, mode, warmup=0, iters=1, **opts)
         return True
     except torch.cuda.OutOfMemoryError:
         return False
@@ -224,10 +263,12 @@ def max_batch_size(
     mode: str = "train",
     start: int = 1,
     limit: int = 4096,
+    **opts: Any,
 ) -> int:
     """Largest batch for which one ``mode`` step fits in GPU memory (Table 8's last column).
 
-    Doubles from ``start`` until a step runs out of memory, then bisects. GPU only: on a CPU
+    Doubles from ``start`` until a step runs out of memory, then bisects (``opts``: amp, channels_last,
+    compile as for :func:`benchmark_model`). GPU only: on a CPU
     the limit is the machine's (virtual) memory and an out-of-memory ends the process rather
     than raising, so there is nothing safe to search.
     """
@@ -240,12 +281,12 @@ def max_batch_size(
     if not torch.cuda.is_available():
         raise ModelError("max batch size search needs CUDA, but torch.cuda.is_available() is False")
     model = model.to(device)
-    if not _fits(model, start, frames, size, device, mode):
+    if not _fits(model, start, frames, size, device, mode, **opts):
         raise ModelError(f"even batch size {start} does not fit on {device}")
     good, bad = start, None
     while bad is None and good < limit:
         trial = min(good * 2, limit)
-        if _fits(model, trial, frames, size, device, mode):
+        if _fits(model, trial, frames, size, device, mode, **opts):
             good = trial
         else:
             bad = trial
@@ -253,7 +294,7 @@ def max_batch_size(
         return good
     while bad - good > 1:
         mid = (good + bad) // 2
-        if _fits(model, mid, frames, size, device, mode):
+        if _fits(model, mid, frames, size, device, mode, **opts):
             good = mid
         else:
             bad = mid

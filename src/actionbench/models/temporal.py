@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from actionbench.models import temporal_ops
+from actionbench.models import temporal_batched, temporal_ops
+from actionbench.models.temporal_path import use_batched
 from actionbench.spec import TAM_LOCATIONS
 
 TemporalFactory = Callable[[int, int], nn.Module]
@@ -42,12 +43,15 @@ class TAM(nn.Module):
         nn.init.uniform_(self.weight, -1.0, 1.0)
 
     def forward(self, x: Tensor) -> Tensor:
+        if use_batched(x.device):
+            return temporal_batched.tam(x, self.weight, self.num_frames)
         return temporal_ops.tam(x, self.weight, self.num_frames)
 
     def then_conv(self, conv: nn.Module, x: Tensor) -> Tensor:
-        """``conv(self(x))``; on CPU fused with a plain 1x1 conv so TAM's output is never
-        materialised (it is what made TAM-ResNet50 slow to train on CPUs, see temporal_ops)."""
-        if x.device.type == "cpu" and _is_plain_1x1(conv):
+        """``conv(self(x))``; on the fused (CPU) path fused with a plain 1x1 conv so TAM's
+        output is never materialised (it is what made TAM-ResNet50 slow to train on CPUs, see
+        temporal_ops); on the batched (accelerator) path the two run in turn."""
+        if x.device.type == "cpu" and not use_batched(x.device) and _is_plain_1x1(conv):
             return temporal_ops.tam_conv1x1(x, self.weight, conv.weight, self.num_frames)
         return conv(self(x))
 
@@ -88,11 +92,14 @@ class TemporalShift(nn.Module):
         self.fold_div = fold_div
 
     def forward(self, x: Tensor) -> Tensor:
+        if use_batched(x.device):
+            return temporal_batched.temporal_shift(x, self.num_frames, self.fold_div)
         return temporal_ops.temporal_shift(x, self.num_frames, self.fold_div)
 
     def then_conv(self, conv: nn.Module, x: Tensor) -> Tensor:
-        """``conv(self(x))``; on CPU a plain 1x1 conv reads the shifted channels in place."""
-        if x.device.type == "cpu" and _is_plain_1x1(conv):
+        """``conv(self(x))``; on the fused (CPU) path a plain 1x1 conv reads the shifted
+        channels in place."""
+        if x.device.type == "cpu" and not use_batched(x.device) and _is_plain_1x1(conv):
             return temporal_ops.tsm_conv1x1(x, conv.weight, self.num_frames, self.fold_div)
         return conv(self(x))
 
@@ -104,7 +111,8 @@ class TemporalConv(nn.Module):
     """Dense temporal convolution (kernel 3, C -> C, no bias) + ReLU at TAM's places.
 
     ``weight[o, i, k]`` multiplies channel i of frame ``t + k - 1``; computed as three GEMMs
-    per frame into the output (``temporal_ops.temporal_conv``).
+    per frame into the output on the fused (CPU) path (``temporal_ops.temporal_conv``), as one
+    (3, 1, 1) Conv3d on the batched path (``temporal_batched.temporal_conv``).
     """
 
     def __init__(self, channels: int, num_frames: int) -> None:
@@ -119,6 +127,8 @@ class TemporalConv(nn.Module):
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
 
     def forward(self, x: Tensor) -> Tensor:
+        if use_batched(x.device):
+            return temporal_batched.temporal_conv(x, self.weight, self.num_frames)
         return temporal_ops.temporal_conv(x, self.weight, self.num_frames)
 
     def extra_repr(self) -> str:
