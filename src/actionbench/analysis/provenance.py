@@ -17,13 +17,13 @@ import hashlib
 import logging
 import os
 import platform
-import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import yaml
 
 from actionbench import __version__
+from actionbench.gitcmd import git_output
 
 log = logging.getLogger(__name__)
 
@@ -43,27 +43,11 @@ PACKAGES = (
 )
 
 
-def _git(repo: Path, *args: str) -> str | None:
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read-only: never touch the index
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), *args],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-            timeout=20,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
 def git_info(repo: Path) -> dict[str, str]:
-    commit = _git(repo, "rev-parse", "HEAD")
+    commit = git_output(repo, "rev-parse", "HEAD")
     if not commit:
         return {"git commit": "unknown (not a git checkout)"}
-    status = _git(repo, "status", "--porcelain", "--untracked-files=no")
+    status = git_output(repo, "status", "--porcelain", "--untracked-files=no")
     dirty = "yes (uncommitted changes to tracked files)" if status else "no"
     return {"git commit": commit, "uncommitted changes": dirty}
 

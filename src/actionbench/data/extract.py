@@ -402,6 +402,21 @@ def verify_frames(
     return pd.DataFrame(rows, columns=VERIFY_COLUMNS)
 
 
+def check_index(index: pd.DataFrame) -> None:
+    """An index a worker pool can write from: video_id and video_path columns, ids that are safe
+    folder/file names and unique (one output per id). Extraction and re-encode share it."""
+    for column in ("video_id", "video_path"):
+        if column not in index.columns:
+            raise DataError(f"index table lacks column {column!r}; expected video_id, video_path")
+    ids = index["video_id"].astype(str)
+    unsafe = [v for v in ids if not is_safe_video_id(v)]
+    if unsafe:
+        raise DataError(f"index has video_id(s) that are not filesystem-safe: {unsafe[:5]}")
+    dupes = ids[ids.duplicated()].tolist()
+    if dupes:
+        raise DataError(f"index has duplicate video_id(s): {dupes[:5]}")
+
+
 def default_workers() -> int:
     """All cores this process may use."""
     try:
@@ -428,16 +443,7 @@ def extract_videos(
     settings = ExtractionSettings(
         short_side=short_side, quality=quality, fps=fps, timeout_s=timeout_s
     )
-    for column in ("video_id", "video_path"):
-        if column not in index.columns:
-            raise DataError(f"index table lacks column {column!r}; expected video_id, video_path")
-    ids = index["video_id"].astype(str)
-    unsafe = [v for v in ids if not is_safe_video_id(v)]
-    if unsafe:
-        raise DataError(f"index has video_id(s) that are not filesystem-safe: {unsafe[:5]}")
-    dupes = ids[ids.duplicated()].tolist()
-    if dupes:
-        raise DataError(f"index has duplicate video_id(s): {dupes[:5]}")
+    check_index(index)
     selected = select_shard(index, shard, num_shards)
     frames_root = Path(frames_root)
     frames_root.mkdir(parents=True, exist_ok=True)

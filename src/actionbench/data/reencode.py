@@ -31,7 +31,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from actionbench.data.adapters.base import is_safe_video_id
 from actionbench.data.extract import (
     EXTRACTED_COLUMNS,
     FAILURE_COLUMNS,
@@ -39,6 +38,7 @@ from actionbench.data.extract import (
     ExtractionResult,
     VideoOutcome,
     _image_sequence,
+    check_index,
     default_workers,
     passthrough_args,
     select_shard,
@@ -188,16 +188,7 @@ def reencode_videos(
     from actionbench.progress import Progress
 
     settings = settings or ReencodeSettings()
-    for column in ("video_id", "video_path"):
-        if column not in index.columns:
-            raise DataError(f"index table lacks column {column!r}; expected video_id, video_path")
-    ids = index["video_id"].astype(str)
-    unsafe = [v for v in ids if not is_safe_video_id(v)]
-    if unsafe:
-        raise DataError(f"index has video_id(s) that are not filesystem-safe: {unsafe[:5]}")
-    dupes = ids[ids.duplicated()].tolist()
-    if dupes:
-        raise DataError(f"index has duplicate video_id(s): {dupes[:5]}")
+    check_index(index)
     selected = select_shard(index, shard, num_shards)
     videos_root = Path(videos_root)
     videos_root.mkdir(parents=True, exist_ok=True)

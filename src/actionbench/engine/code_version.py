@@ -16,29 +16,12 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
 from pathlib import Path
 
 from actionbench import __version__
+from actionbench.gitcmd import git_output, run_git
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-
-
-def _git(cwd: Path, *args: str) -> str | None:
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # read-only: never touch the index
-    try:
-        out = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-            timeout=20,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def code_version(package_dir: str | os.PathLike | None = None) -> dict:
@@ -49,10 +32,10 @@ def code_version(package_dir: str | os.PathLike | None = None) -> dict:
 @functools.lru_cache(maxsize=8)
 def _code_version(package_dir: str) -> tuple:
     where = Path(package_dir)
-    commit = _git(where, "rev-parse", "HEAD")
+    commit = git_output(where, "rev-parse", "HEAD")
     dirty = None
     if commit:
-        status = _git(where, "status", "--porcelain", "--untracked-files=no", "--", ".")
+        status = git_output(where, "status", "--porcelain", "--untracked-files=no", "--", ".")
         dirty = None if status is None else bool(status)
     return (("package_version", __version__), ("git_commit", commit), ("git_dirty", dirty))
 
@@ -68,17 +51,8 @@ def source_changed_since(
     if not commit:
         return None
     where = Path(package_dir or PACKAGE_DIR).resolve()
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
-    try:
-        out = subprocess.run(
-            ["git", "diff", "--quiet", commit, "--", "."],
-            cwd=where,
-            capture_output=True,
-            check=False,
-            env=env,
-            timeout=20,
-        )
-    except (OSError, subprocess.SubprocessError):
+    out = run_git(where, "diff", "--quiet", commit, "--", ".")
+    if out is None:
         return None
     if out.returncode in (0, 1):
         return out.returncode == 1
