@@ -250,3 +250,15 @@ def test_config_drift_ignores_the_path_of_the_same_source_run():
     assert fairness.config_drift(saved, current) == []
     current["init"]["source_run"] = "d/tam-resnet50/f16"
     assert len(fairness.config_drift(saved, current)) == 2
+
+
+def test_each_run_states_the_input_normalisation_its_model_declares():
+    """Issue 13.5: the report says which normalisation a run used (from the model's spec)."""
+    from actionbench.analysis import fairness
+
+    assert fairness.normalization("inceptionv1") == "(0.5, 0.5, 0.5) / (0.5, 0.5, 0.5)"
+    assert fairness.normalization("resnet50") == "(0.485, 0.456, 0.406) / (0.229, 0.224, 0.225)"
+    assert fairness.normalization("nonesuch") == "unknown"
+    assert "normalization" in fairness.FACTORS
+    # comparing two backbones compares their normalisations by construction: not a second flag
+    assert "normalization" in fairness.ignored_factors({"backbone"})

@@ -35,12 +35,29 @@ FACTORS: dict[str, str] = {
     "optimizer": "optimizer",
     "schedule": "lr schedule",
     "layout": "model layout / data protocol",
+    "normalization": "input normalisation (mean / std)",
     "code": "code version (git commit)",
 }
 
 # Factors that follow from another one by construction: comparing two backbones necessarily
 # compares two ImageNet weight files.
-IMPLIED: dict[str, tuple[str, ...]] = {"backbone": ("weights",)}
+IMPLIED: dict[str, tuple[str, ...]] = {"backbone": ("weights", "normalization")}
+
+
+def normalization(backbone: str | None) -> str:
+    """The input normalisation the model of ``backbone`` declares (models/normalization.py)."""
+    from actionbench.errors import ModelError
+    from actionbench.models.normalization import input_normalization
+
+    try:
+        mean, std = input_normalization(str(backbone))
+    except ModelError:
+        return "unknown"
+
+    def fmt(values) -> str:
+        return ", ".join(f"{v:.3g}" for v in values)
+
+    return f"({fmt(mean)}) / ({fmt(std)})"
 
 
 def init_source(init: Mapping | None) -> str | None:
@@ -180,6 +197,7 @@ def protocol_record(
         "optimizer": optimizer,
         "schedule": schedule,
         "layout": str(cfg.get("layout", "reference")),
+        "normalization": normalization(cfg.get("backbone")),
         "code": code_version(train_metrics),
     }
 
