@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from actionbench.analysis import (
 )
 from actionbench.analysis import findings as findings_mod
 from actionbench.analysis import styles as styles_mod
-from actionbench.analysis.collect import collect_runs
+from actionbench.analysis.collect import collect_runs, read_json
 from actionbench.analysis.render import (
     Bullets,
     Details,
@@ -51,7 +51,7 @@ from actionbench.analysis.render import (
     slug,
 )
 from actionbench.analysis.styles import Styles
-from actionbench.config import expand_grid
+from actionbench.config import dataset_refs, expand_grid, lists_dir
 from actionbench.spec import RunSpec
 
 log = logging.getLogger(__name__)
@@ -176,6 +176,7 @@ class Collected:
     input_sizes: dict
     profile_src: str
     bench_src: str
+    data: dict = field(default_factory=dict)  # base dataset -> its lists' summary.json
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -249,7 +250,41 @@ def collect(params: dict, runs_dir: Path, inputs_dir: Path) -> Collected:
             else f"{inputs_dir / 'profile.csv'} or {inputs_dir / 'profile'}/*.csv"
         ),
         bench_src=f"{inputs_dir / 'benchmarks'}/*.json",
+        data=data_summaries(params, set(results["dataset"])),
     )
+
+
+def data_summaries(params: dict, datasets: set[str]) -> dict[str, dict]:
+    """The ``summary.json`` that ``actionbench lists`` wrote for each base dataset of the runs."""
+    refs = dataset_refs(params)
+    bases = sorted({refs[d].base for d in datasets if d in refs})
+    out = {}
+    for base in bases:
+        summary = read_json(lists_dir(base) / "summary.json")
+        if summary is not None:
+            out[base] = summary
+    return out
+
+
+def data_table(summaries: dict[str, dict]) -> tables.Table:
+    """Videos indexed, extracted and excluded (by reason) per dataset, and the split sizes."""
+    rows = []
+    for base, s in summaries.items():
+        reasons = s.get("excluded_by_reason") or {}
+        rows.append(
+            {
+                "dataset": base,
+                "indexed": s.get("indexed"),
+                "extracted": s.get("extracted"),
+                "excluded": s.get("excluded"),
+                "excluded by reason": "; ".join(f"{k}: {v}" for k, v in reasons.items()) or "–",
+                "annotation rows skipped": s.get("annotation_rows_skipped"),
+                "train / val videos": f"{s.get('train')} / {s.get('val')}",
+                "classes": s.get("classes"),
+            }
+        )
+    frame = pd.DataFrame(rows).set_index("dataset") if rows else pd.DataFrame()
+    return tables.Table("data", "Data", frame)
 
 
 def comparison_groups(c: Collected, tp_pairs: pd.DataFrame) -> dict:
@@ -546,6 +581,23 @@ def compose(
     sections = [
         Section("Findings", findings_blocks),
         Section("Summary", [Text(s) for s in summary]),
+    ]
+    if c.data:
+        sections.append(
+            Section(
+                "Data",
+                [
+                    Text(
+                        "Videos of each dataset the runs train on: indexed from the annotations, "
+                        "extracted, and excluded with the reason (data/lists/<dataset>/"
+                        "excluded.csv lists every one).",
+                        "note",
+                    ),
+                    TableBlock(data_table(c.data), heading=False),
+                ],
+            )
+        )
+    sections += [
         Section("Accuracy (%)", [TableBlock(k.t_results, heading=False)]),
     ]
     for t in [t for t in k.paper_tables if t.shown]:
