@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from actionbench.cli.data_cmds import add_ffmpeg_pool_options
 from actionbench.cli.helptext import description
 
 
@@ -36,19 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--gop", type=int, default=8, help="keyframe interval in frames (8)")
     p.add_argument("--crf", type=int, default=18, help="x264 quality, 0..51, lower = better (18)")
     p.add_argument("--fps", type=float, default=None, help="resample (default: keep all frames)")
-    p.add_argument(
-        "--workers", type=int, default=None, help="parallel ffmpeg processes (default: all cores)"
-    )
-    p.add_argument("--shard", type=int, default=0, help="this job's shard, 0-based")
-    p.add_argument("--num-shards", type=int, default=1, help="shards the index is split into (1)")
-    p.add_argument(
-        "--timeout", type=float, default=None, help="seconds before one video's ffmpeg is killed"
-    )
-    p.add_argument(
-        "--no-progress",
-        action="store_true",
-        help="no progress output at all (neither bar nor periodic log lines)",
-    )
+    add_ffmpeg_pool_options(p)
     p.add_argument("--out", required=True, type=Path, help="CSV of re-encoded videos")
     p.add_argument("--failures", required=True, type=Path, help="CSV of videos that failed")
     p.set_defaults(func=_reencode)
