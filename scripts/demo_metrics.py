@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-VOLATILE_KEYS = ("code",)  # provenance: commit, dirty flag, package version
+VOLATILE_KEYS = ("code", "mlflow_run_id")  # provenance: commit, dirty flag, MLflow run
 VOLATILE_SUFFIXES = ("_seconds", "clips_per_s")
 
 
