@@ -78,7 +78,7 @@ def test_profile_unsupported_exits_2(capsys) -> None:
 
 
 @pytest.mark.slow  # profiles all ~60 models
-def test_profile_table_csv(tmp_path, capsys) -> None:
+def test_profile_table_csv(tmp_path, capsys, caplog) -> None:
     path = tmp_path / "table.csv"
     assert (
         main(
@@ -100,7 +100,12 @@ def test_profile_table_csv(tmp_path, capsys) -> None:
     from actionbench.models import list_models
 
     rows = list(csv.DictReader(path.open()))
-    assert len(rows) == len(list_models())
+    # 4 frames are too few for the reference layout's S3D-InceptionV1-tp (time halved by the
+    # pools, its 2x2x2 pool4 sees one frame): left out with a warning naming it, the rest profiled
+    names = {r["model"] for r in rows}
+    expected = {f"{a}-{b}{'-tp' if tp else ''}" for a, b, tp in list_models()}
+    assert expected - names == {"s3d-inceptionv1-tp"}
+    assert "s3d-inceptionv1-tp cannot take 4 frames" in caplog.text
     assert {"model", "params", "gflops"} <= set(rows[0])
 
 

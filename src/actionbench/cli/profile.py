@@ -113,24 +113,36 @@ def _run_table(args: argparse.Namespace) -> int:
     from actionbench.models.profiling import profile_model
     from actionbench.progress import Progress
 
-    rows = []
+    rows, too_short = [], []
     models = list_models()
     progress = Progress(len(models), "profiling", unit="model")
     for arch, backbone, tp in models:
-        rows.append(
-            profile_model(
-                arch,
-                backbone,
-                args.frames,
-                args.num_classes,
-                tp,
-                size=args.size,
-                counter=args.counter,
-                layout=args.layout,
+        try:
+            rows.append(
+                profile_model(
+                    arch,
+                    backbone,
+                    args.frames,
+                    args.num_classes,
+                    tp,
+                    size=args.size,
+                    counter=args.counter,
+                    layout=args.layout,
+                )
             )
-        )
+        except RuntimeError as err:  # a pooling window larger than what is left of the clip
+            name = f"{arch}-{backbone}{'-tp' if tp else ''}"
+            too_short.append(name)
+            log.warning("%s cannot take %d frames at %d px (%s); left out", name, args.frames,
+                        args.size, str(err).splitlines()[-1])  # fmt: skip
         progress.update()
     progress.close()
+    if too_short:
+        log.warning(
+            "%d model(s) left out of the table, the clip is too short for their layout: %s",
+            len(too_short),
+            ", ".join(too_short),
+        )
     if args.json:
         print(json.dumps(rows))
     elif args.csv:
