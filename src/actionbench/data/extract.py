@@ -39,6 +39,7 @@ import re
 import shutil
 import subprocess
 import zlib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
@@ -438,8 +439,6 @@ def extract_videos(
     progress: bool = True,
 ) -> ExtractionResult:
     """Extract this shard's videos of ``index`` (columns video_id, video_path) in parallel."""
-    from actionbench.progress import Progress
-
     settings = ExtractionSettings(
         short_side=short_side, quality=quality, fps=fps, timeout_s=timeout_s
     )
@@ -451,29 +450,18 @@ def extract_videos(
     jobs = list(
         zip(selected["video_id"].astype(str), selected["video_path"].astype(str), strict=True)
     )
-    outcomes: dict[str, VideoOutcome] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(extract_one, vid, path, frames_root, settings) for vid, path in jobs]
-        # a bar on a terminal; in a batch log a line with rate and ETA every 30 s
-        bar = Progress(
-            len(futures), f"extract shard {shard}/{num_shards}", enabled=progress, unit="video"
-        )
-        for future in as_completed(futures):
-            outcome = future.result()
-            outcomes[outcome.video_id] = outcome
-            bar.update()
-        bar.close()
-    _remove_if_empty(frames_root / PARTIAL_DIRNAME)
-    ordered = [outcomes[vid] for vid, _ in jobs]
+    ordered = run_video_jobs(
+        jobs,
+        lambda vid, path: extract_one(vid, path, frames_root, settings),
+        workers=workers,
+        desc=f"extract shard {shard}/{num_shards}",
+        progress=progress,
+        partial_dir=frames_root / PARTIAL_DIRNAME,
+    )
+    result = outcome_tables(ordered)
+    extracted = result.extracted
     done = [o for o in ordered if not o.reason]
     failed = [o for o in ordered if o.reason]
-    extracted = pd.DataFrame(
-        [[o.video_id, o.frames_dir, o.num_frames, o.reused, o.warning] for o in done],
-        columns=EXTRACTED_COLUMNS,
-    )
-    failures = pd.DataFrame(
-        [[o.video_id, o.video_path, o.reason] for o in failed], columns=FAILURE_COLUMNS
-    )
     reused = int(extracted["reused"].sum()) if len(extracted) else 0
     redone = sum(o.warning.startswith(REEXTRACTED) for o in done)
     log.info(
@@ -489,7 +477,51 @@ def extract_videos(
         )  # fmt: skip
     if failed:
         log.warning("%d video(s) failed extraction; see the failures table", len(failed))
-    return ExtractionResult(extracted=extracted, failures=failures)
+    return result
+
+
+def run_video_jobs(
+    jobs: list[tuple[str, str]],
+    work: Callable[[str, str], VideoOutcome],
+    *,
+    workers: int,
+    desc: str,
+    progress: bool,
+    partial_dir: Path,
+) -> list[VideoOutcome]:
+    """``work(video_id, video_path)`` for every job on a thread pool; outcomes in job order.
+
+    One ffmpeg per thread (extraction and re-encode alike); a bar on a terminal, in a batch log a
+    line with rate and ETA every 30 s. The shared ``partial_dir`` is removed when left empty.
+    """
+    from actionbench.progress import Progress
+
+    outcomes: dict[str, VideoOutcome] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(work, vid, path) for vid, path in jobs]
+        bar = Progress(len(futures), desc, enabled=progress, unit="video")
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[outcome.video_id] = outcome
+            bar.update()
+        bar.close()
+    _remove_if_empty(partial_dir)
+    return [outcomes[vid] for vid, _ in jobs]
+
+
+def outcome_tables(ordered: list[VideoOutcome]) -> ExtractionResult:
+    """The done and failed tables of a pool's outcomes (extraction's columns)."""
+    done = [o for o in ordered if not o.reason]
+    failed = [o for o in ordered if o.reason]
+    return ExtractionResult(
+        extracted=pd.DataFrame(
+            [[o.video_id, o.frames_dir, o.num_frames, o.reused, o.warning] for o in done],
+            columns=EXTRACTED_COLUMNS,
+        ),
+        failures=pd.DataFrame(
+            [[o.video_id, o.video_path, o.reason] for o in failed], columns=FAILURE_COLUMNS
+        ),
+    )
 
 
 def _remove_if_empty(folder: Path) -> None:

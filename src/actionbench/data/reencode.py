@@ -21,26 +21,24 @@ table has extraction's columns (video_id, frames_dir, num_frames, reused, warnin
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from actionbench.data.extract import (
-    EXTRACTED_COLUMNS,
-    FAILURE_COLUMNS,
     PARTIAL_DIRNAME,
     ExtractionResult,
     VideoOutcome,
     _image_sequence,
     check_index,
     default_workers,
+    outcome_tables,
     passthrough_args,
+    run_video_jobs,
     select_shard,
 )
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
@@ -185,8 +183,6 @@ def reencode_videos(
     progress: bool = True,
 ) -> ExtractionResult:
     """Re-encode this shard's videos of ``index`` (columns video_id, video_path) in parallel."""
-    from actionbench.progress import Progress
-
     settings = settings or ReencodeSettings()
     check_index(index)
     selected = select_shard(index, shard, num_shards)
@@ -195,21 +191,14 @@ def reencode_videos(
     jobs = list(
         zip(selected["video_id"].astype(str), selected["video_path"].astype(str), strict=True)
     )
-    outcomes: dict[str, VideoOutcome] = {}
-    with ThreadPoolExecutor(max_workers=workers or default_workers()) as pool:
-        futures = [pool.submit(reencode_one, v, p, videos_root, settings) for v, p in jobs]
-        # a bar on a terminal; in a batch log a line with rate and ETA every 30 s
-        bar = Progress(
-            len(futures), f"re-encode shard {shard}/{num_shards}", enabled=progress, unit="video"
-        )
-        for future in as_completed(futures):
-            outcome = future.result()
-            outcomes[outcome.video_id] = outcome
-            bar.update()
-        bar.close()
-    with contextlib.suppress(OSError):  # absent, or another shard is still writing into it
-        (videos_root / PARTIAL_DIRNAME).rmdir()
-    ordered = [outcomes[v] for v, _ in jobs]
+    ordered = run_video_jobs(
+        jobs,
+        lambda vid, path: reencode_one(vid, path, videos_root, settings),
+        workers=workers or default_workers(),
+        desc=f"re-encode shard {shard}/{num_shards}",
+        progress=progress,
+        partial_dir=videos_root / PARTIAL_DIRNAME,
+    )
     done = [o for o in ordered if not o.reason]
     failed = [o for o in ordered if o.reason]
     log.info(
@@ -219,12 +208,4 @@ def reencode_videos(
     )  # fmt: skip
     if failed:
         log.warning("%d video(s) failed to re-encode; see the failures table", len(failed))
-    return ExtractionResult(
-        extracted=pd.DataFrame(
-            [[o.video_id, o.frames_dir, o.num_frames, o.reused, o.warning] for o in done],
-            columns=EXTRACTED_COLUMNS,
-        ),
-        failures=pd.DataFrame(
-            [[o.video_id, o.video_path, o.reason] for o in failed], columns=FAILURE_COLUMNS
-        ),
-    )
+    return outcome_tables(ordered)
