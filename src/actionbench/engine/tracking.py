@@ -289,13 +289,10 @@ class Tracker:
 
     def _supersede_older(self, experiment_id: str, fingerprint: str) -> None:
         """Mark earlier runs of this run id and stage made with another config as superseded."""
-        rid = str(runcfg.get(self.cfg, "run_id")).replace("'", "")
-        query = f"tags.run_id = '{rid}' and tags.stage = '{self.stage}'"
-        older = self._safe_call(
-            lambda: self._client.search_runs([experiment_id], query, max_results=1000),
-            "search older runs",
+        older = _runs_of(
+            self._client, experiment_id, str(runcfg.get(self.cfg, "run_id")), self.stage, 1000
         )
-        for run in older or []:
+        for run in older:
             tags = run.data.tags
             if (
                 run.info.run_id != self.run_id
@@ -335,16 +332,7 @@ class Tracker:
         experiment = self._safe_call(lambda: client.get_experiment_by_name(name), "experiment")
         if experiment is None:
             return None
-        rid = run_id.replace("'", "")
-        runs = self._safe_call(
-            lambda: client.search_runs(
-                [experiment.experiment_id],
-                f"tags.run_id = '{rid}' and tags.stage = '{stage}'",
-                order_by=["attributes.start_time DESC"],
-                max_results=1,
-            ),
-            "find run",
-        )
+        runs = _runs_of(client, experiment.experiment_id, run_id, stage, 1)
         return runs[0].info.run_id if runs else None
 
     def _exists(self, run_id: str) -> bool:
@@ -432,6 +420,25 @@ class Tracker:
         except Exception as err:
             log.warning("MLflow %s failed (%s); continuing without it", what, err)
             return None
+
+
+def _runs_of(client: Any, experiment_id: str, run_id: str, stage: str, limit: int) -> list:
+    """MLflow runs of one run id and stage, newest first; [] when the store cannot be searched."""
+    rid = run_id.replace("'", "")
+    query = f"tags.run_id = '{rid}' and tags.stage = '{stage}'"
+    try:
+        return retry(
+            lambda: client.search_runs(
+                [experiment_id],
+                query,
+                order_by=["attributes.start_time DESC"],
+                max_results=limit,
+            ),
+            "search runs",
+        )
+    except Exception as err:  # logging never kills a job: the numbers are in files anyway
+        log.warning("MLflow search runs failed (%s); continuing without it", err)
+        return []
 
 
 def _safe(name: str) -> str:
