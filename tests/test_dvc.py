@@ -1,5 +1,5 @@
 """DVC over the real pipeline: repro, no-op repro, an f16 variant that re-trains only f16, a bad
-`-S` value that deletes nothing, a terminal-sized `dvc exp show`, offline plots, a remote."""
+`-S` value that deletes nothing, a `dvc exp show` that opens on the results, offline plots, a remote."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from test_workflow import tiny_params
 
 REPO = Path(__file__).resolve().parents[1]
 F16 = ["mini-synthetic/tam-resnet18/f16", "mini-synthetic/tsn-resnet18/f16"]
+RUNS = F16 + ["mini-synthetic/tam-resnet18/f8", "mini-synthetic/tsn-resnet18/f8"]
 
 
 def _run(args, cwd, env, timeout=1800, check=True):
@@ -82,8 +83,8 @@ def test_dvc_repro_experiment_metrics_plots_and_remote(dvc_project, tmp_path):
     # a short, all-numeric metrics file: per-run top-1 and the Phi/Psi summary
     shown = json.loads(_run(["dvc", "metrics", "show", "--json"], proj, env))
     metrics = next(iter(shown.values()))["data"]["reports/dvc_metrics.json"]["data"]
-    assert set(metrics) == {"top1", "phi_psi"} and set(F16) <= set(metrics["top1"])
-    leaves = [v for run in metrics["top1"].values() for v in run.values()]
+    assert list(metrics) == ["clip", "phi", "psi", "video"] and set(F16) <= set(metrics["clip"])
+    leaves = [v for values in metrics.values() for v in values.values()]
     assert leaves and all(isinstance(v, (int, float)) for v in leaves)
 
     # plots render without the network: image plots of the report's figures, each with data
@@ -105,12 +106,30 @@ def test_dvc_repro_experiment_metrics_plots_and_remote(dvc_project, tmp_path):
     history = (proj / "runs" / "mini-synthetic" / "tam-resnet18" / "f16" / "history.csv").read_text()
     assert len(history.strip().splitlines()) == 1 + 3  # header + 3 epochs: the variant really ran
 
-    # DVC lists every key of params.yaml as a column; --only-changed keeps what differs (the edited
-    # key and the metrics) and, without the dependency hashes, fits a wide terminal whole
+    # plain `dvc exp show`: DVC lays the table out for its pager (`less -S` in a terminal, printed
+    # as is when piped) with params and dependency columns collapsed to one `…` each; the first
+    # screen of a 200-column terminal holds every experiment and each run's clip top-1
+    table = _run(["dvc", "exp", "show"], proj, env)
+    lines = [line.rstrip() for line in table.splitlines() if line.strip(" ─")]
+    screen = [line[:200] for line in lines]
+    header, rows = screen[0], screen[1:]
+    assert header.split()[:2] == ["Experiment", "Created"], header
+    clips = [f"clip.{run}" for run in sorted(RUNS)]
+    assert header.split()[2:6] == clips, header
+    assert len(rows) == 3 and any("[" in row for row in rows)  # workspace, baseline, experiment
+    for name in clips:  # a number under each header (right-aligned to its end)
+        end = header.index(name) + len(name)
+        assert all(0 <= float(row[header.index(name):end]) <= 100 for row in rows), (name, rows)
+    assert "…" not in "\n".join(screen)
+    assert "experiments.demo.train.stages.f16.epochs" not in table  # collapsed: see --only-changed
+    assert max(len(line) for line in lines) <= 1024  # DVC's pager layout width
+
+    # --only-changed keeps what differs (the edited key and the metrics) and, without the
+    # dependency hashes, fits a wide terminal whole even without the pager
     table = _run(["dvc", "exp", "show", "--no-pager", "--only-changed", "--drop",
                   "Created|runs|data/|src/|workflow|Snakefile|reports/grid.txt"],
                  proj, {**env, "COLUMNS": "250"})
-    assert "experiments.demo.train.stages.f16.epochs" in table and "top1.mini-synthetic" in table
+    assert "experiments.demo.train.stages.f16.epochs" in table and "clip.mini-synthetic" in table
     assert "…" not in table
 
     # a -S value that fails validation names the key and deletes nothing

@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write the short numeric metrics file DVC reads (top-1 per run, Phi/Psi)",
         description=description(
             "Reduce the report's metrics.json to per-run clip/video top-1 and the Phi/Psi\n"
-            "summary, all numbers, so `dvc exp show` fits a terminal.",
+            "summary, all numbers, metric first, so `dvc exp show` opens on the results.",
             "actionbench dvc-metrics --report-metrics reports/metrics.json "
             "--out reports/dvc_metrics.json",
         ),
