@@ -333,3 +333,52 @@ def test_table5_and_table6_selection_is_pure_and_ordered():
     only_tsn = results[results["arch"] == "tsn"]
     assert tables.table5_runs(only_tsn)[0].empty  # one module: nothing to compare
     assert tables.table6_runs(only_tsn)[0].empty
+
+
+def test_table4_runs_selects_evaluated_transfer_runs_in_order():
+    results = _results(
+        [
+            {"dataset": "ucf101", "arch": "tam", "frames": 32, "clip_top1": 95.1},
+            {"dataset": "ucf101", "arch": "i3d", "frames": 32, "clip_top1": 97.1},
+            {"dataset": "hmdb51", "arch": "tam", "frames": 32, "clip_top1": 70.0},
+            {"dataset": "mini-ssv2", "arch": "tsn", "backbone": "resnet18", "clip_top1": 30.0},
+            {"dataset": "ucf101", "arch": "tsm", "frames": 32, "status": "not trained"},
+            {"dataset": "mini-ssv2", "arch": "tam", "frames": 16, "clip_top1": 60.0},
+            {"dataset": "mini-ssv2", "arch": "tam", "clip_top1": 58.0},  # ImageNet init
+        ]
+    )
+    _, configs = _protocols(results)
+
+    def from_run(rid, source, new_head=True):
+        configs[rid]["init"] = {"kind": "checkpoint", "new_head": new_head, "source_run": source}
+
+    for target in ("ucf101", "hmdb51"):
+        from_run(f"{target}/tam-resnet50/f32", "kinetics400/tam-resnet50/f32")
+    from_run("ucf101/i3d-resnet50/f32", "kinetics400/i3d-resnet50/f32")
+    from_run("ucf101/tsm-resnet50/f32", "kinetics400/tsm-resnet50/f32")  # not evaluated
+    from_run("mini-ssv2/tsn-resnet18/f8", "mini-kinetics/tsn-resnet18/f16", new_head=False)
+    from_run("mini-ssv2/tam-resnet50/f16", "mini-ssv2/tam-resnet50/f8")  # same dataset
+    before = results.copy()
+    runs, groups = tables.table4_runs(results, configs)
+    pd.testing.assert_frame_equal(results, before)  # input untouched
+    # source dataset, then backbone, module, frames and target dataset
+    assert list(runs["run_id"]) == [
+        "ucf101/i3d-resnet50/f32",
+        "hmdb51/tam-resnet50/f32",
+        "ucf101/tam-resnet50/f32",
+        "mini-ssv2/tsn-resnet18/f8",
+    ]
+    assert list(runs["clip_top1"]) == [97.1, 70.0, 95.1, 30.0]
+    assert list(runs["source_dataset"]) == ["kinetics400"] * 3 + ["mini-kinetics"]
+    assert list(runs["source_run"])[-1] == "mini-kinetics/tsn-resnet18/f16"
+    assert list(runs["new_head"]) == [True, True, True, False]
+    assert groups == {
+        "target ucf101": ["ucf101/i3d-resnet50/f32", "ucf101/tam-resnet50/f32"],
+        "target hmdb51": ["hmdb51/tam-resnet50/f32"],
+        "target mini-ssv2": ["mini-ssv2/tsn-resnet18/f8"],
+    }
+    # transfer runs exist but none is evaluated; or none exists: nothing selected
+    pending = results[results["run_id"] == "ucf101/tsm-resnet50/f32"]
+    pending_runs, pending_groups = tables.table4_runs(pending, configs)
+    assert pending_runs.empty and pending_groups == {}
+    assert tables.table4_runs(results, {})[0].empty
