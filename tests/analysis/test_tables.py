@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 import pytest
@@ -382,3 +383,78 @@ def test_table4_runs_selects_evaluated_transfer_runs_in_order():
     pending_runs, pending_groups = tables.table4_runs(pending, configs)
     assert pending_runs.empty and pending_groups == {}
     assert tables.table4_runs(results, {})[0].empty
+
+
+def test_table7_data_orders_the_means_and_names_the_pairs():
+    results = _results(
+        [
+            {"arch": "tsn", "clip_top1": 40.0},
+            {"arch": "slowfast", "clip_top1": 55.0},
+            {"arch": "tam", "clip_top1": 70.0},
+            {"arch": "i3d", "clip_top1": 60.0},
+            {"arch": "tam", "tp": True, "clip_top1": 65.0},
+            {"arch": "tsn", "frames": 16, "clip_top1": 50.0},
+            {"arch": "tam", "frames": 16, "clip_top1": 80.0},
+            {"arch": "tsm", "backbone": "resnet18", "clip_top1": 60.0},  # no TSN-ResNet18
+            {"dataset": "mini-kinetics", "arch": "tam", "clip_top1": 64.0},
+            {"dataset": "mini-kinetics", "arch": "tsn", "clip_top1": 60.0},
+        ]
+    )
+    long, pairs = tables.contributions(results)
+    before = long.copy(), pairs.copy()
+    data = tables.table7_data(long, pairs)
+    pd.testing.assert_frame_equal(long, before[0])  # inputs untouched
+    pd.testing.assert_frame_equal(pairs, before[1])
+    # dataset, then module in the paper's order (TAM before SlowFast), clip before video
+    rows = data.long[["dataset", "arch", "level"]].itertuples(index=False, name=None)
+    assert list(rows) == [
+        ("mini-kinetics", "tam", "clip"),
+        ("mini-kinetics", "tam", "video"),
+        ("mini-ssv2", "i3d", "clip"),
+        ("mini-ssv2", "i3d", "video"),
+        ("mini-ssv2", "tam", "clip"),
+        ("mini-ssv2", "tam", "video"),
+        ("mini-ssv2", "slowfast", "clip"),
+        ("mini-ssv2", "slowfast", "video"),
+    ]
+    tam = data.long.iloc[4]
+    assert tam["phi"] == pytest.approx((40 / 70 + 50 / 80) / 2)
+    assert tam["psi_ta"] == pytest.approx((30 / 60 + 30 / 50) / 2)
+    assert tam["psi_ta_tp"] == pytest.approx(25 / 60)
+    assert (tam["n_ta"], tam["n_ta_tp"]) == (2, 1)
+    assert data.long.iloc[1]["phi"] == pytest.approx(61 / 65)  # video level: top-1 + 1
+    assert math.isnan(data.long.iloc[0]["psi_ta_tp"])
+    # melted: one row per metric, metrics in Table 7's order before the modules
+    head = data.melted.head(8)
+    assert list(head[["metric", "arch", "level"]].itertuples(index=False, name=None)) == [
+        ("phi", "tam", "clip"),
+        ("phi", "tam", "video"),
+        ("psi_ta", "tam", "clip"),
+        ("psi_ta", "tam", "video"),
+        ("psi_ta_tp", "tam", "clip"),
+        ("psi_ta_tp", "tam", "video"),
+        ("phi", "i3d", "clip"),
+        ("phi", "i3d", "video"),
+    ]
+    assert list(head["top1"].iloc[[0, 2, 6]]) == pytest.approx([60 / 64, 4 / 40, 40 / 60])
+    assert list(data.clip_long["arch"]) == ["tam", "i3d", "tam", "slowfast"]
+    assert list(data.clip_long["phi"]) == pytest.approx(
+        [60 / 64, 40 / 60, (40 / 70 + 50 / 80) / 2, 40 / 55]
+    )
+    assert set(data.clip_pairs["level"]) == {"clip"} and len(data.clip_pairs) == 7
+    assert data.missing == ["mini-ssv2/tsm-resnet18/f8"]
+    assert data.groups == {
+        f"{rid} vs {tsn}": [rid, tsn]
+        for rid, tsn in (
+            ("mini-ssv2/slowfast-resnet50/f8", "mini-ssv2/tsn-resnet50/f8"),
+            ("mini-ssv2/tam-resnet50/f8", "mini-ssv2/tsn-resnet50/f8"),
+            ("mini-ssv2/i3d-resnet50/f8", "mini-ssv2/tsn-resnet50/f8"),
+            ("mini-ssv2/tam-resnet50-tp/f8", "mini-ssv2/tsn-resnet50/f8"),
+            ("mini-ssv2/tam-resnet50/f16", "mini-ssv2/tsn-resnet50/f16"),
+            ("mini-kinetics/tam-resnet50/f8", "mini-kinetics/tsn-resnet50/f8"),
+        )
+    }
+    # no TSN counterpart at all: no numbers, but the runs left out are still named
+    alone = tables.table7_data(*tables.contributions(results[results["arch"] == "tsm"]))
+    assert alone.long.empty and alone.groups == {}
+    assert alone.missing == ["mini-ssv2/tsm-resnet18/f8"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -390,33 +391,36 @@ def contributions(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(tables, ignore_index=True), pd.concat(pairs, ignore_index=True)
 
 
-def table7(
-    results: pd.DataFrame,
-    protocols: Mapping[str, dict],
-    contrib: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-) -> tuple[Table, Table]:
-    """Table 7 (mean Phi/Psi per module) and the per-model Phi/Psi it averages.
+class Table7Data(NamedTuple):
+    """The numbers of Table 7 and of its per-model companion, in table order (``table7_data``)."""
 
-    ``contrib``: ``contributions(results)`` when the caller already has it (computed once)."""
-    title = "Table 7 — effects of spatio-temporal modelling (mean Φ, mean Ψ)"
-    long, pairs = contrib if contrib is not None else contributions(results)
-    base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
+    long: pd.DataFrame  # mean Phi/Psi per dataset, sampling, level, classes, module; empty: none
+    melted: pd.DataFrame  # the same, one row per metric (``metric``, value in ``top1``)
+    groups: dict[str, list[str]]  # "<model> vs <TSN counterpart>" -> the two run ids compared
+    missing: list[str]  # runs without a TSN counterpart (left out, not guessed)
+    clip_long: pd.DataFrame  # rows of ``long`` at clip level, all classes (the paper's Table 7)
+    clip_pairs: pd.DataFrame  # per-model Phi/Psi at clip level, all classes
+
+
+def table7_data(long: pd.DataFrame, pairs: pd.DataFrame) -> Table7Data:
+    """Ordering and selection for Table 7 (pure): ``contributions(results)`` in, the ordered
+    numeric frames, the (model, TSN counterpart) groups compared and the models without a
+    counterpart out. Kept apart from ``table7`` so the numbers can be checked without the
+    formatting. ``long`` comes back empty (groups and missing still filled: they say why)
+    when no mean Phi or Psi^ta+tp exists."""
+    groups: dict[str, list[str]] = {}
+    missing: list[str] = []
+    if not pairs.empty:
+        # one flag list over every (model, TSN counterpart) pair actually used
+        used = pairs[~pairs["tsn_missing"].astype(bool)]
+        groups = {
+            f"{r.run_id} vs {r.tsn_run_id}": [r.run_id, r.tsn_run_id]
+            for r in used.drop_duplicates(["run_id", "tsn_run_id"]).itertuples()
+        }
+        missing = sorted(set(pairs.loc[pairs["tsn_missing"].astype(bool), "run_id"]))
     if long.empty or long.dropna(subset=["phi", "psi_ta_tp"], how="all").empty:
-        why = _waiting(
-            results,
-            base,
-            "it needs TSN without temporal pooling and another module "
-            "at the same dataset, backbone, frames and sampling",
-        )
-        if not pairs.empty and pairs["tsn_missing"].all():
-            why = (
-                "no model has a TSN counterpart (same dataset, backbone, frames, sampling, "
-                "TSN without temporal pooling): " + ", ".join(sorted(set(pairs["run_id"]))[:8])
-            )
-        return (
-            Table("table7", title, missing=why),
-            Table("table7_pairs", "Φ and Ψ per model", missing=why),
-        )
+        none = pd.DataFrame()
+        return Table7Data(long.iloc[0:0], none, groups, missing, none, none)
     long = _order(
         long,
         [
@@ -442,22 +446,50 @@ def table7(
             ("arch", arch_key),
         ],
     )
-    melted["Metric"] = melted["metric"].map(METRIC_LABELS)
-    melted["Module"] = melted["arch"].map(lambda a: ARCH_LABELS.get(a, a))
-    melted["Classes"] = melted["classes"]
-    index = ["dataset"] + (["sampling"] if long["sampling"].nunique() > 1 else [])
-    if long["classes"].nunique() > 1:
+    clip_long = long[(long["level"] == "clip") & (long["classes"] == "all classes")]
+    clip_pairs = pairs[(pairs["level"] == "clip") & (pairs["classes"] == "all classes")]
+    return Table7Data(long, melted, groups, missing, clip_long, clip_pairs)
+
+
+def table7(
+    results: pd.DataFrame,
+    protocols: Mapping[str, dict],
+    contrib: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> tuple[Table, Table]:
+    """Table 7 (mean Phi/Psi per module) and the per-model Phi/Psi it averages.
+
+    ``contrib``: ``contributions(results)`` when the caller already has it (computed once)."""
+    title = "Table 7 — effects of spatio-temporal modelling (mean Φ, mean Ψ)"
+    long, pairs = contrib if contrib is not None else contributions(results)
+    data = table7_data(long, pairs)
+    base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
+    if data.long.empty:
+        why = _waiting(
+            results,
+            base,
+            "it needs TSN without temporal pooling and another module "
+            "at the same dataset, backbone, frames and sampling",
+        )
+        if data.missing and not data.groups:
+            why = (
+                "no model has a TSN counterpart (same dataset, backbone, frames, sampling, "
+                "TSN without temporal pooling): " + ", ".join(data.missing[:8])
+            )
+        return (
+            Table("table7", title, missing=why),
+            Table("table7_pairs", "Φ and Ψ per model", missing=why),
+        )
+    melted = data.melted.assign(
+        Metric=data.melted["metric"].map(METRIC_LABELS),
+        Module=data.melted["arch"].map(lambda a: ARCH_LABELS.get(a, a)),
+        Classes=data.melted["classes"],
+    )
+    index = ["dataset"] + (["sampling"] if data.long["sampling"].nunique() > 1 else [])
+    if data.long["classes"].nunique() > 1:
         index.append("Classes")
     index.append("Metric")
     frame = _display(melted, index, ["Module", "level"], decimals=2)
     frame = frame.rename_axis(index=[n if n != "dataset" else "Dataset" for n in index])
-    # one flag list over every (model, TSN counterpart) pair actually used
-    used = pairs[~pairs["tsn_missing"].astype(bool)]
-    groups = {
-        f"{r.run_id} vs {r.tsn_run_id}": [r.run_id, r.tsn_run_id]
-        for r in used.drop_duplicates(["run_id", "tsn_run_id"]).itertuples()
-    }
-    missing = sorted(set(pairs.loc[pairs["tsn_missing"].astype(bool), "run_id"]))
     notes = [
         "Φ = S_TSN / max(S_a, S_TSN) and Ψ = (S_a − S_TSN) / (100 − S_TSN) per model (Eq. 1), "
         "with S_TSN the accuracy of TSN without temporal pooling at the same dataset, backbone, "
@@ -466,22 +498,20 @@ def table7(
         "it (still against TSN without it). "
         "The paper's Table 7 is the clip level on all classes.",
     ]
-    counts = long[(long["level"] == "clip") & (long["classes"] == "all classes")]
-    if not counts.empty:
+    if not data.clip_long.empty:
         notes.append(
             "Pairs averaged (clip level, all classes): "
             + "; ".join(
                 f"{r.dataset} {ARCH_LABELS.get(r.arch, r.arch)}: {r.n_ta} without tp, "
                 f"{r.n_ta_tp} with tp"
-                for r in counts.itertuples()
+                for r in data.clip_long.itertuples()
             )
         )
-    if missing:
-        notes.append("No TSN counterpart (left out, not guessed): " + ", ".join(missing))
-    table = Table("table7", title, frame, long, notes, _flags(protocols, groups))
+    if data.missing:
+        notes.append("No TSN counterpart (left out, not guessed): " + ", ".join(data.missing))
+    table = Table("table7", title, frame, data.long, notes, _flags(protocols, data.groups))
 
-    clip = pairs[(pairs["level"] == "clip") & (pairs["classes"] == "all classes")]
-    detail = clip.copy()
+    detail = data.clip_pairs
     detail_frame = pd.DataFrame(
         {
             "model": detail["run_id"],
