@@ -458,3 +458,36 @@ def test_table7_data_orders_the_means_and_names_the_pairs():
     alone = tables.table7_data(*tables.contributions(results[results["arch"] == "tsm"]))
     assert alone.long.empty and alone.groups == {}
     assert alone.missing == ["mini-ssv2/tsm-resnet18/f8"]
+
+
+def test_table10_models_one_row_per_network_and_frames():
+    nan = float("nan")
+    results = _results(
+        [
+            {"arch": "tam", "params": 23.7e6, "gflops": 32.8, "profile_size": 224},
+            {"arch": "tam", "dataset": "mini-kinetics", "params": 23.7e6, "gflops": 32.8},
+            {"arch": "tam", "sampling": "dense", "params": 23.7e6, "gflops": 32.8},
+            {"arch": "tsn", "frames": 16, "params": 23.5e6, "gflops": 65.4, "profile_size": 224},
+            {"arch": "tsn", "params": 23.5e6, "gflops": 32.7, "profile_size": 224},
+            {"arch": "tam", "backbone": "resnet18", "params": nan, "gflops": nan},  # not profiled
+            {"arch": "tam", "tam_locations": "top_half", "params": 23.6e6, "gflops": 32.75},
+            {"arch": "tam", "tp": True, "params": 23.7e6, "gflops": 16.4, "profile_size": 112},
+        ]
+    )  # no profile_size: NaN
+    before = results.copy()
+    models = tables.table10_models(results)
+    pd.testing.assert_frame_equal(results, before)  # input untouched
+    # backbone, module, tp, frames; one row per network whatever the dataset or sampling
+    rows = models[["backbone", "arch", "tp", "tam_locations", "frames"]]
+    assert list(rows.itertuples(index=False, name=None)) == [
+        ("resnet18", "tam", False, "all", 8),
+        ("resnet50", "tsn", False, "all", 8),
+        ("resnet50", "tsn", False, "all", 16),
+        ("resnet50", "tam", False, "all", 8),
+        ("resnet50", "tam", False, "top_half", 8),
+        ("resnet50", "tam", True, "all", 8),
+    ]
+    assert math.isnan(models["gflops"].iloc[0]) and math.isnan(models["params"].iloc[0])
+    assert list(models["gflops"].iloc[1:]) == [32.7, 65.4, 32.8, 32.75, 16.4]
+    assert list(models["params"].iloc[1:]) == [23.5e6, 23.5e6, 23.7e6, 23.6e6, 23.7e6]
+    assert list(models["size"].iloc[[1, 3, 5]]) == [224, 224, 112]

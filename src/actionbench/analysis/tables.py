@@ -644,6 +644,33 @@ def table4(
 # --------------------------------------------------------------------------- Table 10
 
 
+MODEL_KEYS = ["arch", "backbone", "tp", "tam_locations"]
+
+
+def table10_models(profiled: pd.DataFrame) -> pd.DataFrame:
+    """Selection for Table 10 (pure): one row per model and frame count of the grid, in table
+    order (backbone, module, tp, frames), with its profiled ``params``, ``gflops`` and the input
+    ``size`` profiled at (NaN where not profiled). Runs of one model differing only in dataset or
+    sampling are one row: the network is the same. ``profiled``: ``efficiency.attach_profiles``.
+    Kept apart from ``table10`` so the numbers can be checked without the formatting."""
+    models = profiled.drop_duplicates(MODEL_KEYS + ["sampling", "frames"])
+    models = _order(
+        models, [("backbone", backbone_key), ("arch", arch_key), ("tp", None), ("frames", None)]
+    )
+    rows = [
+        {
+            "frames": r["frames"],
+            "params": r["params"],
+            "gflops": r["gflops"],
+            "size": r["profile_size"],
+            **{k: r[k] for k in MODEL_KEYS},
+        }
+        for _, r in models.iterrows()
+    ]
+    columns = ["frames", "params", "gflops", "size", *MODEL_KEYS]
+    return pd.DataFrame(rows, columns=columns).drop_duplicates(MODEL_KEYS + ["frames"])
+
+
 def table10(
     results: pd.DataFrame, profiled: pd.DataFrame, have_profiles: bool, inputs: str
 ) -> Table:
@@ -658,31 +685,18 @@ def table10(
                 "`actionbench profile --table --frames F --num-classes N --csv PATH`"
             ),
         )
-    models = profiled.drop_duplicates(
-        ["arch", "backbone", "tp", "tam_locations", "sampling", "frames"]
+    models = table10_models(profiled)
+    labels = pd.DataFrame(
+        {
+            "Backbone": models["backbone"].map(lambda b: BACKBONE_LABELS.get(b, b)),
+            "Model": [
+                model_label(r.arch, r.backbone, r.tp, "uniform", r.tam_locations)
+                for r in models.itertuples()
+            ],
+        },
+        index=models.index,
     )
-    models = _order(
-        models, [("backbone", backbone_key), ("arch", arch_key), ("tp", None), ("frames", None)]
-    )
-    rows = []
-    for _, r in models.iterrows():
-        rows.append(
-            {
-                "Backbone": BACKBONE_LABELS.get(r["backbone"], r["backbone"]),
-                "Model": model_label(
-                    r["arch"], r["backbone"], r["tp"], "uniform", r["tam_locations"]
-                ),
-                "frames": r["frames"],
-                "params": r["params"],
-                "gflops": r["gflops"],
-                "size": r["profile_size"],
-                "arch": r["arch"],
-                "backbone": r["backbone"],
-                "tp": r["tp"],
-                "tam_locations": r["tam_locations"],
-            }
-        )
-    tidy = pd.DataFrame(rows).drop_duplicates(["Model", "frames"])
+    tidy = pd.concat([labels, models], axis=1)
     wide_flops = tidy.pivot_table(
         index=["Backbone", "Model"], columns="frames", values="gflops", aggfunc="first", sort=False
     )
