@@ -491,3 +491,74 @@ def test_table10_models_one_row_per_network_and_frames():
     assert list(models["gflops"].iloc[1:]) == [32.7, 65.4, 32.8, 32.75, 16.4]
     assert list(models["params"].iloc[1:]) == [23.5e6, 23.5e6, 23.7e6, 23.6e6, 23.7e6]
     assert list(models["size"].iloc[[1, 3, 5]]) == [224, 224, 112]
+
+
+def test_table8_rows_are_numbers_with_their_consistency_flags():
+    results = _results(
+        [
+            {"arch": "tsn", "clip_top1": 33.9},
+            {
+                "arch": "tam",
+                "sampling": "dense",
+                "clip_top1": 60.0,
+                "run_id": "mini-ssv2/tam-resnet50-dense/f8",
+            },
+            {"arch": "tam", "clip_top1": 65.4},  # uniform: preferred over dense
+            {"arch": "tam", "dataset": "mini-kinetics", "clip_top1": 70.0},
+            {"arch": "tsm", "clip_top1": 64.0, "status": "not evaluated"},
+        ]
+    )
+    nan = float("nan")
+    bench = pd.DataFrame(
+        [
+            {"arch": "tsn", "mode": "train", "device": "cuda", "batch_size": 8},
+            {"arch": "tam", "mode": "train", "device": "cuda", "batch_size": 4},
+            {"arch": "tsm", "mode": "inference", "device": "cpu", "batch_size": 2},
+        ],
+        columns=efficiency.BENCH_COLUMNS,
+    ).assign(
+        backbone="resnet50", tp=False, frames=8, size=224, threads=4, torch="2.14.1",
+        step_ms=100.0, clips_per_s=[80.0, 20.0, 20.0], peak_mem_bytes=2**30, max_batch_size=nan,
+    )  # fmt: skip
+    profiles = pd.DataFrame(
+        [
+            {"arch": "tsn", "size": 224, "gflops": 32.7},
+            {"arch": "tsn", "size": 112, "gflops": 8.2},
+            {"arch": "tam", "size": 112, "gflops": 8.25},  # only at another size
+        ],
+        columns=efficiency.PROFILE_COLUMNS,
+    ).assign(backbone="resnet50", tp=False, frames=8, tam_locations="all", params=2.4e7)
+    run_inputs = {"mini-kinetics/tam-resnet50/f8": 112, "mini-ssv2/tam-resnet50/f8": 224}
+    rows, flags = tables.table8_rows(bench, profiles, results, run_inputs)
+    assert list(rows["arch"]) == ["tsn", "tam", "tsm"]  # the benchmark's rows, in its order
+    assert list(rows["clips_per_s"]) == [80.0, 20.0, 20.0]
+    assert rows["gflops"].iloc[0] == 32.7 and rows["gflops"].iloc[1] == 8.25
+    assert math.isnan(rows["gflops"].iloc[2])
+    assert list(rows["profiled"]) == [True, True, False]
+    added = list(rows.columns[len(efficiency.BENCH_COLUMNS) :])
+    assert added == [
+        "gflops",
+        "profiled",
+        "mini-ssv2 clip top-1",
+        "mini-ssv2 video top-1",
+        "mini-kinetics clip top-1",
+        "mini-kinetics video top-1",
+        "input_size_mismatch",
+    ]
+    assert rows["mini-ssv2 clip top-1"].tolist()[:2] == [33.9, 65.4]
+    assert rows["mini-ssv2 video top-1"].tolist()[:2] == [34.9, 66.4]
+    assert rows["mini-kinetics clip top-1"].isna().tolist() == [True, False, True]
+    assert rows["mini-kinetics clip top-1"].iloc[1] == 70.0
+    assert rows[added[2:6]].iloc[2].isna().all()  # TSM: no evaluated run
+    assert rows["input_size_mismatch"].iloc[1] == (
+        "GFLOPs at 112 px; mini-kinetics: accuracy at 112 px"
+    )
+    assert rows["input_size_mismatch"].iloc[[0, 2]].isna().all()
+    assert flags == [
+        "train: batch size differs between rows (8, 4) and no row measured its maximum batch; "
+        "throughput depends on batch size",
+        "1 row(s) put numbers measured at different input sizes side by side "
+        "(column '⚠ input size')",
+    ]
+    empty, no_flags = tables.table8_rows(bench.iloc[0:0], profiles, results)
+    assert empty.empty and no_flags == []

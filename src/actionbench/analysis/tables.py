@@ -721,47 +721,32 @@ def table10(
 # --------------------------------------------------------------------------- Table 8
 
 
-def table8(
+ACCURACY_SUFFIX = " top-1"  # table8_rows' accuracy columns: "<dataset> <level> top-1"
+
+
+def table8_rows(
     bench: pd.DataFrame,
     profiles: pd.DataFrame,
     results: pd.DataFrame,
-    inputs: str,
     run_inputs: Mapping[str, object] | None = None,
-) -> Table:
-    """Speed and memory (``actionbench benchmark`` results) next to accuracy and FLOPs.
+) -> tuple[pd.DataFrame, list[str]]:
+    """Selection for Table 8 (pure): each benchmark row (``efficiency.load_benchmarks``) with
+    the numbers put next to it, and the consistency flags of the rows.
 
-    Each row says the input size and device it was measured at; accuracy from runs trained at
-    another input size (``run_inputs``: run id -> input_size) is flagged on that row."""
+    Added to the benchmark's own columns: ``gflops`` (float, NaN where not profiled; the
+    profile at the row's input size, else the last one) and ``profiled`` (a profile of the
+    model exists); ``<dataset> <level> top-1`` (float) for every dataset with an evaluated run
+    of the same model and frames (uniform sampling preferred); ``input_size_mismatch`` on a
+    row whose GFLOPs or accuracy were measured at another input size than its speed (which,
+    in words, ``run_inputs``: run id -> input size). Kept apart from ``table8`` so the numbers
+    can be checked (and written as CSV) without the formatting."""
     run_inputs = run_inputs or {}
-    title = "Table 8 — speed and memory"
     if bench.empty:
-        return Table(
-            "table8",
-            title,
-            missing=(
-                f"no model benchmark results ({inputs}); write them with `actionbench benchmark "
-                "--arch A --backbone B --frames F --batch-size N --mode both --json --out "
-                "<reports>/benchmarks/<model>-f<F>.json`"
-            ),
-        )
+        return pd.DataFrame(), []
     ok = _ok(results)
-    rows, tidy_rows = [], []
+    rows = []
     datasets = sorted(ok["dataset"].unique())
     for _, b in bench.iterrows():
-        row = {
-            "Model": model_label(b["arch"], b["backbone"], b["tp"]),
-            "Frames": b["frames"],
-            "Mode": b["mode"],
-            "Device": b["device"],
-            "Input (px)": fmt(b["size"]) if pd.notna(b["size"]) else "unknown",
-            "Batch": fmt(b["batch_size"]),
-            "Step (ms)": fmt(b["step_ms"]),
-            "Throughput (clips/s)": fmt(b["clips_per_s"], 2),
-            "Peak memory (GiB)": fmt(b["peak_mem_bytes"] / 2**30, 2)
-            if pd.notna(b["peak_mem_bytes"])
-            else DASH,
-            "Max batch": fmt(b["max_batch_size"]) if pd.notna(b["max_batch_size"]) else DASH,
-        }
         prof = (
             profiles[
                 (profiles["arch"] == b["arch"])
@@ -779,8 +764,11 @@ def table8(
             if same.empty:  # only profiled at another size: shown, and flagged on the row
                 mismatch.append(f"GFLOPs at {fmt(prof['size'].iloc[-1])} px")
             prof = same if not same.empty else prof
-        row["GFLOPs"] = fmt(prof["gflops"].iloc[-1]) if not prof.empty else "not profiled"
-        extra = {}
+        row = {
+            **b.to_dict(),
+            "gflops": float(prof["gflops"].iloc[-1]) if not prof.empty else math.nan,
+            "profiled": not prof.empty,
+        }
         for d in datasets:
             match = ok[
                 (ok["dataset"] == d)
@@ -794,18 +782,14 @@ def table8(
                 continue
             match = match.sort_values("sampling", key=lambda s: s != "uniform")
             for level, col in LEVELS.items():
-                extra[f"{d} {level} top-1"] = fmt(match[col].iloc[0])
+                row[f"{d} {level}{ACCURACY_SUFFIX}"] = match[col].iloc[0]
             trained = run_inputs.get(match["run_id"].iloc[0])
             if trained is not None and (pd.isna(b["size"]) or int(trained) != int(b["size"])):
                 mismatch.append(f"{d}: accuracy at {trained} px")
         if mismatch:
-            extra["⚠ input size"] = (
-                f"speed at {fmt(b['size'])} px, " + "; ".join(mismatch) + ": not comparable"
-            )
-        row.update(extra)
+            row["input_size_mismatch"] = "; ".join(mismatch)
         rows.append(row)
-        tidy_rows.append({**b.to_dict(), "gflops": row["GFLOPs"], **extra})
-    frame = pd.DataFrame(rows).fillna(DASH).set_index(["Model", "Frames", "Mode"])
+    tidy = pd.DataFrame(rows)
     flags = []
     for mode, grp in bench.groupby("mode"):
         for col, label in (
@@ -823,8 +807,71 @@ def table8(
                 f"({', '.join(str(v) for v in grp['batch_size'].unique())}) and no "
                 "row measured its maximum batch; throughput depends on batch size"
             )
-    sizes = ", ".join(f"{s} px" for s in sorted({fmt(v) for v in bench["size"].dropna()}))
-    devices = ", ".join(sorted(bench["device"].dropna().astype(str).unique()))
+    if "input_size_mismatch" in tidy.columns:
+        n = int(tidy["input_size_mismatch"].notna().sum())
+        flags.append(
+            f"{n} row(s) put numbers measured at different input sizes side by side "
+            "(column '⚠ input size')"
+        )
+    return tidy, flags
+
+
+def table8(
+    bench: pd.DataFrame,
+    profiles: pd.DataFrame,
+    results: pd.DataFrame,
+    inputs: str,
+    run_inputs: Mapping[str, object] | None = None,
+) -> Table:
+    """Speed and memory (``actionbench benchmark`` results) next to accuracy and FLOPs.
+
+    Each row says the input size and device it was measured at; accuracy from runs trained at
+    another input size (``run_inputs``: run id -> input_size) is flagged on that row."""
+    title = "Table 8 — speed and memory"
+    if bench.empty:
+        return Table(
+            "table8",
+            title,
+            missing=(
+                f"no model benchmark results ({inputs}); write them with `actionbench benchmark "
+                "--arch A --backbone B --frames F --batch-size N --mode both --json --out "
+                "<reports>/benchmarks/<model>-f<F>.json`"
+            ),
+        )
+    tidy, flags = table8_rows(bench, profiles, results, run_inputs)
+    # accuracy and mismatch columns, in the order the rows first have them (every row gets
+    # each of them, so the display keeps that order)
+    extra = [c for c in tidy.columns if c.endswith(ACCURACY_SUFFIX) or c == "input_size_mismatch"]
+    rows = []
+    for _, r in tidy.iterrows():
+        row = {
+            "Model": model_label(r["arch"], r["backbone"], r["tp"]),
+            "Frames": r["frames"],
+            "Mode": r["mode"],
+            "Device": r["device"],
+            "Input (px)": fmt(r["size"]) if pd.notna(r["size"]) else "unknown",
+            "Batch": fmt(r["batch_size"]),
+            "Step (ms)": fmt(r["step_ms"]),
+            "Throughput (clips/s)": fmt(r["clips_per_s"], 2),
+            "Peak memory (GiB)": fmt(r["peak_mem_bytes"] / 2**30, 2)
+            if pd.notna(r["peak_mem_bytes"])
+            else DASH,
+            "Max batch": fmt(r["max_batch_size"]) if pd.notna(r["max_batch_size"]) else DASH,
+            "GFLOPs": fmt(r["gflops"]) if r["profiled"] else "not profiled",
+        }
+        for c in extra:
+            if c != "input_size_mismatch":
+                row[c] = fmt(r[c])
+            else:
+                row["⚠ input size"] = (
+                    f"speed at {fmt(r['size'])} px, {r[c]}: not comparable"
+                    if pd.notna(r[c])
+                    else DASH
+                )
+        rows.append(row)
+    frame = pd.DataFrame(rows).fillna(DASH).set_index(["Model", "Frames", "Mode"])
+    sizes = ", ".join(f"{s} px" for s in sorted({fmt(v) for v in tidy["size"].dropna()}))
+    devices = ", ".join(sorted(tidy["device"].dropna().astype(str).unique()))
     notes = [
         f"Measured at input {sizes or 'unknown size'} on {devices or 'an unknown device'} "
         "(each row: columns Input and Device). "
@@ -833,13 +880,7 @@ def table8(
         f"frames (uniform sampling preferred); a row whose accuracy comes from another input "
         f"size says so in '⚠ input size'. Source: {inputs}."
     ]
-    if "⚠ input size" in frame.columns:
-        n = int((frame["⚠ input size"] != DASH).sum())
-        flags.append(
-            f"{n} row(s) put numbers measured at different input sizes side by side "
-            "(column '⚠ input size')"
-        )
-    return Table("table8", title, frame, pd.DataFrame(tidy_rows), notes, flags)
+    return Table("table8", title, frame, tidy, notes, flags)
 
 
 # --------------------------------------------------------------------------- protocol
