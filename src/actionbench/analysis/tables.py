@@ -1,6 +1,16 @@
 """The paper's tables, in the paper's shapes, filled from whatever runs of the grid exist.
 
-Each builder takes the collected results (one row per run, see ``collect.py``) and returns a
+Each paper table is built in two layers:
+
+* a pure selection/computation function (``table4_runs``, ``table5_runs``, ``table6_runs``,
+  ``contributions`` then ``table7_data``, ``table8_rows``, ``table10_models``): frames in,
+  numbers out (which runs, in table order, with the groups compared or the consistency
+  flags), nothing formatted and the inputs left untouched, so the numbers can be tested on
+  their own;
+* a builder (``table4`` ... ``table10``) that calls it and only formats: labels, ``fmt``, the
+  display frame, notes, fairness flags and, when empty, what would fill it.
+
+The builder takes the collected results (one row per run, see ``collect.py``) and returns a
 ``Table``: a display frame (formatted strings, possibly with multi-level rows/columns), the same
 numbers in tidy form (written as CSV), notes, and fairness flags for the runs it compares.
 A table none of whose runs exist is returned with ``frame=None`` and ``missing`` saying which
@@ -737,9 +747,10 @@ def table8_rows(
     profile at the row's input size, else the last one) and ``profiled`` (a profile of the
     model exists); ``<dataset> <level> top-1`` (float) for every dataset with an evaluated run
     of the same model and frames (uniform sampling preferred); ``input_size_mismatch`` on a
-    row whose GFLOPs or accuracy were measured at another input size than its speed (which,
-    in words, ``run_inputs``: run id -> input size). Kept apart from ``table8`` so the numbers
-    can be checked (and written as CSV) without the formatting."""
+    row whose GFLOPs or accuracy were measured at another input size than its speed, saying
+    which in words (``run_inputs``: run id -> the input size it was trained at). Kept apart
+    from ``table8`` so the numbers can be checked (and written as CSV) without the
+    formatting."""
     run_inputs = run_inputs or {}
     if bench.empty:
         return pd.DataFrame(), []
