@@ -360,7 +360,7 @@ def test_table4_runs_selects_evaluated_transfer_runs_in_order():
     from_run("mini-ssv2/tsn-resnet18/f8", "mini-kinetics/tsn-resnet18/f16", new_head=False)
     from_run("mini-ssv2/tam-resnet50/f16", "mini-ssv2/tam-resnet50/f8")  # same dataset
     before = results.copy()
-    runs, groups = tables.table4_runs(results, configs)
+    runs, groups = tables.table4_runs(tables.transfer_rows(results, configs))
     pd.testing.assert_frame_equal(results, before)  # input untouched
     # source dataset, then backbone, module, frames and target dataset
     assert list(runs["run_id"]) == [
@@ -380,9 +380,9 @@ def test_table4_runs_selects_evaluated_transfer_runs_in_order():
     }
     # transfer runs exist but none is evaluated; or none exists: nothing selected
     pending = results[results["run_id"] == "ucf101/tsm-resnet50/f32"]
-    pending_runs, pending_groups = tables.table4_runs(pending, configs)
+    pending_runs, pending_groups = tables.table4_runs(tables.transfer_rows(pending, configs))
     assert pending_runs.empty and pending_groups == {}
-    assert tables.table4_runs(results, {})[0].empty
+    assert tables.table4_runs(tables.transfer_rows(results, {}))[0].empty
 
 
 def test_table7_data_orders_the_means_and_names_the_pairs():

@@ -575,17 +575,12 @@ def transfer_rows(results: pd.DataFrame, configs: Mapping[str, dict | None]) -> 
     return pd.DataFrame(rows)
 
 
-def table4_runs(
-    results: pd.DataFrame, configs: Mapping[str, dict | None]
-) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """Selection for Table 4 (pure): the evaluated transfer runs (``transfer_rows``: initialised
-    from a run on another dataset) in table order, and the groups compared (target dataset ->
-    run ids). Kept apart from ``table4`` so the numbers can be checked without formatting.
-    Empty when no transfer run is evaluated."""
-    rows = transfer_rows(results, configs)
-    if rows.empty:
-        return rows, {}
-    ok = _ok(rows)
+def table4_runs(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Selection for Table 4 (pure): of the transfer runs (``transfer_rows``: initialised from a
+    run on another dataset), the evaluated ones in table order, and the groups compared (target
+    dataset -> run ids). Kept apart from ``table4`` so the numbers can be checked without
+    formatting. Empty when no transfer run is evaluated."""
+    ok = _ok(rows) if not rows.empty else rows
     if ok.empty:
         return ok, {}
     ok = _order(
@@ -607,18 +602,18 @@ def table4(
 ) -> Table:
     """Transfer: top-1 on each target dataset of models fine-tuned from another dataset."""
     title = "Table 4 — transferability (top-1 %)"
-    ok, groups = table4_runs(results, configs)
+    rows = transfer_rows(results, configs)
+    if rows.empty:
+        return Table(
+            "table4",
+            title,
+            missing=(
+                "no run of the grid starts from another dataset's run; enable e.g. "
+                "experiments.paper_transfer_* (init: run, from_run: kinetics400/{model}/f32)"
+            ),
+        )
+    ok, groups = table4_runs(rows)
     if ok.empty:
-        rows = transfer_rows(results, configs)
-        if rows.empty:
-            return Table(
-                "table4",
-                title,
-                missing=(
-                    "no run of the grid starts from another dataset's run; enable e.g. "
-                    "experiments.paper_transfer_* (init: run, from_run: kinetics400/{model}/f32)"
-                ),
-            )
         return Table(
             "table4", title, missing=_waiting(results, results["run_id"].isin(rows["run_id"]), "")
         )
