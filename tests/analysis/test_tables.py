@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 import pytest
@@ -333,3 +334,231 @@ def test_table5_and_table6_selection_is_pure_and_ordered():
     only_tsn = results[results["arch"] == "tsn"]
     assert tables.table5_runs(only_tsn)[0].empty  # one module: nothing to compare
     assert tables.table6_runs(only_tsn)[0].empty
+
+
+def test_table4_runs_selects_evaluated_transfer_runs_in_order():
+    results = _results(
+        [
+            {"dataset": "ucf101", "arch": "tam", "frames": 32, "clip_top1": 95.1},
+            {"dataset": "ucf101", "arch": "i3d", "frames": 32, "clip_top1": 97.1},
+            {"dataset": "hmdb51", "arch": "tam", "frames": 32, "clip_top1": 70.0},
+            {"dataset": "mini-ssv2", "arch": "tsn", "backbone": "resnet18", "clip_top1": 30.0},
+            {"dataset": "ucf101", "arch": "tsm", "frames": 32, "status": "not trained"},
+            {"dataset": "mini-ssv2", "arch": "tam", "frames": 16, "clip_top1": 60.0},
+            {"dataset": "mini-ssv2", "arch": "tam", "clip_top1": 58.0},  # ImageNet init
+        ]
+    )
+    _, configs = _protocols(results)
+
+    def from_run(rid, source, new_head=True):
+        configs[rid]["init"] = {"kind": "checkpoint", "new_head": new_head, "source_run": source}
+
+    for target in ("ucf101", "hmdb51"):
+        from_run(f"{target}/tam-resnet50/f32", "kinetics400/tam-resnet50/f32")
+    from_run("ucf101/i3d-resnet50/f32", "kinetics400/i3d-resnet50/f32")
+    from_run("ucf101/tsm-resnet50/f32", "kinetics400/tsm-resnet50/f32")  # not evaluated
+    from_run("mini-ssv2/tsn-resnet18/f8", "mini-kinetics/tsn-resnet18/f16", new_head=False)
+    from_run("mini-ssv2/tam-resnet50/f16", "mini-ssv2/tam-resnet50/f8")  # same dataset
+    before = results.copy()
+    runs, groups = tables.table4_runs(tables.transfer_rows(results, configs))
+    pd.testing.assert_frame_equal(results, before)  # input untouched
+    # source dataset, then backbone, module, frames and target dataset
+    assert list(runs["run_id"]) == [
+        "ucf101/i3d-resnet50/f32",
+        "hmdb51/tam-resnet50/f32",
+        "ucf101/tam-resnet50/f32",
+        "mini-ssv2/tsn-resnet18/f8",
+    ]
+    assert list(runs["clip_top1"]) == [97.1, 70.0, 95.1, 30.0]
+    assert list(runs["source_dataset"]) == ["kinetics400"] * 3 + ["mini-kinetics"]
+    assert list(runs["source_run"])[-1] == "mini-kinetics/tsn-resnet18/f16"
+    assert list(runs["new_head"]) == [True, True, True, False]
+    assert groups == {
+        "target ucf101": ["ucf101/i3d-resnet50/f32", "ucf101/tam-resnet50/f32"],
+        "target hmdb51": ["hmdb51/tam-resnet50/f32"],
+        "target mini-ssv2": ["mini-ssv2/tsn-resnet18/f8"],
+    }
+    # transfer runs exist but none is evaluated; or none exists: nothing selected
+    pending = results[results["run_id"] == "ucf101/tsm-resnet50/f32"]
+    pending_runs, pending_groups = tables.table4_runs(tables.transfer_rows(pending, configs))
+    assert pending_runs.empty and pending_groups == {}
+    assert tables.table4_runs(tables.transfer_rows(results, {}))[0].empty
+
+
+def test_table7_data_orders_the_means_and_names_the_pairs():
+    results = _results(
+        [
+            {"arch": "tsn", "clip_top1": 40.0},
+            {"arch": "slowfast", "clip_top1": 55.0},
+            {"arch": "tam", "clip_top1": 70.0},
+            {"arch": "i3d", "clip_top1": 60.0},
+            {"arch": "tam", "tp": True, "clip_top1": 65.0},
+            {"arch": "tsn", "frames": 16, "clip_top1": 50.0},
+            {"arch": "tam", "frames": 16, "clip_top1": 80.0},
+            {"arch": "tsm", "backbone": "resnet18", "clip_top1": 60.0},  # no TSN-ResNet18
+            {"dataset": "mini-kinetics", "arch": "tam", "clip_top1": 64.0},
+            {"dataset": "mini-kinetics", "arch": "tsn", "clip_top1": 60.0},
+        ]
+    )
+    long, pairs = tables.contributions(results)
+    before = long.copy(), pairs.copy()
+    data = tables.table7_data(long, pairs)
+    pd.testing.assert_frame_equal(long, before[0])  # inputs untouched
+    pd.testing.assert_frame_equal(pairs, before[1])
+    # dataset, then module in the paper's order (TAM before SlowFast), clip before video
+    rows = data.long[["dataset", "arch", "level"]].itertuples(index=False, name=None)
+    assert list(rows) == [
+        ("mini-kinetics", "tam", "clip"),
+        ("mini-kinetics", "tam", "video"),
+        ("mini-ssv2", "i3d", "clip"),
+        ("mini-ssv2", "i3d", "video"),
+        ("mini-ssv2", "tam", "clip"),
+        ("mini-ssv2", "tam", "video"),
+        ("mini-ssv2", "slowfast", "clip"),
+        ("mini-ssv2", "slowfast", "video"),
+    ]
+    tam = data.long.iloc[4]
+    assert tam["phi"] == pytest.approx((40 / 70 + 50 / 80) / 2)
+    assert tam["psi_ta"] == pytest.approx((30 / 60 + 30 / 50) / 2)
+    assert tam["psi_ta_tp"] == pytest.approx(25 / 60)
+    assert (tam["n_ta"], tam["n_ta_tp"]) == (2, 1)
+    assert data.long.iloc[1]["phi"] == pytest.approx(61 / 65)  # video level: top-1 + 1
+    assert math.isnan(data.long.iloc[0]["psi_ta_tp"])
+    # melted: one row per metric, metrics in Table 7's order before the modules
+    head = data.melted.head(8)
+    assert list(head[["metric", "arch", "level"]].itertuples(index=False, name=None)) == [
+        ("phi", "tam", "clip"),
+        ("phi", "tam", "video"),
+        ("psi_ta", "tam", "clip"),
+        ("psi_ta", "tam", "video"),
+        ("psi_ta_tp", "tam", "clip"),
+        ("psi_ta_tp", "tam", "video"),
+        ("phi", "i3d", "clip"),
+        ("phi", "i3d", "video"),
+    ]
+    assert list(head["top1"].iloc[[0, 2, 6]]) == pytest.approx([60 / 64, 4 / 40, 40 / 60])
+    assert list(data.clip_long["arch"]) == ["tam", "i3d", "tam", "slowfast"]
+    assert list(data.clip_long["phi"]) == pytest.approx(
+        [60 / 64, 40 / 60, (40 / 70 + 50 / 80) / 2, 40 / 55]
+    )
+    assert set(data.clip_pairs["level"]) == {"clip"} and len(data.clip_pairs) == 7
+    assert data.missing == ["mini-ssv2/tsm-resnet18/f8"]
+    assert data.groups == {
+        f"{rid} vs {tsn}": [rid, tsn]
+        for rid, tsn in (
+            ("mini-ssv2/slowfast-resnet50/f8", "mini-ssv2/tsn-resnet50/f8"),
+            ("mini-ssv2/tam-resnet50/f8", "mini-ssv2/tsn-resnet50/f8"),
+            ("mini-ssv2/i3d-resnet50/f8", "mini-ssv2/tsn-resnet50/f8"),
+            ("mini-ssv2/tam-resnet50-tp/f8", "mini-ssv2/tsn-resnet50/f8"),
+            ("mini-ssv2/tam-resnet50/f16", "mini-ssv2/tsn-resnet50/f16"),
+            ("mini-kinetics/tam-resnet50/f8", "mini-kinetics/tsn-resnet50/f8"),
+        )
+    }
+    # no TSN counterpart at all: no numbers, but the runs left out are still named
+    alone = tables.table7_data(*tables.contributions(results[results["arch"] == "tsm"]))
+    assert alone.long.empty and alone.groups == {}
+    assert alone.missing == ["mini-ssv2/tsm-resnet18/f8"]
+
+
+def test_table10_models_one_row_per_network_and_frames():
+    nan = float("nan")
+    results = _results(
+        [
+            {"arch": "tam", "params": 23.7e6, "gflops": 32.8, "profile_size": 224},
+            {"arch": "tam", "dataset": "mini-kinetics", "params": 23.7e6, "gflops": 32.8},
+            {"arch": "tam", "sampling": "dense", "params": 23.7e6, "gflops": 32.8},
+            {"arch": "tsn", "frames": 16, "params": 23.5e6, "gflops": 65.4, "profile_size": 224},
+            {"arch": "tsn", "params": 23.5e6, "gflops": 32.7, "profile_size": 224},
+            {"arch": "tam", "backbone": "resnet18", "params": nan, "gflops": nan},  # not profiled
+            {"arch": "tam", "tam_locations": "top_half", "params": 23.6e6, "gflops": 32.75},
+            {"arch": "tam", "tp": True, "params": 23.7e6, "gflops": 16.4, "profile_size": 112},
+        ]
+    )  # no profile_size: NaN
+    before = results.copy()
+    models = tables.table10_models(results)
+    pd.testing.assert_frame_equal(results, before)  # input untouched
+    # backbone, module, tp, frames; one row per network whatever the dataset or sampling
+    rows = models[["backbone", "arch", "tp", "tam_locations", "frames"]]
+    assert list(rows.itertuples(index=False, name=None)) == [
+        ("resnet18", "tam", False, "all", 8),
+        ("resnet50", "tsn", False, "all", 8),
+        ("resnet50", "tsn", False, "all", 16),
+        ("resnet50", "tam", False, "all", 8),
+        ("resnet50", "tam", False, "top_half", 8),
+        ("resnet50", "tam", True, "all", 8),
+    ]
+    assert math.isnan(models["gflops"].iloc[0]) and math.isnan(models["params"].iloc[0])
+    assert list(models["gflops"].iloc[1:]) == [32.7, 65.4, 32.8, 32.75, 16.4]
+    assert list(models["params"].iloc[1:]) == [23.5e6, 23.5e6, 23.7e6, 23.6e6, 23.7e6]
+    assert list(models["size"].iloc[[1, 3, 5]]) == [224, 224, 112]
+
+
+def test_table8_rows_are_numbers_with_their_consistency_flags():
+    results = _results(
+        [
+            {"arch": "tsn", "clip_top1": 33.9},
+            {
+                "arch": "tam",
+                "sampling": "dense",
+                "clip_top1": 60.0,
+                "run_id": "mini-ssv2/tam-resnet50-dense/f8",
+            },
+            {"arch": "tam", "clip_top1": 65.4},  # uniform: preferred over dense
+            {"arch": "tam", "dataset": "mini-kinetics", "clip_top1": 70.0},
+            {"arch": "tsm", "clip_top1": 64.0, "status": "not evaluated"},
+        ]
+    )
+    nan = float("nan")
+    bench = pd.DataFrame(
+        [
+            {"arch": "tsn", "mode": "train", "device": "cuda", "batch_size": 8},
+            {"arch": "tam", "mode": "train", "device": "cuda", "batch_size": 4},
+            {"arch": "tsm", "mode": "inference", "device": "cpu", "batch_size": 2},
+        ],
+        columns=efficiency.BENCH_COLUMNS,
+    ).assign(
+        backbone="resnet50", tp=False, frames=8, size=224, threads=4, torch="2.14.1",
+        step_ms=100.0, clips_per_s=[80.0, 20.0, 20.0], peak_mem_bytes=2**30, max_batch_size=nan,
+    )  # fmt: skip
+    profiles = pd.DataFrame(
+        [
+            {"arch": "tsn", "size": 224, "gflops": 32.7},
+            {"arch": "tsn", "size": 112, "gflops": 8.2},
+            {"arch": "tam", "size": 112, "gflops": 8.25},  # only at another size
+        ],
+        columns=efficiency.PROFILE_COLUMNS,
+    ).assign(backbone="resnet50", tp=False, frames=8, tam_locations="all", params=2.4e7)
+    run_inputs = {"mini-kinetics/tam-resnet50/f8": 112, "mini-ssv2/tam-resnet50/f8": 224}
+    rows, flags = tables.table8_rows(bench, profiles, results, run_inputs)
+    assert list(rows["arch"]) == ["tsn", "tam", "tsm"]  # the benchmark's rows, in its order
+    assert list(rows["clips_per_s"]) == [80.0, 20.0, 20.0]
+    assert rows["gflops"].iloc[0] == 32.7 and rows["gflops"].iloc[1] == 8.25
+    assert math.isnan(rows["gflops"].iloc[2])
+    assert list(rows["profiled"]) == [True, True, False]
+    added = list(rows.columns[len(efficiency.BENCH_COLUMNS) :])
+    assert added == [
+        "gflops",
+        "profiled",
+        "mini-ssv2 clip top-1",
+        "mini-ssv2 video top-1",
+        "mini-kinetics clip top-1",
+        "mini-kinetics video top-1",
+        "input_size_mismatch",
+    ]
+    assert rows["mini-ssv2 clip top-1"].tolist()[:2] == [33.9, 65.4]
+    assert rows["mini-ssv2 video top-1"].tolist()[:2] == [34.9, 66.4]
+    assert rows["mini-kinetics clip top-1"].isna().tolist() == [True, False, True]
+    assert rows["mini-kinetics clip top-1"].iloc[1] == 70.0
+    assert rows[added[2:6]].iloc[2].isna().all()  # TSM: no evaluated run
+    assert rows["input_size_mismatch"].iloc[1] == (
+        "GFLOPs at 112 px; mini-kinetics: accuracy at 112 px"
+    )
+    assert rows["input_size_mismatch"].iloc[[0, 2]].isna().all()
+    assert flags == [
+        "train: batch size differs between rows (8, 4) and no row measured its maximum batch; "
+        "throughput depends on batch size",
+        "1 row(s) put numbers measured at different input sizes side by side "
+        "(column '⚠ input size')",
+    ]
+    empty, no_flags = tables.table8_rows(bench.iloc[0:0], profiles, results)
+    assert empty.empty and no_flags == []

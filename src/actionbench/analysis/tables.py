@@ -1,6 +1,16 @@
 """The paper's tables, in the paper's shapes, filled from whatever runs of the grid exist.
 
-Each builder takes the collected results (one row per run, see ``collect.py``) and returns a
+Each paper table is built in two layers:
+
+* a pure selection/computation function (``table4_runs``, ``table5_runs``, ``table6_runs``,
+  ``contributions`` then ``table7_data``, ``table8_rows``, ``table10_models``): frames in,
+  numbers out (which runs, in table order, with the groups compared or the consistency
+  flags), nothing formatted and the inputs left untouched, so the numbers can be tested on
+  their own;
+* a builder (``table4`` ... ``table10``) that calls it and only formats: labels, ``fmt``, the
+  display frame, notes, fairness flags and, when empty, what would fill it.
+
+The builder takes the collected results (one row per run, see ``collect.py``) and returns a
 ``Table``: a display frame (formatted strings, possibly with multi-level rows/columns), the same
 numbers in tidy form (written as CSV), notes, and fairness flags for the runs it compares.
 A table none of whose runs exist is returned with ``frame=None`` and ``missing`` saying which
@@ -15,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -390,33 +401,36 @@ def contributions(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(tables, ignore_index=True), pd.concat(pairs, ignore_index=True)
 
 
-def table7(
-    results: pd.DataFrame,
-    protocols: Mapping[str, dict],
-    contrib: tuple[pd.DataFrame, pd.DataFrame] | None = None,
-) -> tuple[Table, Table]:
-    """Table 7 (mean Phi/Psi per module) and the per-model Phi/Psi it averages.
+class Table7Data(NamedTuple):
+    """The numbers of Table 7 and of its per-model companion, in table order (``table7_data``)."""
 
-    ``contrib``: ``contributions(results)`` when the caller already has it (computed once)."""
-    title = "Table 7 — effects of spatio-temporal modelling (mean Φ, mean Ψ)"
-    long, pairs = contrib if contrib is not None else contributions(results)
-    base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
+    long: pd.DataFrame  # mean Phi/Psi per dataset, sampling, level, classes, module; empty: none
+    melted: pd.DataFrame  # the same, one row per metric (``metric``, value in ``top1``)
+    groups: dict[str, list[str]]  # "<model> vs <TSN counterpart>" -> the two run ids compared
+    missing: list[str]  # runs without a TSN counterpart (left out, not guessed)
+    clip_long: pd.DataFrame  # rows of ``long`` at clip level, all classes (the paper's Table 7)
+    clip_pairs: pd.DataFrame  # per-model Phi/Psi at clip level, all classes
+
+
+def table7_data(long: pd.DataFrame, pairs: pd.DataFrame) -> Table7Data:
+    """Ordering and selection for Table 7 (pure): ``contributions(results)`` in, the ordered
+    numeric frames, the (model, TSN counterpart) groups compared and the models without a
+    counterpart out. Kept apart from ``table7`` so the numbers can be checked without the
+    formatting. ``long`` comes back empty (groups and missing still filled: they say why)
+    when no mean Phi or Psi^ta+tp exists."""
+    groups: dict[str, list[str]] = {}
+    missing: list[str] = []
+    if not pairs.empty:
+        # one flag list over every (model, TSN counterpart) pair actually used
+        used = pairs[~pairs["tsn_missing"].astype(bool)]
+        groups = {
+            f"{r.run_id} vs {r.tsn_run_id}": [r.run_id, r.tsn_run_id]
+            for r in used.drop_duplicates(["run_id", "tsn_run_id"]).itertuples()
+        }
+        missing = sorted(set(pairs.loc[pairs["tsn_missing"].astype(bool), "run_id"]))
     if long.empty or long.dropna(subset=["phi", "psi_ta_tp"], how="all").empty:
-        why = _waiting(
-            results,
-            base,
-            "it needs TSN without temporal pooling and another module "
-            "at the same dataset, backbone, frames and sampling",
-        )
-        if not pairs.empty and pairs["tsn_missing"].all():
-            why = (
-                "no model has a TSN counterpart (same dataset, backbone, frames, sampling, "
-                "TSN without temporal pooling): " + ", ".join(sorted(set(pairs["run_id"]))[:8])
-            )
-        return (
-            Table("table7", title, missing=why),
-            Table("table7_pairs", "Φ and Ψ per model", missing=why),
-        )
+        none = pd.DataFrame()
+        return Table7Data(long.iloc[0:0], none, groups, missing, none, none)
     long = _order(
         long,
         [
@@ -442,22 +456,50 @@ def table7(
             ("arch", arch_key),
         ],
     )
-    melted["Metric"] = melted["metric"].map(METRIC_LABELS)
-    melted["Module"] = melted["arch"].map(lambda a: ARCH_LABELS.get(a, a))
-    melted["Classes"] = melted["classes"]
-    index = ["dataset"] + (["sampling"] if long["sampling"].nunique() > 1 else [])
-    if long["classes"].nunique() > 1:
+    clip_long = long[(long["level"] == "clip") & (long["classes"] == "all classes")]
+    clip_pairs = pairs[(pairs["level"] == "clip") & (pairs["classes"] == "all classes")]
+    return Table7Data(long, melted, groups, missing, clip_long, clip_pairs)
+
+
+def table7(
+    results: pd.DataFrame,
+    protocols: Mapping[str, dict],
+    contrib: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> tuple[Table, Table]:
+    """Table 7 (mean Phi/Psi per module) and the per-model Phi/Psi it averages.
+
+    ``contrib``: ``contributions(results)`` when the caller already has it (computed once)."""
+    title = "Table 7 — effects of spatio-temporal modelling (mean Φ, mean Ψ)"
+    long, pairs = contrib if contrib is not None else contributions(results)
+    data = table7_data(long, pairs)
+    base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
+    if data.long.empty:
+        why = _waiting(
+            results,
+            base,
+            "it needs TSN without temporal pooling and another module "
+            "at the same dataset, backbone, frames and sampling",
+        )
+        if data.missing and not data.groups:
+            why = (
+                "no model has a TSN counterpart (same dataset, backbone, frames, sampling, "
+                "TSN without temporal pooling): " + ", ".join(data.missing[:8])
+            )
+        return (
+            Table("table7", title, missing=why),
+            Table("table7_pairs", "Φ and Ψ per model", missing=why),
+        )
+    melted = data.melted.assign(
+        Metric=data.melted["metric"].map(METRIC_LABELS),
+        Module=data.melted["arch"].map(lambda a: ARCH_LABELS.get(a, a)),
+        Classes=data.melted["classes"],
+    )
+    index = ["dataset"] + (["sampling"] if data.long["sampling"].nunique() > 1 else [])
+    if data.long["classes"].nunique() > 1:
         index.append("Classes")
     index.append("Metric")
     frame = _display(melted, index, ["Module", "level"], decimals=2)
     frame = frame.rename_axis(index=[n if n != "dataset" else "Dataset" for n in index])
-    # one flag list over every (model, TSN counterpart) pair actually used
-    used = pairs[~pairs["tsn_missing"].astype(bool)]
-    groups = {
-        f"{r.run_id} vs {r.tsn_run_id}": [r.run_id, r.tsn_run_id]
-        for r in used.drop_duplicates(["run_id", "tsn_run_id"]).itertuples()
-    }
-    missing = sorted(set(pairs.loc[pairs["tsn_missing"].astype(bool), "run_id"]))
     notes = [
         "Φ = S_TSN / max(S_a, S_TSN) and Ψ = (S_a − S_TSN) / (100 − S_TSN) per model (Eq. 1), "
         "with S_TSN the accuracy of TSN without temporal pooling at the same dataset, backbone, "
@@ -466,22 +508,20 @@ def table7(
         "it (still against TSN without it). "
         "The paper's Table 7 is the clip level on all classes.",
     ]
-    counts = long[(long["level"] == "clip") & (long["classes"] == "all classes")]
-    if not counts.empty:
+    if not data.clip_long.empty:
         notes.append(
             "Pairs averaged (clip level, all classes): "
             + "; ".join(
                 f"{r.dataset} {ARCH_LABELS.get(r.arch, r.arch)}: {r.n_ta} without tp, "
                 f"{r.n_ta_tp} with tp"
-                for r in counts.itertuples()
+                for r in data.clip_long.itertuples()
             )
         )
-    if missing:
-        notes.append("No TSN counterpart (left out, not guessed): " + ", ".join(missing))
-    table = Table("table7", title, frame, long, notes, _flags(protocols, groups))
+    if data.missing:
+        notes.append("No TSN counterpart (left out, not guessed): " + ", ".join(data.missing))
+    table = Table("table7", title, frame, data.long, notes, _flags(protocols, data.groups))
 
-    clip = pairs[(pairs["level"] == "clip") & (pairs["classes"] == "all classes")]
-    detail = clip.copy()
+    detail = data.clip_pairs
     detail_frame = pd.DataFrame(
         {
             "model": detail["run_id"],
@@ -535,6 +575,28 @@ def transfer_rows(results: pd.DataFrame, configs: Mapping[str, dict | None]) -> 
     return pd.DataFrame(rows)
 
 
+def table4_runs(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Selection for Table 4 (pure): of the transfer runs (``transfer_rows``: initialised from a
+    run on another dataset), the evaluated ones in table order, and the groups compared (target
+    dataset -> run ids). Kept apart from ``table4`` so the numbers can be checked without
+    formatting. Empty when no transfer run is evaluated."""
+    ok = _ok(rows) if not rows.empty else rows
+    if ok.empty:
+        return ok, {}
+    ok = _order(
+        ok,
+        [
+            ("source_dataset", None),
+            ("backbone", backbone_key),
+            ("arch", arch_key),
+            ("frames", None),
+            ("dataset", None),
+        ],
+    )
+    groups = {f"target {d}": list(g["run_id"]) for d, g in ok.groupby("dataset", sort=False)}
+    return ok, groups
+
+
 def table4(
     results: pd.DataFrame, configs: Mapping[str, dict | None], protocols: Mapping[str, dict]
 ) -> Table:
@@ -550,21 +612,11 @@ def table4(
                 "experiments.paper_transfer_* (init: run, from_run: kinetics400/{model}/f32)"
             ),
         )
-    ok = rows[rows["status"] == "ok"]
+    ok, groups = table4_runs(rows)
     if ok.empty:
         return Table(
             "table4", title, missing=_waiting(results, results["run_id"].isin(rows["run_id"]), "")
         )
-    ok = _order(
-        ok,
-        [
-            ("source_dataset", None),
-            ("backbone", backbone_key),
-            ("arch", arch_key),
-            ("frames", None),
-            ("dataset", None),
-        ],
-    )
     tidy = _tidy(
         ok,
         ["dataset", "source_dataset", "source_run", "arch", "backbone", "tp", "sampling", "frames"],
@@ -580,7 +632,6 @@ def table4(
     frame = _display(tidy, ["Model", "Pretrained on", "f"], ["dataset", "level"])
     frame.index.names = ["Model", "Pretrained on", "Frames"]
     frame.columns.names = ["Target dataset", "level"]
-    groups = {f"target {d}": list(g["run_id"]) for d, g in ok.groupby("dataset", sort=False)}
     notes = [
         "Runs whose init is the final checkpoint of a run on another dataset "
         "(run_protocol: init kind checkpoint), fine-tuned on the target dataset."
@@ -598,6 +649,33 @@ def table4(
 # --------------------------------------------------------------------------- Table 10
 
 
+MODEL_KEYS = ["arch", "backbone", "tp", "tam_locations"]
+
+
+def table10_models(profiled: pd.DataFrame) -> pd.DataFrame:
+    """Selection for Table 10 (pure): one row per model and frame count of the grid, in table
+    order (backbone, module, tp, frames), with its profiled ``params``, ``gflops`` and the input
+    ``size`` profiled at (NaN where not profiled). Runs of one model differing only in dataset or
+    sampling are one row: the network is the same. ``profiled``: ``efficiency.attach_profiles``.
+    Kept apart from ``table10`` so the numbers can be checked without the formatting."""
+    models = profiled.drop_duplicates(MODEL_KEYS + ["sampling", "frames"])
+    models = _order(
+        models, [("backbone", backbone_key), ("arch", arch_key), ("tp", None), ("frames", None)]
+    )
+    rows = [
+        {
+            "frames": r["frames"],
+            "params": r["params"],
+            "gflops": r["gflops"],
+            "size": r["profile_size"],
+            **{k: r[k] for k in MODEL_KEYS},
+        }
+        for _, r in models.iterrows()
+    ]
+    columns = ["frames", "params", "gflops", "size", *MODEL_KEYS]
+    return pd.DataFrame(rows, columns=columns).drop_duplicates(MODEL_KEYS + ["frames"])
+
+
 def table10(
     results: pd.DataFrame, profiled: pd.DataFrame, have_profiles: bool, inputs: str
 ) -> Table:
@@ -612,31 +690,18 @@ def table10(
                 "`actionbench profile --table --frames F --num-classes N --csv PATH`"
             ),
         )
-    models = profiled.drop_duplicates(
-        ["arch", "backbone", "tp", "tam_locations", "sampling", "frames"]
+    models = table10_models(profiled)
+    labels = pd.DataFrame(
+        {
+            "Backbone": models["backbone"].map(lambda b: BACKBONE_LABELS.get(b, b)),
+            "Model": [
+                model_label(r.arch, r.backbone, r.tp, "uniform", r.tam_locations)
+                for r in models.itertuples()
+            ],
+        },
+        index=models.index,
     )
-    models = _order(
-        models, [("backbone", backbone_key), ("arch", arch_key), ("tp", None), ("frames", None)]
-    )
-    rows = []
-    for _, r in models.iterrows():
-        rows.append(
-            {
-                "Backbone": BACKBONE_LABELS.get(r["backbone"], r["backbone"]),
-                "Model": model_label(
-                    r["arch"], r["backbone"], r["tp"], "uniform", r["tam_locations"]
-                ),
-                "frames": r["frames"],
-                "params": r["params"],
-                "gflops": r["gflops"],
-                "size": r["profile_size"],
-                "arch": r["arch"],
-                "backbone": r["backbone"],
-                "tp": r["tp"],
-                "tam_locations": r["tam_locations"],
-            }
-        )
-    tidy = pd.DataFrame(rows).drop_duplicates(["Model", "frames"])
+    tidy = pd.concat([labels, models], axis=1)
     wide_flops = tidy.pivot_table(
         index=["Backbone", "Model"], columns="frames", values="gflops", aggfunc="first", sort=False
     )
@@ -661,47 +726,33 @@ def table10(
 # --------------------------------------------------------------------------- Table 8
 
 
-def table8(
+ACCURACY_SUFFIX = " top-1"  # table8_rows' accuracy columns: "<dataset> <level> top-1"
+
+
+def table8_rows(
     bench: pd.DataFrame,
     profiles: pd.DataFrame,
     results: pd.DataFrame,
-    inputs: str,
     run_inputs: Mapping[str, object] | None = None,
-) -> Table:
-    """Speed and memory (``actionbench benchmark`` results) next to accuracy and FLOPs.
+) -> tuple[pd.DataFrame, list[str]]:
+    """Selection for Table 8 (pure): each benchmark row (``efficiency.load_benchmarks``) with
+    the numbers put next to it, and the consistency flags of the rows.
 
-    Each row says the input size and device it was measured at; accuracy from runs trained at
-    another input size (``run_inputs``: run id -> input_size) is flagged on that row."""
+    Added to the benchmark's own columns: ``gflops`` (float, NaN where not profiled; the
+    profile at the row's input size, else the last one) and ``profiled`` (a profile of the
+    model exists); ``<dataset> <level> top-1`` (float) for every dataset with an evaluated run
+    of the same model and frames (uniform sampling preferred); ``input_size_mismatch`` on a
+    row whose GFLOPs or accuracy were measured at another input size than its speed, saying
+    which in words (``run_inputs``: run id -> the input size it was trained at). Kept apart
+    from ``table8`` so the numbers can be checked (and written as CSV) without the
+    formatting."""
     run_inputs = run_inputs or {}
-    title = "Table 8 — speed and memory"
     if bench.empty:
-        return Table(
-            "table8",
-            title,
-            missing=(
-                f"no model benchmark results ({inputs}); write them with `actionbench benchmark "
-                "--arch A --backbone B --frames F --batch-size N --mode both --json --out "
-                "<reports>/benchmarks/<model>-f<F>.json`"
-            ),
-        )
+        return pd.DataFrame(), []
     ok = _ok(results)
-    rows, tidy_rows = [], []
+    rows = []
     datasets = sorted(ok["dataset"].unique())
     for _, b in bench.iterrows():
-        row = {
-            "Model": model_label(b["arch"], b["backbone"], b["tp"]),
-            "Frames": b["frames"],
-            "Mode": b["mode"],
-            "Device": b["device"],
-            "Input (px)": fmt(b["size"]) if pd.notna(b["size"]) else "unknown",
-            "Batch": fmt(b["batch_size"]),
-            "Step (ms)": fmt(b["step_ms"]),
-            "Throughput (clips/s)": fmt(b["clips_per_s"], 2),
-            "Peak memory (GiB)": fmt(b["peak_mem_bytes"] / 2**30, 2)
-            if pd.notna(b["peak_mem_bytes"])
-            else DASH,
-            "Max batch": fmt(b["max_batch_size"]) if pd.notna(b["max_batch_size"]) else DASH,
-        }
         prof = (
             profiles[
                 (profiles["arch"] == b["arch"])
@@ -719,8 +770,11 @@ def table8(
             if same.empty:  # only profiled at another size: shown, and flagged on the row
                 mismatch.append(f"GFLOPs at {fmt(prof['size'].iloc[-1])} px")
             prof = same if not same.empty else prof
-        row["GFLOPs"] = fmt(prof["gflops"].iloc[-1]) if not prof.empty else "not profiled"
-        extra = {}
+        row = {
+            **b.to_dict(),
+            "gflops": float(prof["gflops"].iloc[-1]) if not prof.empty else math.nan,
+            "profiled": not prof.empty,
+        }
         for d in datasets:
             match = ok[
                 (ok["dataset"] == d)
@@ -734,18 +788,14 @@ def table8(
                 continue
             match = match.sort_values("sampling", key=lambda s: s != "uniform")
             for level, col in LEVELS.items():
-                extra[f"{d} {level} top-1"] = fmt(match[col].iloc[0])
+                row[f"{d} {level}{ACCURACY_SUFFIX}"] = match[col].iloc[0]
             trained = run_inputs.get(match["run_id"].iloc[0])
             if trained is not None and (pd.isna(b["size"]) or int(trained) != int(b["size"])):
                 mismatch.append(f"{d}: accuracy at {trained} px")
         if mismatch:
-            extra["⚠ input size"] = (
-                f"speed at {fmt(b['size'])} px, " + "; ".join(mismatch) + ": not comparable"
-            )
-        row.update(extra)
+            row["input_size_mismatch"] = "; ".join(mismatch)
         rows.append(row)
-        tidy_rows.append({**b.to_dict(), "gflops": row["GFLOPs"], **extra})
-    frame = pd.DataFrame(rows).fillna(DASH).set_index(["Model", "Frames", "Mode"])
+    tidy = pd.DataFrame(rows)
     flags = []
     for mode, grp in bench.groupby("mode"):
         for col, label in (
@@ -763,8 +813,71 @@ def table8(
                 f"({', '.join(str(v) for v in grp['batch_size'].unique())}) and no "
                 "row measured its maximum batch; throughput depends on batch size"
             )
-    sizes = ", ".join(f"{s} px" for s in sorted({fmt(v) for v in bench["size"].dropna()}))
-    devices = ", ".join(sorted(bench["device"].dropna().astype(str).unique()))
+    if "input_size_mismatch" in tidy.columns:
+        n = int(tidy["input_size_mismatch"].notna().sum())
+        flags.append(
+            f"{n} row(s) put numbers measured at different input sizes side by side "
+            "(column '⚠ input size')"
+        )
+    return tidy, flags
+
+
+def table8(
+    bench: pd.DataFrame,
+    profiles: pd.DataFrame,
+    results: pd.DataFrame,
+    inputs: str,
+    run_inputs: Mapping[str, object] | None = None,
+) -> Table:
+    """Speed and memory (``actionbench benchmark`` results) next to accuracy and FLOPs.
+
+    Each row says the input size and device it was measured at; accuracy from runs trained at
+    another input size (``run_inputs``: run id -> input_size) is flagged on that row."""
+    title = "Table 8 — speed and memory"
+    if bench.empty:
+        return Table(
+            "table8",
+            title,
+            missing=(
+                f"no model benchmark results ({inputs}); write them with `actionbench benchmark "
+                "--arch A --backbone B --frames F --batch-size N --mode both --json --out "
+                "<reports>/benchmarks/<model>-f<F>.json`"
+            ),
+        )
+    tidy, flags = table8_rows(bench, profiles, results, run_inputs)
+    # accuracy and mismatch columns, in the order the rows first have them (every row gets
+    # each of them, so the display keeps that order)
+    extra = [c for c in tidy.columns if c.endswith(ACCURACY_SUFFIX) or c == "input_size_mismatch"]
+    rows = []
+    for _, r in tidy.iterrows():
+        row = {
+            "Model": model_label(r["arch"], r["backbone"], r["tp"]),
+            "Frames": r["frames"],
+            "Mode": r["mode"],
+            "Device": r["device"],
+            "Input (px)": fmt(r["size"]) if pd.notna(r["size"]) else "unknown",
+            "Batch": fmt(r["batch_size"]),
+            "Step (ms)": fmt(r["step_ms"]),
+            "Throughput (clips/s)": fmt(r["clips_per_s"], 2),
+            "Peak memory (GiB)": fmt(r["peak_mem_bytes"] / 2**30, 2)
+            if pd.notna(r["peak_mem_bytes"])
+            else DASH,
+            "Max batch": fmt(r["max_batch_size"]) if pd.notna(r["max_batch_size"]) else DASH,
+            "GFLOPs": fmt(r["gflops"]) if r["profiled"] else "not profiled",
+        }
+        for c in extra:
+            if c != "input_size_mismatch":
+                row[c] = fmt(r[c])
+            else:
+                row["⚠ input size"] = (
+                    f"speed at {fmt(r['size'])} px, {r[c]}: not comparable"
+                    if pd.notna(r[c])
+                    else DASH
+                )
+        rows.append(row)
+    frame = pd.DataFrame(rows).fillna(DASH).set_index(["Model", "Frames", "Mode"])
+    sizes = ", ".join(f"{s} px" for s in sorted({fmt(v) for v in tidy["size"].dropna()}))
+    devices = ", ".join(sorted(tidy["device"].dropna().astype(str).unique()))
     notes = [
         f"Measured at input {sizes or 'unknown size'} on {devices or 'an unknown device'} "
         "(each row: columns Input and Device). "
@@ -773,13 +886,7 @@ def table8(
         f"frames (uniform sampling preferred); a row whose accuracy comes from another input "
         f"size says so in '⚠ input size'. Source: {inputs}."
     ]
-    if "⚠ input size" in frame.columns:
-        n = int((frame["⚠ input size"] != DASH).sum())
-        flags.append(
-            f"{n} row(s) put numbers measured at different input sizes side by side "
-            "(column '⚠ input size')"
-        )
-    return Table("table8", title, frame, pd.DataFrame(tidy_rows), notes, flags)
+    return Table("table8", title, frame, tidy, notes, flags)
 
 
 # --------------------------------------------------------------------------- protocol
