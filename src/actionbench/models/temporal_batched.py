@@ -24,18 +24,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from actionbench.models.temporal_ops import clips_in
+
 __all__ = ["tam", "temporal_conv", "temporal_shift"]
 
 
 def _clip_view(x: Tensor, num_frames: int) -> Tensor:
     """(B*T, C, H, W) -> (B, C, T, H, W) view (no copy)."""
-    n, c, h, w = x.shape
-    if n % num_frames:
-        raise ValueError(
-            f"batch dimension {n} is not a multiple of num_frames={num_frames}; "
-            "a folded 2D video tensor holds B*T frames"
-        )
-    return x.view(n // num_frames, num_frames, c, h, w).transpose(1, 2)
+    _, c, h, w = x.shape
+    return x.view(clips_in(x, num_frames), num_frames, c, h, w).transpose(1, 2)
 
 
 def _fold(y: Tensor) -> Tensor:
@@ -101,12 +98,8 @@ def _shift_index(
 
 
 def _shift(x: Tensor, num_frames: int, fold_div: int, direction: int) -> Tensor:
+    clips_in(x, num_frames)  # whole clips only
     n, c, h, w = x.shape
-    if n % num_frames:
-        raise ValueError(
-            f"batch dimension {n} is not a multiple of num_frames={num_frames}; "
-            "a folded 2D video tensor holds B*T frames"
-        )
     index, mask = _shift_index(n, c, num_frames, fold_div, direction, x.device, x.dtype)
     return torch.gather(x, 0, index.expand(n, c, h, w)).mul_(mask)
 

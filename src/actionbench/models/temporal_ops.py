@@ -24,15 +24,21 @@ from torch import Tensor
 __all__ = ["tam", "tam_conv1x1", "temporal_conv", "temporal_shift", "tsm_conv1x1"]
 
 
-def _frames_view(x: Tensor, num_frames: int) -> Tensor:
-    """(B*T, C, H, W) -> (B, T, C, H*W) view; the op's contract requires contiguity."""
-    n, c, h, w = x.shape
+def clips_in(x: Tensor, num_frames: int) -> int:
+    """B of a folded (B*T, C, H, W) tensor; a batch that is not whole clips is an error."""
+    n = x.shape[0]
     if n % num_frames:
         raise ValueError(
             f"batch dimension {n} is not a multiple of num_frames={num_frames}; "
             "a folded 2D video tensor holds B*T frames"
         )
-    return x.view(n // num_frames, num_frames, c, h * w)
+    return n // num_frames
+
+
+def _frames_view(x: Tensor, num_frames: int) -> Tensor:
+    """(B*T, C, H, W) -> (B, T, C, H*W) view; the op's contract requires contiguity."""
+    _, c, h, w = x.shape
+    return x.view(clips_in(x, num_frames), num_frames, c, h * w)
 
 
 # --------------------------------------------------------------------------------------------
