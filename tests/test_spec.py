@@ -51,6 +51,7 @@ def test_registry_registers_exactly_the_vocabulary():
     assert list_archs() == list(spec.ARCHS)
     assert set(spec.ARCH_LABELS) == set(spec.ARCHS)
     assert set(spec.BACKBONE_LABELS) == set(spec.BACKBONES)
+    assert set(spec.RESNET_DEPTHS) == set(spec.RESNET_BLOCKS) < set(spec.BACKBONES)
     assert set(spec.LOCATION_LABELS) == set(spec.TAM_LOCATIONS)
     for arch in spec.ARCHS:
         assert set(get_arch(arch).backbones) <= set(spec.BACKBONES)

@@ -29,6 +29,8 @@ SAMPLINGS: tuple[str, ...] = ("uniform", "dense")
 INFLATION_MODES: tuple[str, ...] = ("copy", "mean")
 LAYOUTS: tuple[str, ...] = ("reference", "paper")
 
+# ResNet backbones and their depth (the constructors' ``depth``).
+RESNET_DEPTHS: dict[str, int] = {"resnet18": 18, "resnet50": 50, "resnet101": 101}
 # Residual blocks per ResNet (the slots a TAM can occupy; Table 6's halves hold n // 2).
 RESNET_BLOCKS: dict[str, int] = {"resnet18": 8, "resnet50": 16, "resnet101": 33}
 

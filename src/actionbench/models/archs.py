@@ -23,10 +23,9 @@ from actionbench.models.resnet3d import VideoResNet3d
 from actionbench.models.se import SqueezeExcitation3d
 from actionbench.models.slowfast import ALPHA, SlowFast
 from actionbench.models.temporal import TAM, TemporalConv, TemporalFactory, TemporalShift
-from actionbench.spec import ModelSpec
+from actionbench.spec import RESNET_DEPTHS, ModelSpec
 
-RESNETS = ("resnet18", "resnet50", "resnet101")
-DEPTH = {"resnet18": 18, "resnet50": 50, "resnet101": 101}
+RESNETS = tuple(RESNET_DEPTHS)
 
 
 def _frame_model(spec: ModelSpec, temporal: TemporalFactory | None) -> nn.Module:
@@ -42,7 +41,7 @@ def _frame_model(spec: ModelSpec, temporal: TemporalFactory | None) -> nn.Module
             spec.layout,
         )
     return VideoResNet2d(
-        DEPTH[spec.backbone],
+        RESNET_DEPTHS[spec.backbone],
         spec.num_frames,
         spec.num_classes,
         spec.dropout,
@@ -130,7 +129,7 @@ def _video3d(spec: ModelSpec, variant: str, se=None) -> nn.Module:
             pool4_t=3 if variant == "i3d" else 2,  # the reference's S3D pool4 is 2x2x2
         )
     return VideoResNet3d(
-        DEPTH[spec.backbone],
+        RESNET_DEPTHS[spec.backbone],
         variant,
         spec.num_classes,
         spec.dropout,
