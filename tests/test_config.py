@@ -29,12 +29,30 @@ def test_shipped_params_are_valid(repo_root):
     [
         (lambda p: p["train"]["optim"].update(lrr=0.1), r"train\.optim: unknown key.*'lrr'"),
         (lambda p: p["train"]["optim"].update(lr=-1), r"train\.optim\.lr: -1"),
-        (lambda p: p["train"]["optim"].update(dropout=1), r"train\.optim\.dropout: 1 is greater than or equal"),
-        (lambda p: p["experiments"]["demo"].update(archs=["tsx"]), r"experiments\.demo\.archs\[0\]: 'tsx'"),
+        (
+            lambda p: p["train"]["optim"].update(dropout=1),
+            r"train\.optim\.dropout: 1 is greater than or equal",
+        ),
+        (
+            lambda p: p["experiments"]["demo"].update(archs=["tsx"]),
+            r"experiments\.demo\.archs\[0\]: 'tsx'",
+        ),
         (lambda p: p.update(extra_section={}), r"unknown key.*'extra_section'"),
-        (lambda p: p["experiments"]["demo"].update(dataset="nope"), r"experiments\.demo\.dataset: unknown dataset 'nope'"),
-        (lambda p: (p["train"]["stages"].pop("f32"), p["experiments"]["demo"].update(frames=[8, 32])), r"no protocol for f32"),
-        (lambda p: p["datasets"]["synthetic"]["extract"].update(quality=99), r"datasets\.synthetic\.extract\.quality: 99"),
+        (
+            lambda p: p["experiments"]["demo"].update(dataset="nope"),
+            r"experiments\.demo\.dataset: unknown dataset 'nope'",
+        ),
+        (
+            lambda p: (
+                p["train"]["stages"].pop("f32"),
+                p["experiments"]["demo"].update(frames=[8, 32]),
+            ),
+            r"no protocol for f32",
+        ),
+        (
+            lambda p: p["datasets"]["synthetic"]["extract"].update(quality=99),
+            r"datasets\.synthetic\.extract\.quality: 99",
+        ),
     ],
 )
 def test_bad_params_name_the_key(params_file, base_params, mutate, expected):
@@ -97,15 +115,22 @@ def test_run_protocol_links_previous_stage(repo_root):
 def test_tam_locations_and_tp_in_run_ids(params_file, base_params):
     params = copy.deepcopy(base_params)
     params["experiments"]["demo"].update(
-        temporal_pooling=[False, True], tam_locations=["all", "top_half"], sampling=["uniform", "dense"]
+        temporal_pooling=[False, True],
+        tam_locations=["all", "top_half"],
+        sampling=["uniform", "dense"],
     )
     runs = expand_grid(load_params(params_file(params)))
     assert "mini-synthetic/tam-resnet18-tp-dense-top_half/f8" in runs
     assert "mini-synthetic/tsn-resnet18-tp/f16" in runs
     assert not any(r.startswith("mini-synthetic/tsn-resnet18-top_half") for r in runs)
     assert parse_run_id("mini-synthetic/tam-resnet18-tp-dense-top_half/f8") == {
-        "dataset": "mini-synthetic", "arch": "tam", "backbone": "resnet18",
-        "temporal_pooling": True, "sampling": "dense", "tam_locations": "top_half", "frames": 8,
+        "dataset": "mini-synthetic",
+        "arch": "tam",
+        "backbone": "resnet18",
+        "temporal_pooling": True,
+        "sampling": "dense",
+        "tam_locations": "top_half",
+        "frames": 8,
         "layout": "reference",
     }
 

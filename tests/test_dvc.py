@@ -24,7 +24,9 @@ RUNS = F16 + ["mini-synthetic/tam-resnet18/f8", "mini-synthetic/tsn-resnet18/f8"
 def _run(args, cwd, env, timeout=1800, check=True):
     out = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if check:
-        assert out.returncode == 0, f"{' '.join(args)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+        assert out.returncode == 0, (
+            f"{' '.join(args)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+        )
         return out.stdout + out.stderr
     return out
 
@@ -45,11 +47,16 @@ def dvc_project(tmp_path):
             shutil.copy2(src, dst)
     params = yaml.safe_load((proj / "params.yaml").read_text())
     (proj / "params.yaml").write_text(yaml.safe_dump(tiny_params(params), sort_keys=False))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-           "PYTHONPATH": str(proj / "src"),
-           "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
-           "GIT_AUTHOR_NAME": "ci", "GIT_AUTHOR_EMAIL": "ci@example.invalid",
-           "GIT_COMMITTER_NAME": "ci", "GIT_COMMITTER_EMAIL": "ci@example.invalid"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "PYTHONPATH": str(proj / "src"),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
+        "GIT_AUTHOR_NAME": "ci",
+        "GIT_AUTHOR_EMAIL": "ci@example.invalid",
+        "GIT_COMMITTER_NAME": "ci",
+        "GIT_COMMITTER_EMAIL": "ci@example.invalid",
+    }
     _run(["git", "init", "-q"], proj, env)
     _run(["git", "add", "-A"], proj, env)
     _run(["git", "commit", "-qm", "tiny project"], proj, env)
@@ -57,8 +64,9 @@ def dvc_project(tmp_path):
 
 
 def _mtimes(proj: Path) -> dict[str, int]:
-    return {str(p.relative_to(proj)): p.stat().st_mtime_ns
-            for p in (proj / "runs").rglob("final.pt")}
+    return {
+        str(p.relative_to(proj)): p.stat().st_mtime_ns for p in (proj / "runs").rglob("final.pt")
+    }
 
 
 def _trained(console: str) -> list[str]:
@@ -99,11 +107,15 @@ def test_dvc_repro_experiment_metrics_plots_and_remote(dvc_project, tmp_path):
     _run(["git", "add", "-A"], proj, env)
     _run(["git", "commit", "-qm", "baseline results"], proj, env)
     before = _mtimes(proj)
-    variant = _run(["dvc", "exp", "run", "-S", "experiments.demo.train.stages.f16.epochs=3"], proj, env)
+    variant = _run(
+        ["dvc", "exp", "run", "-S", "experiments.demo.train.stages.f16.epochs=3"], proj, env
+    )
     assert _trained(variant) == F16  # exactly the two f16 runs
     after = _mtimes(proj)
     assert all(after[k] == v for k, v in before.items() if "/f8/" in k)  # f8 kept, not re-made
-    history = (proj / "runs" / "mini-synthetic" / "tam-resnet18" / "f16" / "history.csv").read_text()
+    history = (
+        proj / "runs" / "mini-synthetic" / "tam-resnet18" / "f16" / "history.csv"
+    ).read_text()
     assert len(history.strip().splitlines()) == 1 + 3  # header + 3 epochs: the variant really ran
 
     # plain `dvc exp show`: DVC lays the table out for its pager (`less -S` in a terminal, printed
@@ -119,24 +131,38 @@ def test_dvc_repro_experiment_metrics_plots_and_remote(dvc_project, tmp_path):
     assert len(rows) == 3 and any("[" in row for row in rows)  # workspace, baseline, experiment
     for name in clips:  # a number under each header (right-aligned to its end)
         end = header.index(name) + len(name)
-        assert all(0 <= float(row[header.index(name):end]) <= 100 for row in rows), (name, rows)
+        assert all(0 <= float(row[header.index(name) : end]) <= 100 for row in rows), (name, rows)
     assert "…" not in "\n".join(screen)
     assert "experiments.demo.train.stages.f16.epochs" not in table  # collapsed: see --only-changed
     assert max(len(line) for line in lines) <= 1024  # DVC's pager layout width
 
     # --only-changed keeps what differs (the edited key and the metrics) and, without the
     # dependency hashes, fits a wide terminal whole even without the pager
-    table = _run(["dvc", "exp", "show", "--no-pager", "--only-changed", "--drop",
-                  "Created|runs|data/|src/|workflow|Snakefile|reports/grid.txt"],
-                 proj, {**env, "COLUMNS": "250"})
+    table = _run(
+        [
+            "dvc",
+            "exp",
+            "show",
+            "--no-pager",
+            "--only-changed",
+            "--drop",
+            "Created|runs|data/|src/|workflow|Snakefile|reports/grid.txt",
+        ],
+        proj,
+        {**env, "COLUMNS": "250"},
+    )
     assert "experiments.demo.train.stages.f16.epochs" in table and "clip.mini-synthetic" in table
     assert "…" not in table
 
     # a -S value that fails validation names the key and deletes nothing
     _run(["git", "checkout", "--", "params.yaml"], proj, env)
     kept = _mtimes(proj)
-    bad = _run(["dvc", "exp", "run", "-S", "experiments.demo.train.stages.f16.epochs=0"],
-               proj, env, check=False)
+    bad = _run(
+        ["dvc", "exp", "run", "-S", "experiments.demo.train.stages.f16.epochs=0"],
+        proj,
+        env,
+        check=False,
+    )
     assert bad.returncode != 0
     assert "experiments.demo.train.stages.f16.epochs" in bad.stdout + bad.stderr
     assert _mtimes(proj) == kept and (proj / "data" / "frames" / "synthetic").is_dir()

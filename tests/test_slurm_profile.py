@@ -136,8 +136,11 @@ def cluster_dry_run(tmp_path_factory) -> list[dict]:
     }
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
     # ACTIONBENCH_VERBOSE: Snakemake's full job blocks (resources, shell), not one line per job
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-           "ACTIONBENCH_VERBOSE": "1"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "ACTIONBENCH_VERBOSE": "1",
+    }
     out = subprocess.run(
         # a dry run caps each job's threads at its own --cores (1 unless given); the cluster does not
         [

@@ -12,18 +12,40 @@ import pytest
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
 from actionbench.data.synth import SynthConfig, class_specs, generate
 
-TINY = SynthConfig(seed=3, size=32, fps=8, num_frames=10, train_per_class=2, val_per_class=1,
-                   temporal_pairs=2, spatial_classes=2)
+TINY = SynthConfig(
+    seed=3,
+    size=32,
+    fps=8,
+    num_frames=10,
+    train_per_class=2,
+    val_per_class=1,
+    temporal_pairs=2,
+    spatial_classes=2,
+)
 
 
 def _digest(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.mp4"))}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.mp4"))
+    }
 
 
 def _decode(path, size):
     raw = subprocess.run(
-        [ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
     ).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, size, size, 3)
 
@@ -40,7 +62,12 @@ def test_generation_is_deterministic_and_complete(tmp_path):
     assert {r["split"] for r in rows} == {"train", "val"}
     classes = list(csv.DictReader((tmp_path / "a" / "classes.csv").open()))
     assert [c["label_name"] for c in classes] == [
-        "move_right", "move_left", "grow", "shrink", "red_disk", "green_triangle"
+        "move_right",
+        "move_left",
+        "grow",
+        "shrink",
+        "red_disk",
+        "green_triangle",
     ]
     frames = _decode(tmp_path / "a" / "videos" / "grow_train_000.mp4", 32)
     assert frames.shape == (10, 32, 32, 3)

@@ -19,7 +19,12 @@ REPO = Path(__file__).resolve().parents[1]
 def tiny_params(base: dict) -> dict:
     p = json.loads(json.dumps(base))
     p["datasets"]["synthetic"]["synth"].update(
-        size=32, num_frames=12, train_per_class=2, val_per_class=2, temporal_pairs=2, spatial_classes=0
+        size=32,
+        num_frames=12,
+        train_per_class=2,
+        val_per_class=2,
+        temporal_pairs=2,
+        spatial_classes=0,
     )
     p["datasets"]["synthetic"]["extract"].update(short_side=36, workers=2)
     demo = p["experiments"]["demo"]
@@ -46,13 +51,20 @@ def make_project(tmp_path: Path) -> Path:
 def snakemake(proj: Path, *args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "--profile", "local", "--cores", "2", *args],
-        cwd=proj, env=env, capture_output=True, text=True, timeout=900,
+        cwd=proj,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
 def tool_env(tmp_path: Path) -> dict:
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"}
+    return {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +74,9 @@ def finished(tmp_path_factory):
     proj = make_project(tmp_path)
     env = tool_env(tmp_path)
     first = snakemake(proj, "all", env=env)
-    logs = "\n".join(p.read_text() for p in (proj / "logs").rglob("*.log")) if first.returncode else ""
+    logs = (
+        "\n".join(p.read_text() for p in (proj / "logs").rglob("*.log")) if first.returncode else ""
+    )
     assert first.returncode == 0, first.stderr[-4000:] + logs[-4000:]
     return proj, env, first.stdout + first.stderr
 
@@ -87,7 +101,9 @@ def planned(proj: Path, env: dict, *args: str) -> list[str]:
     """The jobs `snakemake -n all` plans, as "rule run-id" (one console line per job)."""
     out = snakemake(proj, "all", "--dry-run", *args, env=env)
     assert out.returncode == 0, out.stderr[-3000:]
-    jobs = [f"{m['rule']} {m['run'] or ''}".strip() for m in JOB_LINE.finditer(out.stdout + out.stderr)]
+    jobs = [
+        f"{m['rule']} {m['run'] or ''}".strip() for m in JOB_LINE.finditer(out.stdout + out.stderr)
+    ]
     return sorted(j for j in jobs if j != "all")
 
 
@@ -101,10 +117,14 @@ def test_tiny_dag_end_to_end_then_nothing_to_do(finished):
     classes = (proj / "data" / "lists" / "mini-synthetic" / "classes.csv").read_text().splitlines()
     assert len(classes) == 1 + 2
     for run in ("tsn-resnet18/f8", "tsn-resnet18/f16", "tam-resnet18/f8", "tam-resnet18/f16"):
-        metrics = json.loads((proj / "runs" / "mini-synthetic" / run / "eval" / "metrics.json").read_text())
+        metrics = json.loads(
+            (proj / "runs" / "mini-synthetic" / run / "eval" / "metrics.json").read_text()
+        )
         assert 0.0 <= metrics["clip_top1"] <= 100.0
         # the code that trained and evaluated the run is recorded
-        trained = json.loads((proj / "runs" / "mini-synthetic" / run / "train_metrics.json").read_text())
+        trained = json.loads(
+            (proj / "runs" / "mini-synthetic" / run / "train_metrics.json").read_text()
+        )
         for record in (trained["code"], metrics["code"]):
             assert set(record) == {"package_version", "git_commit", "git_dirty"}
             assert record["package_version"]
@@ -113,7 +133,9 @@ def test_tiny_dag_end_to_end_then_nothing_to_do(finished):
     assert "mini-synthetic/tam-resnet18/f16" in (proj / "reports" / "report.md").read_text()
 
     # the console: one line per job naming rule, run id and log; no shell wrapper, no config dump
-    assert "Job" in console and "train mini-synthetic/tam-resnet18/f16  (log: logs/train/" in console
+    assert (
+        "Job" in console and "train mini-synthetic/tam-resnet18/f16  (log: logs/train/" in console
+    )
     assert "torchrun" not in console and '"optim"' not in console
 
     second = snakemake(proj, "all", "--dry-run", env=env)
@@ -121,7 +143,9 @@ def test_tiny_dag_end_to_end_then_nothing_to_do(finished):
     assert "Nothing to be done" in second.stdout + second.stderr
 
 
-EVAL_JOBS = [f"evaluate mini-synthetic/{m}/f{f}" for m in ("tam-resnet18", "tsn-resnet18") for f in (16, 8)]
+EVAL_JOBS = [
+    f"evaluate mini-synthetic/{m}/f{f}" for m in ("tam-resnet18", "tsn-resnet18") for f in (16, 8)
+]
 
 
 @pytest.mark.integration
@@ -145,8 +169,14 @@ def test_params_edits_plan_exactly_the_jobs_they_affect(finished, tmp_path):
     )
 
     # actionbench status agrees, and prices the work from the recorded step times
-    out = subprocess.run(["actionbench", "status", "--params", "params.yaml", "--json"],
-                         cwd=proj, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["actionbench", "status", "--params", "params.yaml", "--json"],
+        cwd=proj,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     status = json.loads(out.stdout)
     states = {r["run_id"]: r["state"] for r in status["runs"]}
     assert states["mini-synthetic/tam-resnet18/f16"] == "stale-by-params"
@@ -160,11 +190,20 @@ def test_params_edits_plan_exactly_the_jobs_they_affect(finished, tmp_path):
 def test_config_overrides_reach_the_jobs(finished, tmp_path):
     proj = copy_of(finished, tmp_path)
     env = {**finished[1], "ACTIONBENCH_VERBOSE": "1"}
-    out = snakemake(proj, "all", "--dry-run", "--config",
-                    "experiments={demo: {evaluate: {num_clips: 3}}}", env=env)
+    out = snakemake(
+        proj,
+        "all",
+        "--dry-run",
+        "--config",
+        "experiments={demo: {evaluate: {num_clips: 3}}}",
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     console = out.stdout + out.stderr
-    assert console.count("actionbench evaluate --params .snakemake/actionbench/params.resolved.yaml") == 4
+    assert (
+        console.count("actionbench evaluate --params .snakemake/actionbench/params.resolved.yaml")
+        == 4
+    )
     assert "reason:" in console  # verbose: Snakemake's full job block
     written = yaml.safe_load((proj / ".snakemake/actionbench/params.resolved.yaml").read_text())
     assert written["experiments"]["demo"]["evaluate"]["num_clips"] == 3
@@ -205,9 +244,11 @@ def test_bad_params_stop_snakemake_before_any_job(tmp_path):
     assert not (proj / "data").exists() and not (proj / "logs").exists()
     # the same two lines as `actionbench grid`, not a dump of the schema
     message = [ln for ln in out.stderr.splitlines() if ln.strip() and "profile" not in ln]
-    assert message == ["actionbench: params.yaml is invalid:",
-                       "  train.optim: unknown key: Additional properties are not allowed "
-                       "('learning_rate' was unexpected)"], out.stderr
+    assert message == [
+        "actionbench: params.yaml is invalid:",
+        "  train.optim: unknown key: Additional properties are not allowed "
+        "('learning_rate' was unexpected)",
+    ], out.stderr
 
 
 @pytest.mark.integration
@@ -222,8 +263,10 @@ def test_yaml_errors_and_missing_raw_data_are_reported_at_plan_time(tmp_path):
     assert out.returncode != 0 and f"params.yaml:{line}:1: not valid YAML" in out.stderr, out.stderr
 
     params = yaml.safe_load(good)
-    params["experiments"]["paper_table6_ssv2"].update(enabled=True, train={"stages": {
-        "f8": {"init": "scratch", "epochs": 1, "schedule": "cosine"}}})
+    params["experiments"]["paper_table6_ssv2"].update(
+        enabled=True,
+        train={"stages": {"f8": {"init": "scratch", "epochs": 1, "schedule": "cosine"}}},
+    )
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
     out = snakemake(proj, "all", "--dry-run", env=env)
     assert out.returncode != 0
@@ -243,8 +286,11 @@ def test_a_failing_run_neither_stops_the_others_nor_vanishes_from_the_report(tmp
     broken["train"]["optim"]["clip_grad_norm"] = None
     params["experiments"]["broken"] = broken
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-           "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
+    }
     out = snakemake(proj, "all", env=env)
     assert out.returncode != 0  # the failure is not hidden either
     runs = proj / "runs" / "mini-synthetic"

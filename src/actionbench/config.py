@@ -279,7 +279,9 @@ def _check_semantics(params: dict, source: str) -> None:
                         f"which has no train.stages.f{previous_stage(frames)}"
                     )
             if stage.get("init") == "run" and not stage.get("from_run"):
-                problems.append(f"{where}: train.stages.f{frames}.from_run is required with init: run")
+                problems.append(
+                    f"{where}: train.stages.f{frames}.from_run is required with init: run"
+                )
             if stage.get("init") == "imagenet":
                 for backbone in group["backbones"]:
                     path = (train_cfg.get("pretrained") or {}).get(backbone)
@@ -319,7 +321,10 @@ def source_run(spec: RunSpec, stage: dict) -> str:
     template = stage.get("from_run") or ""
     try:
         return template.format(
-            model=spec.model_name, arch=spec.arch, backbone=spec.backbone, frames=spec.frames,
+            model=spec.model_name,
+            arch=spec.arch,
+            backbone=spec.backbone,
+            frames=spec.frames,
             dataset=spec.dataset,
         )
     except (KeyError, IndexError) as err:
@@ -364,9 +369,14 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
     runs_dir = Path(params["project"]["runs_dir"])
 
     init_kind = stage["init"]
-    init = {"kind": init_kind, "path": None, "inflation": train_cfg.get("inflation", "copy"),
-            "new_head": bool(stage.get("new_head", False)),
-            "source_run": None, "source_fingerprint": None}
+    init = {
+        "kind": init_kind,
+        "path": None,
+        "inflation": train_cfg.get("inflation", "copy"),
+        "new_head": bool(stage.get("new_head", False)),
+        "source_run": None,
+        "source_fingerprint": None,
+    }
     if init_kind in ("run", "previous"):
         if init_kind == "run":
             src = source_run(spec, stage)

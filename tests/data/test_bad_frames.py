@@ -81,7 +81,9 @@ def test_skip_policy_replaces_bad_training_clips_and_counts_them_across_workers(
         strict[1]
     ds = VideoClipDataset(frames_list, num_frames=12, input_size=24, on_bad_frame="skip")
     sampler = EpochShardSampler(len(ds), global_batch=3, seed=0)
-    loader = make_loader(SeededItems(ds, seed=0), sampler, batch_size=3, workers=2, pin_memory=False)
+    loader = make_loader(
+        SeededItems(ds, seed=0), sampler, batch_size=3, workers=2, pin_memory=False
+    )
     labels = []
     for epoch in range(2):  # two epochs: the counter survives worker restarts
         sampler.set_epoch(epoch)

@@ -210,7 +210,9 @@ def test_video_mode_trains_through_a_dataloader_with_workers(both_modes):
     root, _, _ = both_modes
     _, video = _datasets(root, split="train.csv", num_frames=4, train=True, input_size=32)
     sampler = EpochShardSampler(len(video), global_batch=3, seed=0)
-    loader = make_loader(SeededItems(video, seed=0), sampler, batch_size=3, workers=2, pin_memory=False)
+    loader = make_loader(
+        SeededItems(video, seed=0), sampler, batch_size=3, workers=2, pin_memory=False
+    )
     clips, labels, _ = next(iter(loader))
     assert clips.shape == (3, 3, 4, 32, 32)
     assert sorted(labels.tolist()) == [0, 1, 2]

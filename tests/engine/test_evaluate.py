@@ -99,7 +99,11 @@ def test_metrics_and_tables_match_hand_computation(run_cfg, tmp_path):
     saved = json.loads((out / "metrics.json").read_text())
     # the code that evaluated the run is recorded (issue 11); the numbers match the returned ones
     code = saved.pop("code")
-    assert code == result.pop("code") and set(code) == {"package_version", "git_commit", "git_dirty"}
+    assert code == result.pop("code") and set(code) == {
+        "package_version",
+        "git_commit",
+        "git_dirty",
+    }
     assert saved == pytest.approx(result)
     assert result["num_videos"] == 4
     assert result["clip_top1"] == 50.0 and result["video_top1"] == 75.0

@@ -88,7 +88,9 @@ def test_changed_protocol_sets_old_checkpoint_aside_and_starts_over(tmp_path, ti
     assert "optim.lr: 0.1 -> 0.5" in caplog.text and "starting over" in caplog.text
     stale = list((tmp_path / "run" / "checkpoints").glob("stale-*.pt"))
     assert len(stale) == 1 and stale[0].read_bytes() == old_last  # nothing lost
-    assert ckpt.load(tmp_path / "run" / "checkpoints" / "last.pt")["run_config"]["optim"]["lr"] == 0.5
+    assert (
+        ckpt.load(tmp_path / "run" / "checkpoints" / "last.pt")["run_config"]["optim"]["lr"] == 0.5
+    )
 
 
 def test_checkpoint_init_loads_previous_stage(tmp_path, tiny_factory):

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import-checkpoint",
         help="convert a checkpoint of the reference code (IBM/action-recognition-pytorch)",
         description=description(
-            "Read a checkpoint saved by IBM/action-recognition-pytorch (its {\"state_dict\": ...}\n"
+            'Read a checkpoint saved by IBM/action-recognition-pytorch (its {"state_dict": ...}\n'
             "format or a bare state dict), build the matching actionbench model (--layout\n"
             "reference by default: it computes the reference's function), map every tensor and\n"
             "write an actionbench checkpoint; a key that cannot be mapped is refused by name.\n"

@@ -238,7 +238,9 @@ class _Trainer:
             self.last.rename(stale)
             log.warning(
                 "%s was written with a different run config (%s): kept as %s, starting over",
-                self.last, "; ".join(changes), stale,
+                self.last,
+                "; ".join(changes),
+                stale,
             )
         distributed.barrier()
         return False

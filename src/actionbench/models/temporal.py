@@ -27,7 +27,6 @@ from actionbench.spec import TAM_LOCATIONS
 TemporalFactory = Callable[[int, int], nn.Module]
 
 
-
 class TAM(nn.Module):
     """Temporal aggregation module; ``weight[c, k]`` weighs frame ``t + k - 1`` of channel c."""
 
