@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actionbench.config import load_params
 from actionbench.errors import ConfigError, DataError
 from actionbench.planning import RESOLVED_PARAMS, missing_raw_data, resolve_workflow_params
 
@@ -31,12 +32,18 @@ def write(proj, params):
     (proj / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def test_yaml_syntax_error_names_line_and_column(proj):
+@pytest.mark.parametrize(
+    "read",
+    [lambda path: resolve_workflow_params(path, {}), load_params],
+    ids=["snakefile", "cli"],
+)
+def test_yaml_syntax_error_names_line_and_column(proj, read):
+    """The Snakefile and every CLI command read params.yaml through one reader."""
     text = (REPO / "params.yaml").read_text().replace("num_clips: 10 ", "num_clips: [10 ", 1)
     (proj / "params.yaml").write_text(text)
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "num_clips: [10" in t)
     with pytest.raises(ConfigError) as err:
-        resolve_workflow_params("params.yaml", {})
+        read("params.yaml")
     message = str(err.value)
     assert message.startswith("params.yaml:") and "not valid YAML" in message
     reported = int(message.split(":")[1])

@@ -78,17 +78,27 @@ def validate_params(params: dict, schema: dict, source: str = "params.yaml") -> 
     _check_semantics(params, source)
 
 
-def load_params(path: str | os.PathLike = "params.yaml") -> dict:
-    """Read, validate and return params.yaml as a plain dict."""
+def read_yaml(path: str | os.PathLike) -> dict:
+    """A YAML mapping; a syntax error names the file, line and column (1-based)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"params file not found: {path}")
     try:
-        params = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
-    if not isinstance(params, dict):
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from err
+    if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def load_params(path: str | os.PathLike = "params.yaml") -> dict:
+    """Read, validate and return params.yaml as a plain dict."""
+    path = Path(path)
+    params = read_yaml(path)
     schema = yaml.safe_load(find_schema(path).read_text())
     validate_params(params, schema, source=str(path))
     return params

@@ -24,28 +24,12 @@ from actionbench.config import (
     enabled_groups,
     find_schema,
     lists_dir,
+    read_yaml,
     validate_params,
 )
-from actionbench.errors import ConfigError, DataError
+from actionbench.errors import DataError
 
 RESOLVED_PARAMS = Path(".snakemake") / "actionbench" / "params.resolved.yaml"
-
-
-def read_yaml(path: str | os.PathLike) -> dict:
-    """A YAML mapping; a syntax error names the file, line and column (1-based)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"params file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = getattr(err, "problem", None) or str(err)
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from err
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    return data
 
 
 def missing_raw_data(params: dict) -> list[str]:
