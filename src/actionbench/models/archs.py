@@ -30,18 +30,7 @@ RESNETS = tuple(RESNET_DEPTHS)
 
 def _frame_model(spec: ModelSpec, temporal: TemporalFactory | None) -> nn.Module:
     """A 2D (frame-folding) network with ``temporal`` at its temporal-module slots."""
-    if spec.backbone == "inceptionv1":
-        return VideoInceptionV1(
-            spec.num_frames,
-            spec.num_classes,
-            spec.dropout,
-            temporal,
-            spec.tam_locations,
-            spec.temporal_pooling,
-            spec.layout,
-        )
-    return VideoResNet2d(
-        RESNET_DEPTHS[spec.backbone],
+    args = (
         spec.num_frames,
         spec.num_classes,
         spec.dropout,
@@ -50,6 +39,9 @@ def _frame_model(spec: ModelSpec, temporal: TemporalFactory | None) -> nn.Module
         spec.temporal_pooling,
         spec.layout,
     )
+    if spec.backbone == "inceptionv1":
+        return VideoInceptionV1(*args)
+    return VideoResNet2d(RESNET_DEPTHS[spec.backbone], *args)
 
 
 @register_arch("tsn", is_3d=False, summary="TSN: frame-wise 2D CNN, logits averaged over time")
