@@ -81,3 +81,35 @@ def test_a_listed_module_that_fails_to_import_is_an_error(monkeypatch):
     monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", [*SUBCOMMAND_MODULES, "no_such_module"])
     with pytest.raises(ModuleNotFoundError, match="no_such_module"):
         cli.build_parser()
+
+
+def _choices(command: str, flag: str) -> tuple:
+    parser, _ = COMMANDS[command]
+    action = next(a for a in parser._actions if flag in a.option_strings)
+    return tuple(action.choices)
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "where", "name"),
+    [
+        ("benchmark", "--amp", "actionbench.engine.runtime", "AMP_CHOICES"),
+        ("benchmark", "--temporal-path", "actionbench.models.temporal_path", "PATHS"),
+        ("mini", "--mode", "actionbench.data.mini", "MODES"),
+    ],
+)
+def test_choices_spelled_in_the_cli_equal_the_modules(command, flag, where, name):
+    """These options list their choices where the parser is built, because the modules that own
+    them import torch or pandas and `actionbench --help` must not; this keeps the two equal."""
+    import importlib
+
+    assert _choices(command, flag) == tuple(getattr(importlib.import_module(where), name))
+
+
+def test_building_the_parser_imports_neither_torch_nor_pandas():
+    code = (
+        "import sys; from actionbench.cli import build_parser; build_parser();"
+        "print(sorted({'torch', 'pandas', 'numpy'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

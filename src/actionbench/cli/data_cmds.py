@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from actionbench.cli.helptext import description
+from actionbench.spec import SAMPLINGS
 
 log = logging.getLogger("actionbench.data")
 
@@ -208,7 +209,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batches", type=int, default=10, help="batches to time (the first is warm-up)")
     p.add_argument(
         "--sampling",
-        choices=["uniform", "dense"],
+        choices=SAMPLINGS,
         default="uniform",
         help="frame sampling (uniform)",
     )

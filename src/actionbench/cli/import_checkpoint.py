@@ -16,6 +16,7 @@ import argparse
 import logging
 
 from actionbench.cli.helptext import description
+from actionbench.spec import LAYOUTS
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--layout",
         default="reference",
-        choices=("reference", "paper"),
+        choices=LAYOUTS,
         help="layout of the model to load into (reference computes the reference's function)",
     )
     parser.set_defaults(func=run)

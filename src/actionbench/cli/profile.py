@@ -14,7 +14,7 @@ import json
 import logging
 
 from actionbench.cli.helptext import description
-from actionbench.spec import TAM_LOCATIONS
+from actionbench.spec import LAYOUTS, TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--layout",
         default="reference",
-        choices=("reference", "paper"),
+        choices=LAYOUTS,
         help="the reference code's pools/strides/init/dropout (default) or section E's text",
     )
     parser.add_argument("--size", type=int, default=224, help="frame height = width (224)")
