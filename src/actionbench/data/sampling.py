@@ -51,10 +51,19 @@ def _check(n: int, f: int) -> None:
         raise ValueError(f"a clip needs at least one frame, got {f}")
 
 
-def uniform_test_offsets(num_clips: int) -> list[int]:
-    """The integer offsets ``i`` with ``-m/2 <= i < m/2`` for ``m = num_clips``."""
+def _check_stride(stride: int) -> None:
+    if stride < 1:
+        raise ValueError(f"dense stride must be >= 1, got {stride}")
+
+
+def _check_num_clips(num_clips: int) -> None:
     if num_clips < 1:
         raise ValueError(f"num_clips must be >= 1, got {num_clips}")
+
+
+def uniform_test_offsets(num_clips: int) -> list[int]:
+    """The integer offsets ``i`` with ``-m/2 <= i < m/2`` for ``m = num_clips``."""
+    _check_num_clips(num_clips)
     return list(range(-(num_clips // 2), (num_clips + 1) // 2))
 
 
@@ -89,8 +98,7 @@ def uniform_test_indices(num_frames: int, num_segments: int, num_clips: int = 1)
 
 def dense_span(clip_len: int, stride: int) -> int:
     """Frames a dense clip covers from its first to its last index."""
-    if stride < 1:
-        raise ValueError(f"dense stride must be >= 1, got {stride}")
+    _check_stride(stride)
     return (clip_len - 1) * stride + 1
 
 
@@ -113,8 +121,7 @@ def dense_test_indices(
 ) -> np.ndarray:
     """``num_clips`` evenly spaced clips, the first at frame 0 (testing), shape (num_clips, clip_len)."""
     _check(num_frames, clip_len)
-    if num_clips < 1:
-        raise ValueError(f"num_clips must be >= 1, got {num_clips}")
+    _check_num_clips(num_clips)
     max_start = max(0, num_frames - dense_span(clip_len, stride))
     # num_clips == 1: the first clip; otherwise floor(j * max_start / (m - 1)), j = 0..m-1
     last = max(1, num_clips - 1)
@@ -127,8 +134,7 @@ def dense_test_indices(
 
 def reference_test_offsets(num_clips: int) -> list[int]:
     """The reference's clip offsets ``-m/2 < i <= m/2``: m = 10 -> -4..5, m = 2 -> {0, 1}."""
-    if num_clips < 1:
-        raise ValueError(f"num_clips must be >= 1, got {num_clips}")
+    _check_num_clips(num_clips)
     return list(range(-((num_clips - 1) // 2), num_clips // 2 + 1))
 
 
@@ -172,8 +178,7 @@ def reference_dense_train_indices(
 ) -> np.ndarray:
     """Start in [0, n - s*f - 1] (0 when the video is not longer than s*f), wrapping mod n."""
     _check(num_frames, clip_len)
-    if stride < 1:
-        raise ValueError(f"dense stride must be >= 1, got {stride}")
+    _check_stride(stride)
     highest = num_frames - stride * clip_len
     start = int(rng.integers(0, highest)) if highest > 0 else 0
     return _dense_clip(num_frames, start, clip_len, stride)
@@ -184,10 +189,8 @@ def reference_dense_test_indices(
 ) -> np.ndarray:
     """Starts int(linspace(0, max(0, n - s*f), m)), shape (num_clips, clip_len)."""
     _check(num_frames, clip_len)
-    if stride < 1:
-        raise ValueError(f"dense stride must be >= 1, got {stride}")
-    if num_clips < 1:
-        raise ValueError(f"num_clips must be >= 1, got {num_clips}")
+    _check_stride(stride)
+    _check_num_clips(num_clips)
     last = max(0, num_frames - stride * clip_len)
     starts = np.linspace(0, last, num=num_clips, dtype=int)
     return np.stack([_dense_clip(num_frames, int(s), clip_len, stride) for s in starts])
