@@ -8,12 +8,8 @@ from pathlib import Path
 import yaml
 
 from actionbench.config import expand_grid, run_protocol
-from actionbench.fingerprints import (
-    eval_fingerprint,
-    report_fingerprint,
-    source_run_id,
-    train_fingerprint,
-)
+from actionbench.fingerprints import eval_fingerprint, report_fingerprint, train_fingerprint
+from actionbench.spec import init_source_run
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -22,8 +18,7 @@ PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
 def prints(params):
     runs = expand_grid(params)
     cfgs = {rid: run_protocol(params, rid, runs) for rid in runs}
-    runs_dir = params["project"]["runs_dir"]
-    train = {rid: train_fingerprint(rid, cfgs.get, runs_dir) for rid in runs}
+    train = {rid: train_fingerprint(rid, cfgs.get) for rid in runs}
     ev = {rid: eval_fingerprint(cfg) for rid, cfg in cfgs.items()}
     return train, ev, report_fingerprint(params, list(runs))
 
@@ -85,21 +80,24 @@ def test_report_settings_change_only_the_report():
     assert changed(BASE[0], train) == [] and changed(BASE[1], ev) == [] and report != BASE[2]
 
 
-def test_source_run_from_init_source_run_or_checkpoint_path():
-    assert (
-        source_run_id({"init": {"kind": "checkpoint", "path": "runs/d/m/f8/final.pt"}}, "runs")
-        == "d/m/f8"
-    )
-    assert (
-        source_run_id({"init": {"kind": "checkpoint", "source_run": "x/y/f8", "path": "z"}}, "runs")
-        == "x/y/f8"
-    )
-    assert source_run_id({"init": {"kind": "scratch", "path": None}}, "runs") is None
+def test_the_chain_follows_init_source_run_or_a_legacy_checkpoint_path():
+    legacy = {"kind": "checkpoint", "path": "runs/d/tam-resnet18/f8/final.pt"}
+    assert init_source_run(legacy) == "d/tam-resnet18/f8"
+    assert init_source_run({"kind": "checkpoint", "source_run": "x/y/f8", "path": "z"}) == "x/y/f8"
+    assert init_source_run({"kind": "scratch", "path": None}) is None
+    # a legacy config (no init.source_run) still chains to the run its path names
+    cfgs = {
+        "d/tam-resnet18/f8": {"init": {"kind": "scratch"}, "optim": {"lr": 0.01}},
+        "d/tam-resnet18/f16": {"init": legacy},
+    }
+    before = train_fingerprint("d/tam-resnet18/f16", cfgs.get)
+    cfgs["d/tam-resnet18/f8"]["optim"]["lr"] = 0.02
+    assert train_fingerprint("d/tam-resnet18/f16", cfgs.get) != before
 
 
 def test_a_missing_config_in_the_chain_gives_no_fingerprint():
     runs = expand_grid(PARAMS)
     cfgs = {rid: run_protocol(PARAMS, rid, runs) for rid in runs}
     cfgs.pop(F8[0])
-    assert train_fingerprint(F16[0], cfgs.get, "runs") is None
-    assert train_fingerprint(F16[1], cfgs.get, "runs") is not None
+    assert train_fingerprint(F16[0], cfgs.get) is None
+    assert train_fingerprint(F16[1], cfgs.get) is not None

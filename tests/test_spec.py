@@ -167,6 +167,15 @@ def test_resolved_config_records_the_init_source(repo_root):
     assert {"num_clips", "num_crops"} <= set(f16["eval"])
 
 
+def test_checkpoint_run_id_reads_a_legacy_checkpoint_path():
+    assert (
+        spec.checkpoint_run_id("runs/mini-ssv2/tam-resnet50-tp/f16/final.pt")
+        == "mini-ssv2/tam-resnet50-tp/f16"
+    )
+    assert spec.checkpoint_run_id("/weights/resnet50.pth") is None
+    assert spec.checkpoint_run_id(None) is None
+
+
 def test_source_fingerprint_covers_the_whole_chain(params_file, base_params):
     params = copy.deepcopy(base_params)
     params["experiments"]["demo"]["frames"] = [8, 16, 32]

@@ -23,6 +23,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from actionbench.spec import init_source_run
+
 # Dotted keys of a resolved run config that do not change what training computes.
 TRAIN_IGNORED = (
     "eval.num_clips",
@@ -89,20 +91,8 @@ def eval_view(cfg: Mapping[str, Any]) -> dict:
     return _without(cfg, EVAL_IGNORED)
 
 
-def source_run_id(cfg: Mapping[str, Any], runs_dir: str) -> str | None:
-    """The run a config initialises from (``init.source_run``, else its checkpoint path)."""
-    init = cfg.get("init") or {}
-    if init.get("source_run"):
-        return str(init["source_run"])
-    path = str(init.get("path") or "")
-    prefix = runs_dir.rstrip("/") + "/"
-    if init.get("kind") == "checkpoint" and path.startswith(prefix) and path.endswith("/final.pt"):
-        return path[len(prefix) : -len("/final.pt")]
-    return None
-
-
 def train_fingerprint(
-    run_id: str, config_of: Callable[[str], Mapping[str, Any] | None], runs_dir: str
+    run_id: str, config_of: Callable[[str], Mapping[str, Any] | None]
 ) -> str | None:
     """Fingerprint of a run's training, chained through the runs it initialises from.
 
@@ -120,7 +110,7 @@ def train_fingerprint(
         if cfg is None:
             return None
         chain.append(train_view(cfg))
-        current = source_run_id(cfg, runs_dir)
+        current = init_source_run(cfg.get("init"))
     return digest(chain)
 
 

@@ -14,7 +14,9 @@ it without loading the model zoo.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
+from pathlib import PurePosixPath
 
 from actionbench.errors import ConfigError
 
@@ -254,3 +256,31 @@ def parse_run_id(run_id: str) -> dict:
         "frames": spec.frames,
         "layout": spec.layout,
     }
+
+
+def checkpoint_run_id(path: str | None) -> str | None:
+    """The run id of a checkpoint path ``<runs_dir>/<dataset>/<model>/f<k>/final.pt``, or None
+    when its last three folders do not form one. Only for configs resolved before
+    ``init.source_run`` existed: :func:`init_source_run` reads that key first."""
+    if not path:
+        return None
+    parts = PurePosixPath(path).parent.parts[-3:]
+    if len(parts) < 3:
+        return None
+    run_id = "/".join(parts)
+    try:
+        RunSpec.parse(run_id)
+    except ConfigError:
+        return None
+    return run_id
+
+
+def init_source_run(init: Mapping | None) -> str | None:
+    """The run a resolved config's ``init`` initialises from: its ``source_run`` (an explicit
+    null is "none", whatever the path); for configs without that key, a checkpoint path's run."""
+    init = init or {}
+    if "source_run" in init:
+        return init["source_run"] or None
+    if init.get("kind") != "checkpoint":
+        return None
+    return checkpoint_run_id(init.get("path"))

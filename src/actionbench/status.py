@@ -148,8 +148,8 @@ def grid_status(
             status.state, status.detail = "missing", "not trained"
             status.train_job = status.eval_job = True
         else:
-            now_fp = train_fingerprint(rid, lambda r: current.get(r) or saved(r), str(runs_dir))
-            then_fp = train_fingerprint(rid, saved, str(runs_dir))
+            now_fp = train_fingerprint(rid, lambda r: current.get(r) or saved(r))
+            then_fp = train_fingerprint(rid, saved)
             source = _source_final(cfg)
             if then_fp is None:
                 status.state, status.detail = "stale-by-params", "no saved config.json"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from actionbench.analysis import fairness
+from actionbench.spec import init_source_run
 
 
 def _cfg(
@@ -149,15 +150,6 @@ def test_progressive_and_transfer_lineage():
     assert alone["pretraining"].startswith("unknown →") and alone["total_epochs"] == "unknown"
 
 
-def test_source_run_parsing():
-    assert (
-        fairness.source_run("runs/mini-ssv2/tam-resnet50-tp/f16/final.pt")
-        == "mini-ssv2/tam-resnet50-tp/f16"
-    )
-    assert fairness.source_run("/weights/resnet50.pth") is None
-    assert fairness.source_run(None) is None
-
-
 def test_flag_explained_by_frames():
     configs = {
         "d/tsn-resnet50/f8": _cfg("tsn", frames=8, epochs=75),
@@ -203,18 +195,15 @@ def test_source_run_comes_from_the_resolved_config_not_the_path():
     rec = _records(configs)
     assert rec["mini-ssv2/tam-resnet50/f16"]["pretraining"] == "ImageNet → f8"
     assert rec["mini-ssv2/tam-resnet50/f16"]["total_epochs"] == "110"
-    assert fairness.init_source(init) == "mini-ssv2/tam-resnet50/f8"
+    assert init_source_run(init) == "mini-ssv2/tam-resnet50/f8"
     # an explicit null is "no source run", even with a parseable path
     legacy_path = "runs/mini-ssv2/tam-resnet50/f8/final.pt"
-    assert (
-        fairness.init_source({"kind": "checkpoint", "path": legacy_path, "source_run": None})
-        is None
-    )
+    assert init_source_run({"kind": "checkpoint", "path": legacy_path, "source_run": None}) is None
     # configs from before source_run existed: the path is still understood
-    assert fairness.init_source({"kind": "checkpoint", "path": legacy_path}) == (
+    assert init_source_run({"kind": "checkpoint", "path": legacy_path}) == (
         "mini-ssv2/tam-resnet50/f8"
     )
-    assert fairness.init_source({"kind": "imagenet", "path": legacy_path}) is None
+    assert init_source_run({"kind": "imagenet", "path": legacy_path}) is None
 
 
 def test_code_commit_and_layout_are_protocol_factors():

@@ -64,7 +64,7 @@ def train_fp(w):
 
 @functools.lru_cache(maxsize=None)
 def _train_fp(rid):
-    return train_fingerprint(rid, lambda r: _resolved(r) if r in RUNS else None, RUNS_DIR)
+    return train_fingerprint(rid, lambda r: _resolved(r) if r in RUNS else None)
 
 
 def eval_fp(w):

@@ -19,8 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actionbench.errors import ConfigError
-from actionbench.spec import parse_run_id
+from actionbench.spec import checkpoint_run_id, init_source_run, parse_run_id
 
 FACTORS: dict[str, str] = {
     "backbone": "backbone",
@@ -60,20 +59,6 @@ def normalization(backbone: str | None) -> str:
     return f"({fmt(mean)}) / ({fmt(std)})"
 
 
-def init_source(init: Mapping | None) -> str | None:
-    """The run a run was initialised from: the resolved config's ``init.source_run``.
-
-    Configs resolved before that key existed only carry ``init.path``; for those (and only
-    those) the run id is read back from the checkpoint path.
-    """
-    init = init or {}
-    if "source_run" in init:
-        return init["source_run"] or None
-    if init.get("kind") != "checkpoint":
-        return None
-    return source_run(init.get("path"))
-
-
 def code_version(train_metrics: Mapping | None) -> str:
     """A run's code version from its train_metrics.json ``code`` record ("unknown" if absent)."""
     code = (train_metrics or {}).get("code") or {}
@@ -81,22 +66,6 @@ def code_version(train_metrics: Mapping | None) -> str:
     if not commit:
         return "unknown"
     return str(commit)[:12] + (" (uncommitted changes)" if code.get("git_dirty") else "")
-
-
-def source_run(path: str | None) -> str | None:
-    """The run id of a checkpoint path ``<runs_dir>/<dataset>/<model>/f<k>/final.pt``
-    (legacy configs without ``init.source_run``; see ``init_source``)."""
-    if not path:
-        return None
-    parts = Path(path).parent.parts[-3:]
-    if len(parts) < 3:
-        return None
-    rid = "/".join(parts)
-    try:
-        parse_run_id(rid)
-    except ConfigError:
-        return None
-    return rid
 
 
 def _num(value) -> str:
@@ -123,7 +92,7 @@ def _lineage(rid: str, configs: Mapping[str, dict | None], seen: frozenset = fro
             weights += f" ({inflation} inflation)"
         return "ImageNet", weights, epochs
     if kind == "checkpoint":
-        src = init_source(init)
+        src = init_source_run(init)
         if src is None:
             return f"checkpoint {init.get('path')}", "", None
         chain, weights, src_epochs = _lineage(src, configs, seen | {rid})
@@ -327,7 +296,11 @@ def config_drift(saved: dict | None, current: dict | None) -> list[str]:
         if key.startswith(ignore_prefixes):
             continue
         va, vb = a.get(key), b.get(key)
-        if key == "init.path" and source_run(va) and source_run(va) == source_run(vb):
+        if (
+            key == "init.path"
+            and checkpoint_run_id(va)
+            and checkpoint_run_id(va) == checkpoint_run_id(vb)
+        ):
             continue  # the same source run under another runs_dir (legacy configs)
         if key == "init.path" and (
             a.get("init.source_run") and a.get("init.source_run") == b.get("init.source_run")

@@ -37,6 +37,7 @@ from actionbench.spec import (
     BACKBONES,
     LOCATION_LABELS,
     RESNET_BLOCKS,
+    init_source_run,
     parse_run_id,
 )
 from actionbench.spec import label as model_label
@@ -558,7 +559,7 @@ def transfer_rows(results: pd.DataFrame, configs: Mapping[str, dict | None]) -> 
         init = cfg.get("init") or {}
         if init.get("kind") != "checkpoint":
             continue
-        src = fairness.init_source(init)
+        src = init_source_run(init)
         if src is None:
             continue
         source = parse_run_id(src)
