@@ -50,6 +50,7 @@ import torch
 from torch.utils.data import Dataset
 from torchvision.io import ImageReadMode, decode_jpeg
 
+from actionbench.data.frame_record import FRAME_NAME
 from actionbench.data.lists import LIST_COLUMNS, read_csv_table
 from actionbench.data.sampling import PROTOCOLS, SAMPLINGS, sample_clips
 from actionbench.data.transforms import BatchNormalize, TestTransform, TrainTransform
@@ -58,7 +59,6 @@ from actionbench.errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 STORAGES = ("frames", "video")
-FRAME_NAME = "img_{:05d}.jpg"
 BAD_FRAME_POLICIES = ("fail", "skip")
 # Consecutive bad videos after which "skip" gives up: the data is broken, not a frame.
 MAX_SKIPS_IN_A_ROW = 10

@@ -70,7 +70,6 @@ REEXTRACTED = "re-extracted: "
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 # Demuxer messages that mean the file ends before its own index says it should.
 _TRUNCATION = re.compile(r"partial file|ended prematurely", re.IGNORECASE)
-_FRAME_NAME = re.compile(r"^img_\d{5,}\.jpg$")
 _NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<ext>\.[A-Za-z]+)$")
 
 
@@ -141,7 +140,7 @@ def count_frames(frames_dir: str | os.PathLike) -> int:
     """Number of ``img_NNNNN.jpg`` files in a frame folder (0 when it does not exist)."""
     try:
         with os.scandir(frames_dir) as entries:
-            return sum(1 for e in entries if _FRAME_NAME.match(e.name))
+            return sum(1 for e in entries if frame_record.FRAME_FILE.match(e.name))
     except FileNotFoundError:
         return 0
 

@@ -28,7 +28,8 @@ from typing import Any
 RECORD_NAME = "frames.json"
 RECORD_VERSION = 1
 SETTING_KEYS = ("short_side", "quality", "fps")
-_FRAME_NAME = re.compile(r"^img_(\d{5,})\.jpg$")
+FRAME_NAME = "img_{:05d}.jpg"  # frame n (numbered from 1) of an extracted folder
+FRAME_FILE = re.compile(r"^img_(\d{5,})\.jpg$")  # any such file, its number in group 1
 _MAX_LISTED = 3  # problems named per folder; the count says how many more
 
 
@@ -61,7 +62,7 @@ def frame_files(folder: str | os.PathLike) -> dict[int, os.DirEntry]:
     found: dict[int, os.DirEntry] = {}
     with os.scandir(folder) as entries:
         for entry in entries:
-            match = _FRAME_NAME.match(entry.name)
+            match = FRAME_FILE.match(entry.name)
             if match:
                 found[int(match.group(1))] = entry
     return found
@@ -146,7 +147,7 @@ def stat_problems(folder: str | os.PathLike, record: Mapping[str, Any] | None) -
     problems: list[str] = []
     for number, size in enumerate(expected, start=1):
         entry = frames.get(number)
-        name = f"img_{number:05d}.jpg"
+        name = FRAME_NAME.format(number)
         if entry is None:
             problems.append(f"{name} missing")
             continue
@@ -156,7 +157,9 @@ def stat_problems(folder: str | os.PathLike, record: Mapping[str, Any] | None) -
         elif actual != size:
             problems.append(f"{name} has {actual} bytes, recorded {size}")
     extra = sorted(n for n in frames if not 1 <= n <= len(expected))
-    problems += [f"img_{n:05d}.jpg is extra (recorded {len(expected)} frames)" for n in extra]
+    problems += [
+        f"{FRAME_NAME.format(n)} is extra (recorded {len(expected)} frames)" for n in extra
+    ]
     return _summarised(problems, f"{len(frames)} frames on disk, {len(expected)} recorded")
 
 
@@ -168,7 +171,7 @@ def decode_problems(folder: str | os.PathLike, record: Mapping[str, Any]) -> lis
     problems: list[str] = []
     size = (record["height"], record["width"])
     for number in range(1, record["num_frames"] + 1):
-        path = Path(folder) / f"img_{number:05d}.jpg"
+        path = Path(folder) / FRAME_NAME.format(number)
         try:
             data = path.read_bytes()
             image = decode_jpeg(
