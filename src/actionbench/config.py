@@ -9,7 +9,6 @@ a run's resolved config is a JSON-serialisable dict, the engine never reads para
 from __future__ import annotations
 
 import copy
-import hashlib
 import importlib.resources
 import itertools
 import json
@@ -21,6 +20,7 @@ from typing import Any
 import yaml
 
 from actionbench.errors import ConfigError
+from actionbench.fingerprints import protocol_digest
 from actionbench.spec import FRAME_STAGES, LAYOUTS, RunSpec, parse_run_id, previous_stage
 
 SCHEMA_RELPATH = Path("workflow") / "schemas" / "params.schema.yaml"
@@ -397,7 +397,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
             path=str(runs_dir / src / "final.pt"),
             source_run=src,
             # a report's sub-grid may lack a source trained by another group: use the full grid
-            source_fingerprint=protocol_fingerprint(
+            source_fingerprint=protocol_digest(
                 run_protocol(params, src, runs if src in runs else None)
             ),
         )
@@ -457,6 +457,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
             "tracking_uri": params["project"].get("tracking_uri"),
         },
         "output_dir": str(runs_dir / spec.run_id),
+        "checkpoints": {"keep_set_aside": params["project"].get("keep_set_aside", 1)},
     }
 
 
@@ -487,16 +488,6 @@ def reencode_settings(ds_cfg: dict) -> dict:
         "gop": reencode.get("gop", 8),
         "crf": reencode.get("crf", 18),
     }
-
-
-def protocol_fingerprint(protocol: dict) -> str:
-    """A short digest of a resolved run protocol (sorted-key JSON, SHA-256).
-
-    A run's ``init.source_fingerprint`` is its source run's fingerprint; since that protocol
-    holds its own source's fingerprint, the digest covers the whole progressive chain.
-    """
-    blob = json.dumps(protocol, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def count_classes(classes_csv: str | os.PathLike) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -14,6 +15,7 @@ from torch.utils.data import Dataset
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine import factory, metrics
 from actionbench.engine.evaluate import evaluate
+from actionbench.identity import eval_identity
 
 LABELS = [0, 1, 2, 0]
 GROUPS = ["temporal", "temporal", "spatial", "spatial"]
@@ -97,13 +99,18 @@ def test_metrics_and_tables_match_hand_computation(run_cfg, tmp_path):
     result = evaluate(run_cfg)
     out = tmp_path / "run" / "eval"
     saved = json.loads((out / "metrics.json").read_text())
-    # the code that evaluated the run is recorded (issue 11); the numbers match the returned ones
+    # the code that evaluated the run is recorded; the numbers match the returned ones
     code = saved.pop("code")
     assert code == result.pop("code") and set(code) == {
         "package_version",
         "git_commit",
         "git_dirty",
     }
+    # what it is made of: settings, lists and the weights it scored
+    identity = saved.pop("identity")
+    assert identity == result.pop("identity") == eval_identity(run_cfg)
+    weights = (tmp_path / "run" / "final.pt").read_bytes()
+    assert identity["model"] == hashlib.sha256(weights).hexdigest()
     assert saved == pytest.approx(result)
     assert result["num_videos"] == 4
     assert result["clip_top1"] == 50.0 and result["video_top1"] == 75.0

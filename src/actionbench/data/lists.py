@@ -39,6 +39,8 @@ from actionbench.errors import DataError
 log = logging.getLogger(__name__)
 
 LIST_COLUMNS = ["video_id", "frames_dir", "num_frames", "label", "label_name"]
+# A digest of each video's frame record (or re-encoded file): hashing a list covers its data.
+CONTENT_COLUMN = "content_digest"
 CLASS_COLUMNS = ["label", "label_name"]
 EXCLUDED_COLUMNS = ["video_id", "video_path", "split", "label_name", "reason"]
 SUMMARY_NAME = "summary.json"
@@ -101,13 +103,22 @@ def reason_kind(reason: str) -> str:
 
 
 def frames_problem(frames_dir: str, num_frames: int) -> str:
-    """Why an extracted folder can no longer be used ("" when it matches its record).
+    """Why an extracted folder can no longer be used ("" when it matches its record)."""
+    return frames_check(frames_dir, num_frames)[0]
+
+
+def frames_check(frames_dir: str, num_frames: int) -> tuple[str, str]:
+    """(why an extracted folder can no longer be used, or ""; its content digest, or "").
 
     Under ``storage: video`` the column holds a re-encoded video file (its frame count was probed
-    when it was written): it only has to exist.
+    when it was written): it only has to exist; its digest covers its size and frame count.
     """
-    if Path(frames_dir).suffix.lower() in VIDEO_SUFFIXES or Path(frames_dir).is_file():
-        return "" if Path(frames_dir).is_file() else f"video file {frames_dir} not found"
+    path = Path(frames_dir)
+    if path.suffix.lower() in VIDEO_SUFFIXES or path.is_file():
+        if not path.is_file():
+            return f"video file {frames_dir} not found", ""
+        stamp = {"bytes": path.stat().st_size, "num_frames": num_frames}
+        return "", frame_record.content_digest({"video": stamp})
     record = frame_record.read_record(frames_dir)
     problems = frame_record.stat_problems(frames_dir, record)
     if not problems and record["num_frames"] != num_frames:
@@ -115,13 +126,13 @@ def frames_problem(frames_dir: str, num_frames: int) -> str:
             f"{record['num_frames']} frames recorded, the extraction table says {num_frames}"
         ]
     if not problems:
-        return ""
+        return "", frame_record.content_digest(record)  # type: ignore[arg-type]
     hint = "rerun extract" + (
         " (Snakemake: --forcerun extract; folders made before records existed)"
         if record is None
         else ""
     )
-    return "frames no longer match their record: " + "; ".join(problems) + f" ({hint})"
+    return "frames no longer match their record: " + "; ".join(problems) + f" ({hint})", ""
 
 
 def build_lists(
@@ -159,13 +170,17 @@ def build_lists(
     )
     ok = joined["frames_dir"].notna()
     stale: dict[str, str] = {}
+    joined[CONTENT_COLUMN] = ""
     if check_frames and ok.any():
         rows = joined[ok]
         with ThreadPoolExecutor(max_workers=8) as pool:  # stat calls: I/O bound
-            found = pool.map(
-                frames_problem, rows["frames_dir"].astype(str), rows["num_frames"].astype(int)
+            found = list(
+                pool.map(
+                    frames_check, rows["frames_dir"].astype(str), rows["num_frames"].astype(int)
+                )
             )
-            stale = {v: p for v, p in zip(rows["video_id"], found, strict=True) if p}
+        stale = {v: p for v, (p, _) in zip(rows["video_id"], found, strict=True) if p}
+        joined.loc[ok, CONTENT_COLUMN] = [content for _, content in found]
         if stale:
             ok &= ~joined["video_id"].isin(stale)
             log.warning(
@@ -174,7 +189,7 @@ def build_lists(
             )  # fmt: skip
     joined["label"] = joined["label_name"].map(label_of)
     extras = [c for c in index.columns if c not in INDEX_COLUMNS]
-    lists = joined[ok].astype({"num_frames": int})[LIST_COLUMNS + extras]
+    lists = joined[ok].astype({"num_frames": int})[LIST_COLUMNS + extras + [CONTENT_COLUMN]]
     train = lists[joined.loc[ok, "split"] == "train"].reset_index(drop=True)
     val = lists[joined.loc[ok, "split"] == "val"].reset_index(drop=True)
     excluded = _excluded(joined[~ok], failures, stale)

@@ -70,11 +70,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def atomic_save(obj: Any, path: str | Path) -> None:
-    """``torch.save`` that never leaves a truncated file at ``path``."""
+def atomic_save(obj: Any, path: str | Path) -> bytes:
+    """``torch.save`` that never leaves a truncated file at ``path``; returns the bytes written
+    (so a caller can digest them without reading the file back)."""
     buffer = io.BytesIO()
     torch.save(obj, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    data = buffer.getvalue()
+    atomic_write_bytes(path, data)
+    return data
 
 
 def load(path: str | Path, error: type[Exception] = TrainingError) -> Any:

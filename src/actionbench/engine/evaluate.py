@@ -39,6 +39,7 @@ from actionbench.engine.progress import Progress
 from actionbench.engine.runtime import Runtime
 from actionbench.engine.tracking import Tracker
 from actionbench.errors import DataError, ModelError
+from actionbench.identity import eval_identity
 
 log = logging.getLogger(__name__)
 
@@ -309,6 +310,7 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
             result, tables = summarize(cfg, clip, video, table)
             result["eval_seconds"] = time.monotonic() - start
             result["code"] = code_version()
+            result["identity"] = eval_identity(cfg, weights)
             eval_dir = out_dir / "eval"
             eval_dir.mkdir(parents=True, exist_ok=True)
             for name, frame in tables.items():
