@@ -38,7 +38,7 @@ from typing import Any
 from actionbench.config import expand_grid, run_protocol
 from actionbench.engine.code_version import source_changed_since
 from actionbench.identity import change_kind, eval_identity, identity_changes, train_identity
-from actionbench.spec import init_source_run
+from actionbench.spec import RunSpec, init_source_run
 
 STATES = (
     "done",
@@ -133,7 +133,16 @@ def grid_status(
     package_dir: str | Path | None = None,
 ) -> list[RunStatus]:
     """The status of every run of the enabled grid, in grid order."""
-    runs = expand_grid(params)
+    return list(run_states(params, expand_grid(params), bench_dir, package_dir).values())
+
+
+def run_states(
+    params: dict,
+    runs: dict[str, RunSpec],
+    bench_dir: str | Path = "logs/benchmarks",
+    package_dir: str | Path | None = None,
+) -> dict[str, RunStatus]:
+    """The status of each of ``runs`` (a grid, or the report's selection of one), by run id."""
     runs_dir = Path(params["project"]["runs_dir"])
     bench = Path(bench_dir)
     current = {rid: run_protocol(params, rid, runs) for rid in runs}
@@ -142,9 +151,8 @@ def grid_status(
     pkg = Path(package_dir) if package_dir else None
     out = {rid: _run_status(rid, disk[rid], current[rid], runs_dir, pkg) for rid in runs}
     _propagate_from_sources(out, current)
-    statuses = list(out.values())
-    _estimate(statuses, disk, current)
-    return statuses
+    _estimate(list(out.values()), disk, current)
+    return out
 
 
 def _run_status(rid: str, on_disk: _Disk, cfg: dict, runs_dir: Path, pkg: Path | None) -> RunStatus:

@@ -9,29 +9,25 @@ import pytest
 
 from actionbench.analysis.report import build_report
 from actionbench.config import load_params
+from conftest import write_trained
 
 
 def _write_eval(run_dir, clip, temporal, spatial):
-    (run_dir / "eval").mkdir(parents=True)
-    (run_dir / "eval" / "metrics.json").write_text(
-        json.dumps(
-            {
-                "clip_top1": clip,
-                "clip_top5": 100.0,
-                "video_top1": clip + 1,
-                "clip_top1_temporal": temporal,
-                "clip_top1_spatial": spatial,
-                "video_top1_temporal": temporal,
-                "video_top1_spatial": spatial,
-                "num_videos": 128,
-                "num_clips": 4,
-                "num_crops": 1,
-            }
-        )
-    )
+    metrics = {
+        "clip_top1": clip,
+        "clip_top5": 100.0,
+        "video_top1": clip + 1,
+        "clip_top1_temporal": temporal,
+        "clip_top1_spatial": spatial,
+        "video_top1_temporal": temporal,
+        "video_top1_spatial": spatial,
+        "num_videos": 128,
+        "num_clips": 4,
+        "num_crops": 1,
+    }
+    write_trained(run_dir, {"epochs": 2}, metrics)
     (run_dir / "eval" / "acc_vs_clips.csv").write_text("clips,top1\n1,50\n2,55\n")
     (run_dir / "history.csv").write_text("epoch,loss,val_top1\n1,2.0,40\n2,1.0,60\n")
-    (run_dir / "train_metrics.json").write_text(json.dumps({"epochs": 2}))
 
 
 def test_report_tables_figures_and_missing_runs(tmp_path, params_file, base_params, monkeypatch):
@@ -41,8 +37,7 @@ def test_report_tables_figures_and_missing_runs(tmp_path, params_file, base_para
     _write_eval(runs / "tsn-resnet18" / "f8", 75.0, 50.0, 100.0)
     _write_eval(runs / "tam-resnet18" / "f8", 95.0, 90.0, 100.0)
     _write_eval(runs / "tsn-resnet18" / "f16", 74.0, 48.0, 100.0)
-    (runs / "tam-resnet18" / "f16").mkdir(parents=True)
-    (runs / "tam-resnet18" / "f16" / "train_metrics.json").write_text("{}")
+    write_trained(runs / "tam-resnet18" / "f16", {}, None)  # trained, not evaluated
 
     paths = build_report(params, tmp_path / "reports")
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -49,14 +51,25 @@ def read_json(path: Path) -> dict | None:
         return None
 
 
-def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame:
-    """One row per run of the grid with its identity, status and accuracies (percent)."""
+def collect_runs(
+    runs: dict[str, RunSpec], runs_dir: str | Path, states: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """One row per run of the grid with its identity, status and accuracies (percent).
+
+    ``states`` (``actionbench.status.run_states``: what ``actionbench status`` says of each run)
+    decide which evaluations are current: one of a model that is gone or was re-trained since is
+    not shown; ``stale`` runs (settings, data or initial weights changed since) keep their
+    numbers, flagged. Without ``states`` every saved evaluation counts.
+    """
     runs_dir = Path(runs_dir)
     rows = []
     for rid, spec in runs.items():
         out = runs_dir / rid
         evaluation = read_json(out / "eval" / "metrics.json")
         training = read_json(out / "train_metrics.json")
+        state = states.get(rid) if states else None
+        if state is not None and state.state in ("failed", "missing"):
+            evaluation = None  # no current result: not trained, or scored an earlier model
         row = {
             "run_id": rid,
             "group": spec.group,
@@ -69,8 +82,12 @@ def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame
             "tam_locations": spec.tam_locations,
             "model": spec.model_name,
         }
+        if state is not None:
+            row["state"], row["state_detail"] = state.state, state.detail
         if evaluation is None:
             reason = "not trained" if training is None else "not evaluated"
+            if state is not None and state.state == "missing":
+                reason = state.detail
             failure = read_json(out / "failure.json")
             if failure:
                 reason = f"failed: {failure.get('reason', 'unknown')}"

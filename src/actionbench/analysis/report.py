@@ -53,6 +53,7 @@ from actionbench.analysis.render import (
 from actionbench.analysis.styles import Styles
 from actionbench.config import dataset_refs, expand_grid, lists_dir
 from actionbench.spec import RunSpec
+from actionbench.status import UP_TO_DATE, run_states
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,8 @@ class Computed:
 def collect(params: dict, runs_dir: Path, inputs_dir: Path) -> Collected:
     """Read the runs the report covers and the profile/benchmark files."""
     runs = select_runs(params)
-    results = collect_runs(runs, runs_dir)
+    states = run_states(params, runs)  # what `actionbench status` says: one view of each run
+    results = collect_runs(runs, runs_dir, states)
     ok_ids = list(results.loc[results["status"] == "ok", "run_id"])
     config_pairs = artifacts.run_configs(params, runs, runs_dir)
     configs = {rid: saved or current for rid, (saved, current) in config_pairs.items()}
@@ -538,6 +540,26 @@ def _prepare(out_dir: Path) -> dict[str, Path]:
     }
 
 
+def partial_banner(results: pd.DataFrame) -> Section | None:
+    """'Partial report' first on the page when a run of the grid has no current result (not
+    trained, failed, interrupted, evaluation of an earlier model) or an out-of-date one, naming
+    each and why: the same states ``actionbench status`` prints, and the runs the next
+    ``snakemake --profile local all`` runs (None: the study is complete)."""
+    if "state" not in results:
+        return None
+    behind = results[~results["state"].isin(UP_TO_DATE)]
+    if behind.empty:
+        return None
+    lines = [f"{r.run_id}: {r.state} — {r.state_detail}" for r in behind.itertuples()]
+    note = (
+        f"This report is partial: {len(behind)} of {len(results)} runs have no current result "
+        "(their numbers are missing from the tables, or flagged as out of date). Run "
+        "`snakemake --profile local all` (or `--profile slurm`) to run what is missing; "
+        "`actionbench status` lists the same runs."
+    )
+    return Section("Partial report", [Text(note, "missing"), Bullets(lines, "missing")])
+
+
 def compose(
     c: Collected, k: Computed, headline: Drawn | None, figs: list[Drawn], styles: Styles
 ) -> list[Section]:
@@ -578,7 +600,9 @@ def compose(
         "between runs it compares; figures link to the protocol differences of the runs they "
         "compare, listed once per kind of comparison.",
     ]
-    sections = [
+    banner = partial_banner(results)
+    sections = [banner] if banner else []
+    sections += [
         Section("Findings", findings_blocks),
         Section("Summary", [Text(s) for s in summary]),
     ]
