@@ -148,9 +148,13 @@ def _metrics_json(results: pd.DataFrame, long7: pd.DataFrame) -> dict:
             continue
         entries = {}
         for rec in json.loads(sub.to_json(orient="records")):
-            name = f"{rec['dataset']}/{rec['classes']}/{rec['arch']}"
-            if rec.get("sampling") not in (None, "uniform"):
-                name = f"{rec['dataset']}/{rec['sampling']}/{rec['classes']}/{rec['arch']}"
+            # the default layout and sampling stay out of the name (the paper's rows)
+            variant = [
+                rec[k]
+                for k, default in (("layout", "reference"), ("sampling", "uniform"))
+                if rec.get(k) not in (None, default)
+            ]
+            name = "/".join([rec["dataset"], *variant, rec["classes"], rec["arch"]])
             entries[name] = rec
         metrics[key] = entries
     return metrics
@@ -339,7 +343,7 @@ def comparison_groups(c: Collected, tp_pairs: pd.DataFrame) -> dict:
 def compute(c: Collected, settings: dict) -> Computed:
     """Tables, pairwise tests, contributions, plot data, findings and protocol groups."""
     results, protocols = c.results, c.protocols
-    contrib = tables.contributions(results)
+    contrib = tables.contributions(results, protocols)
     t7, t7_pairs = tables.table7(results, protocols, contrib)
     paper_tables = [
         tables.table5(results, protocols),
