@@ -278,6 +278,7 @@ def data_table(summaries: dict[str, dict]) -> tables.Table:
         rows.append(
             {
                 "dataset": base,
+                "annotation rows": s.get("annotation_rows"),
                 "indexed": s.get("indexed"),
                 "extracted": s.get("extracted"),
                 "excluded": s.get("excluded"),
@@ -592,9 +593,10 @@ def compose(
                 "Data",
                 [
                     Text(
-                        "Videos of each dataset the runs train on: indexed from the annotations, "
-                        "extracted, and excluded with the reason (data/lists/<dataset>/"
-                        "excluded.csv lists every one).",
+                        "Videos of each dataset the runs train on: annotation rows, indexed "
+                        "(rows whose video exists), extracted, and excluded with the reason "
+                        "(annotation rows − extracted: skipped by the index or lost in "
+                        "extraction; data/lists/<dataset>/excluded.csv lists every one).",
                         "note",
                     ),
                     TableBlock(data_table(c.data), heading=False),
