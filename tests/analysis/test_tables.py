@@ -197,6 +197,22 @@ def test_table7_one_row_group_per_layout_and_refused_counterparts_named():
     assert not any("layout" in flag for flag in t.flags)  # no pair mixes the two
 
 
+def test_results_table_shows_videos_scored_and_dropped_per_run():
+    results = _results(
+        [
+            {"arch": "tsn", "clip_top1": 40.0, "num_videos": 1990, "num_videos_dropped": 10},
+            {"arch": "tam", "clip_top1": 60.0, "num_videos": 2000, "num_videos_dropped": 0},
+            {"arch": "i3d", "status": "not evaluated"},
+        ]
+    )
+    table = tables.results_table(results)
+    shown = table.frame[["videos scored", "videos dropped"]]
+    assert shown.loc["mini-ssv2/tsn-resnet50/f8"].tolist() == ["1990", "10"]
+    assert shown.loc["mini-ssv2/tam-resnet50/f8"].tolist() == ["2000", "0"]
+    assert shown.loc["mini-ssv2/i3d-resnet50/f8"].tolist() == ["–", "–"]
+    assert any("data.eval_min_frames" in note for note in table.notes)
+
+
 def test_table4_transfer_from_configs():
     results = _results(
         [

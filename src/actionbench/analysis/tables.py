@@ -169,8 +169,12 @@ RESULT_COLUMNS = {
     "clip_top5": "clip top-5",
     "eval_clips": "clips",
     "eval_crops": "crops",
+    "num_videos": "videos scored",
+    "num_videos_dropped": "videos dropped",
     "epochs": "epochs",
 }
+# Counts: whole numbers even where a missing value made the column float.
+COUNT_COLUMNS = ("num_videos", "num_videos_dropped")
 
 
 def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None = None) -> Table:
@@ -181,22 +185,26 @@ def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None =
         if c in results.columns and (c in ("run_id", "status") or results[c].notna().any())
     ]
     frame = results[cols].copy()
-    out = pd.DataFrame(
-        {
-            RESULT_COLUMNS[c]: frame[c].map(
-                lambda v: (
-                    fmt(v)
-                    if isinstance(v, float)
-                    else (DASH if v is None or pd.isna(v) else str(v))
-                )
-            )
-            for c in cols
-        }
-    )
+
+    def cell(column: str, v) -> str:
+        if v is None or pd.isna(v):
+            return DASH
+        if column in COUNT_COLUMNS:
+            return str(int(v))
+        return fmt(v) if isinstance(v, float) else str(v)
+
+    out = pd.DataFrame({RESULT_COLUMNS[c]: frame[c].map(lambda v, c=c: cell(c, v)) for c in cols})
     notes = [
         "Top-1/top-5 in %. Clip level: one clip, centre crop; video level: the run's "
         "clips x crops, logits averaged."
     ]
+    if "num_videos_dropped" in cols:
+        notes.append(
+            "Videos scored / dropped: the validation videos each run was scored on, and those "
+            "left out for having fewer frames than data.eval_min_frames (the reference layout "
+            "drops what the reference's test.py -e drops: Kinetics < 30 frames, SSV2 < 3; "
+            "eval/dropped.csv names them)."
+        )
     stale = {k: v for k, v in (stale or {}).items() if v}
     if stale:
         notes.append(
