@@ -15,8 +15,8 @@ excluded with the reason instead of failing a training run later). The count is 
 warning.
 
 ``summary.json`` holds the counts (annotation rows, indexed, extracted, excluded by reason, per
-split), and :func:`summary_line` says them in one line at the end of the data stage. :func:`check_splits`
-makes an empty split or a class without a training video an error naming the dataset, split and
+split), and :func:`summary_line` says them in one line at the end of the data stage.
+:func:`check_splits` makes an empty split or a class without a training video an error naming the dataset, split and
 class, before any training starts.
 """
 
@@ -184,9 +184,9 @@ def build_lists(
     lists = joined[ok].astype({"num_frames": int})[LIST_COLUMNS + extras]
     train = lists[joined.loc[ok, "split"] == "train"].reset_index(drop=True)
     val = lists[joined.loc[ok, "split"] == "val"].reset_index(drop=True)
-    excluded = pd.concat(
-        [_skipped_rows(index_failures), _excluded(joined[~ok], failures, stale)], ignore_index=True
-    )
+    parts = [_skipped_rows(index_failures), _excluded(joined[~ok], failures, stale)]
+    parts = [p for p in parts if len(p)] or parts[1:]  # no empty frame in a concat
+    excluded = pd.concat(parts, ignore_index=True)
     annotated = len(index) + (0 if index_failures is None else len(index_failures))
     if len(excluded):
         log.warning(
