@@ -67,6 +67,7 @@ def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame
             "frames": spec.frames,
             "sampling": spec.sampling,
             "tam_locations": spec.tam_locations,
+            "layout": spec.layout,
             "model": spec.model_name,
         }
         if evaluation is None:
@@ -79,7 +80,8 @@ def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame
             row["status"] = "ok"
             for key in ACCURACY_KEYS:
                 row[key] = _as_percent(evaluation.get(key))
-            row["num_videos"] = evaluation.get("num_videos")
+            row["num_videos"] = evaluation.get("num_videos")  # scored
+            row["num_videos_dropped"] = evaluation.get("num_videos_dropped")  # too short
             row["eval_clips"] = evaluation.get("num_clips")
             row["eval_crops"] = evaluation.get("num_crops")
         if training:
