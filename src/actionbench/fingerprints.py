@@ -36,6 +36,7 @@ TRAIN_IGNORED = (
     "num_classes",  # read from the class list, an input file
     "data.workers",
     "data.val_list",  # per-epoch validation only (history.csv); an input file anyway
+    "data.eval_min_frames",  # which videos evaluation scores
     "runtime.device",
     "runtime.threads",
     "runtime.log_interval_s",

@@ -283,12 +283,16 @@ def test_report_lists_the_data_counts_of_each_dataset(demo_runs, tmp_path, monke
     lists = tmp_path / "data" / "lists" / "synthetic"
     lists.mkdir(parents=True)
     summary = {
-        "dataset": "synthetic", "annotation_rows_skipped": 1, "indexed": 16, "extracted": 14,
-        "excluded": 2, "excluded_by_reason": {"not a video": 1, "empty file": 1},
+        "dataset": "synthetic", "annotation_rows": 17, "annotation_rows_skipped": 1,
+        "indexed": 16, "extracted": 14, "excluded": 3,
+        "excluded_by_reason": {"video not found": 1, "not a video": 1, "empty file": 1},
         "train": 7, "val": 7, "classes": 4, "classes_without_train": [],
     }  # fmt: skip
     (lists / "summary.json").write_text(json.dumps(summary))
     paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=100)
     md = paths["markdown"].read_text()
     data = md.split("## Data", 1)[1].split("\n## ", 1)[0]
-    assert "| synthetic | 16 | 14 | 2 | not a video: 1; empty file: 1 | 1 | 7 / 7 | 4 |" in data
+    assert (
+        "| synthetic | 17 | 16 | 14 | 3 | video not found: 1; not a video: 1; empty file: 1 | 1 "
+        "| 7 / 7 | 4 |"
+    ) in data

@@ -126,13 +126,15 @@ def test_reencode_keeps_every_frame_at_the_short_side_with_a_short_gop(both_mode
     assert [i for i, k in enumerate(keys) if k] == list(range(0, 61, 8))
 
 
-def test_reencode_reuses_done_files_and_reports_failures(both_modes, tmp_path):
+def test_reencode_reuses_done_files_and_reports_failures(both_modes, tmp_path, audio_maker):
     root, _, _ = both_modes
     (tmp_path / "empty.mp4").write_bytes(b"")
     (tmp_path / "junk.mp4").write_bytes(b"garbage" * 100)
+    audio_maker(tmp_path / "speech.m4a")
     index = pd.DataFrame(
         [["v0", str(root / "raw" / "v0.mp4")], ["gone", str(tmp_path / "missing.mp4")],
-         ["empty", str(tmp_path / "empty.mp4")], ["junk", str(tmp_path / "junk.mp4")]],
+         ["empty", str(tmp_path / "empty.mp4")], ["junk", str(tmp_path / "junk.mp4")],
+         ["speech", str(tmp_path / "speech.m4a")]],
         columns=["video_id", "video_path"],
     )  # fmt: skip
     result = reencode_videos(index, root / "videos", ReencodeSettings(short_side=40), workers=1,
@@ -144,6 +146,7 @@ def test_reencode_reuses_done_files_and_reports_failures(both_modes, tmp_path):
     assert reasons["gone"] == "video file not found"
     assert reasons["empty"] == "empty file (0 bytes)"
     assert reasons["junk"]  # ffmpeg's own diagnosis
+    assert reasons["speech"] == "no video stream (audio only)"  # as extraction says it
     assert not (root / "videos" / ".partial").exists()
     with pytest.raises(ConfigError, match="gop=0"):
         ReencodeSettings(gop=0)

@@ -80,6 +80,7 @@ def collect_runs(
             "frames": spec.frames,
             "sampling": spec.sampling,
             "tam_locations": spec.tam_locations,
+            "layout": spec.layout,
             "model": spec.model_name,
         }
         if state is not None:
@@ -96,7 +97,8 @@ def collect_runs(
             row["status"] = "ok"
             for key in ACCURACY_KEYS:
                 row[key] = _as_percent(evaluation.get(key))
-            row["num_videos"] = evaluation.get("num_videos")
+            row["num_videos"] = evaluation.get("num_videos")  # scored
+            row["num_videos_dropped"] = evaluation.get("num_videos_dropped")  # too short
             row["eval_clips"] = evaluation.get("num_clips")
             row["eval_crops"] = evaluation.get("num_crops")
         if training:

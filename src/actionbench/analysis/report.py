@@ -149,9 +149,13 @@ def _metrics_json(results: pd.DataFrame, long7: pd.DataFrame) -> dict:
             continue
         entries = {}
         for rec in json.loads(sub.to_json(orient="records")):
-            name = f"{rec['dataset']}/{rec['classes']}/{rec['arch']}"
-            if rec.get("sampling") not in (None, "uniform"):
-                name = f"{rec['dataset']}/{rec['sampling']}/{rec['classes']}/{rec['arch']}"
+            # the default layout and sampling stay out of the name (the paper's rows)
+            variant = [
+                rec[k]
+                for k, default in (("layout", "reference"), ("sampling", "uniform"))
+                if rec.get(k) not in (None, default)
+            ]
+            name = "/".join([rec["dataset"], *variant, rec["classes"], rec["arch"]])
             entries[name] = rec
         metrics[key] = entries
     return metrics
@@ -276,6 +280,7 @@ def data_table(summaries: dict[str, dict]) -> tables.Table:
         rows.append(
             {
                 "dataset": base,
+                "annotation rows": s.get("annotation_rows"),
                 "indexed": s.get("indexed"),
                 "extracted": s.get("extracted"),
                 "excluded": s.get("excluded"),
@@ -341,7 +346,7 @@ def comparison_groups(c: Collected, tp_pairs: pd.DataFrame) -> dict:
 def compute(c: Collected, settings: dict) -> Computed:
     """Tables, pairwise tests, contributions, plot data, findings and protocol groups."""
     results, protocols = c.results, c.protocols
-    contrib = tables.contributions(results)
+    contrib = tables.contributions(results, protocols)
     t7, t7_pairs = tables.table7(results, protocols, contrib)
     paper_tables = [
         tables.table5(results, protocols),
@@ -612,9 +617,10 @@ def compose(
                 "Data",
                 [
                     Text(
-                        "Videos of each dataset the runs train on: indexed from the annotations, "
-                        "extracted, and excluded with the reason (data/lists/<dataset>/"
-                        "excluded.csv lists every one).",
+                        "Videos of each dataset the runs train on: annotation rows, indexed "
+                        "(rows whose video exists), extracted, and excluded with the reason "
+                        "(annotation rows − extracted: skipped by the index or lost in "
+                        "extraction; data/lists/<dataset>/excluded.csv lists every one).",
                         "note",
                     ),
                     TableBlock(data_table(c.data), heading=False),

@@ -42,7 +42,12 @@ from actionbench.data.extract import (
     select_shard,
 )
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
-from actionbench.data.probe import input_url, last_meaningful_line, probe_video
+from actionbench.data.probe import (
+    input_url,
+    last_meaningful_line,
+    probe_video,
+    video_stream_problem,
+)
 from actionbench.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -156,7 +161,11 @@ def reencode_one(
             outcome.reason = "truncated file: " + last
             return outcome
         if proc.returncode != 0:
-            outcome.reason = last or f"ffmpeg exited with status {proc.returncode}"
+            outcome.reason = (
+                (video_stream_problem(source) if source.is_file() else None)
+                or last
+                or f"ffmpeg exited with status {proc.returncode}"
+            )
             return outcome
         try:
             frames = probe_video(partial).num_frames
