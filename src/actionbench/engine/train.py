@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import logging
 import math
 import signal
@@ -45,13 +46,15 @@ from actionbench.engine.progress import Progress
 from actionbench.engine.runtime import Runtime
 from actionbench.engine.schedules import Schedule
 from actionbench.engine.seed import capture_rng, derive_seed, restore_rng, seed_all
-from actionbench.engine.tracking import Tracker
+from actionbench.engine.tracking import TAG_PREFIX, Tracker
 from actionbench.errors import ConfigError, ModelError, TrainingError
+from actionbench.models.pretrained import scratch_report
 
 log = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ["epoch", "loss", "lr", "train_top1", "val_top1", "clips_per_s", "epoch_seconds"]
 EPOCH_METRICS = ["loss", "lr", "train_top1", "val_top1", "clips_per_s", "epoch_seconds"]
+INIT_COUNTS = ("loaded", "inflated", "new")  # logged to MLflow as init_<count>
 
 # Keys that may change between a run and its resumption (where and how it runs, not what).
 RESUMABLE_CHANGES = (
@@ -147,6 +150,7 @@ class _Trainer:
         self.rng_states: list[dict[str, Any]] | None = None
         self.total_seconds = 0.0
         self.skipped_before = 0  # clips skipped for bad frames before this job resumed
+        self.init_weights: dict[str, Any] | None = None  # LoadReport.to_record() of the run
 
         # Order matters: device placement before the optimizer exists and before its state is
         # loaded, so momentum buffers land on the parameters' device.
@@ -176,7 +180,11 @@ class _Trainer:
 
     # -- construction ----------------------------------------------------------------------
     def _build_model(self, init_weights: bool) -> nn.Module:
-        """Initial weights per ``init.kind``; none are loaded when last.pt will overwrite them."""
+        """Initial weights per ``init.kind``; none are loaded when last.pt will overwrite them.
+
+        Where every tensor came from (loaded, inflated, new) is kept as ``self.init_weights``
+        for train_metrics.json, MLflow and last.pt (a resumed run restores it from there).
+        """
         kind = runcfg.get_choice(self.cfg, "init.kind", ("imagenet", "checkpoint", "scratch"))
         path = runcfg.get(self.cfg, "init.path")
         if init_weights and kind in ("imagenet", "checkpoint"):
@@ -192,10 +200,17 @@ class _Trainer:
         model = factory.build_model(
             self.cfg, pretrained=path if init_weights and kind == "imagenet" else None
         )
-        if init_weights and kind == "checkpoint":
-            ckpt.load_model_weights(
+        if not init_weights:
+            return model
+        if kind == "checkpoint":
+            report = ckpt.load_model_weights(
                 model, path, new_head=bool(runcfg.get(self.cfg, "init.new_head"))
             )
+        elif kind == "imagenet":
+            report = getattr(model, "load_report", None)  # None from a test's stand-in factory
+        else:
+            report = scratch_report(model)
+        self.init_weights = report.to_record() if report is not None else None
         return model
 
     def _place(self, model: nn.Module) -> nn.Module:
@@ -268,6 +283,7 @@ class _Trainer:
         self.mlflow_run_id = state.get("mlflow_run_id")
         self.total_seconds = float(state.get("total_seconds", 0.0))
         self.skipped_before = int(state.get("skipped_clips", 0))
+        self.init_weights = state.get("init_weights")  # None in a last.pt from before issue 20
         rng = state.get("rng") or []
         if self.step_in_epoch and len(rng) == self.env.world_size:
             self.rng_states = rng
@@ -303,6 +319,7 @@ class _Trainer:
             "run_config": dict(self.cfg),
             "world_size": self.env.world_size,
             "skipped_clips": skipped,
+            "init_weights": self.init_weights,
         }
         ckpt.atomic_save(state, self.last)
 
@@ -318,6 +335,7 @@ class _Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             runcfg.write_json(self.out_dir / "config.json", self.cfg)
         self.mlflow_run_id = self._start_tracking()
+        self._track_init_weights()
         self.tracker.sync_history(self.history, EPOCH_METRICS)
         try:
             with StopFlag() as stop:
@@ -347,6 +365,14 @@ class _Trainer:
         if failed:
             raise TrainingError("rank 0 could not start the MLflow run (see its log)")
         return run_id
+
+    def _track_init_weights(self) -> None:
+        """Tensors loaded / inflated / left new as MLflow metrics, the whole record as a tag."""
+        record = self.init_weights
+        if record is None:
+            return
+        self.tracker.log_metrics({f"init_{k}": record[k] for k in INIT_COUNTS})
+        self.tracker.set_tags({TAG_PREFIX + "init_weights": json.dumps(record)})
 
     def _run_epoch(self, epoch: int, stop: StopFlag) -> None:
         steps = self.sampler.steps_per_epoch
@@ -507,6 +533,7 @@ class _Trainer:
             "mlflow_run_id": self.mlflow_run_id,  # evaluation links its MLflow run under this one
             "skipped_clips": self._skipped_clips(),
             "code": code_version(),
+            "init_weights": self.init_weights,  # where each initial tensor came from
         }
         if result["skipped_clips"] and self.env.is_main:
             log.warning(
