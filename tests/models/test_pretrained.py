@@ -246,6 +246,25 @@ def test_every_architecture_takes_every_backbone_tensor(arch, backbone, tp, layo
         assert torch.equal(state[key], sd[source_of(key)]), key
 
 
+def test_a_model_that_drops_or_reshapes_a_backbone_tensor_is_refused(imagenet_sds) -> None:
+    """The guard behind the test above: a registry change that renames or reshapes a backbone
+    module would otherwise leave ImageNet tensors out silently."""
+    reshaped = build_model("tsn", "resnet18", 8, 5)
+    reshaped.layer4[1].conv2 = nn.Conv2d(512, 512, 5, padding=2, bias=False)
+    with pytest.raises(ModelError) as info:
+        load_pretrained(reshaped, imagenet_sds["resnet18"])
+    assert str(info.value).startswith(
+        "model tsn-resnet18 does not take every tensor of its backbone resnet18: 1 tensor of "
+        "another shape (layer4.1.conv2.weight <- layer4.1.conv2.weight: (512, 512, 3, 3) in the "
+        "file, (512, 512, 5, 5) expected)"
+    )
+    renamed = build_model("tsn", "resnet18", 8, 5)
+    renamed.layer4[1].conv_b = renamed.layer4[1].conv2
+    del renamed.layer4[1].conv2
+    with pytest.raises(ModelError, match=r"1 missing key \(layer4\.1\.conv2\.weight\)"):
+        load_pretrained(renamed, imagenet_sds["resnet18"])
+
+
 def test_the_backbones_are_torchvisions() -> None:
     assert all(backbone_keys(b).required for b in BACKBONES)
     r18 = backbone_keys("resnet18")
