@@ -30,6 +30,8 @@ ACCURACY_KEYS = (
     "video_top1_spatial",
     "mean_class_acc",
 )
+# train_metrics.json's ``init_weights`` counts: tensors by origin, columns ``init_<count>``
+INIT_COUNTS = ("loaded", "inflated", "new")
 
 
 def _as_percent(value):
@@ -104,6 +106,9 @@ def collect_runs(
         if training:
             row["epochs"] = training.get("epochs")
             row["train_seconds"] = training.get("seconds") or training.get("train_seconds")
+            init = training.get("init_weights") or {}
+            for count in INIT_COUNTS:
+                row[f"init_{count}"] = init.get(count)
         rows.append(row)
     frame = pd.DataFrame(rows)
     for key in ACCURACY_KEYS:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import logging
 import math
 import shutil
@@ -52,14 +53,16 @@ from actionbench.engine.progress import Progress
 from actionbench.engine.runtime import Runtime
 from actionbench.engine.schedules import Schedule
 from actionbench.engine.seed import capture_rng, derive_seed, restore_rng, seed_all
-from actionbench.engine.tracking import Tracker
+from actionbench.engine.tracking import TAG_PREFIX, Tracker
 from actionbench.errors import ConfigError, ModelError, TrainingError
 from actionbench.identity import identity_changes, train_identity, weights_record
+from actionbench.models.pretrained import scratch_report
 
 log = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ["epoch", "loss", "lr", "train_top1", "val_top1", "clips_per_s", "epoch_seconds"]
 EPOCH_METRICS = ["loss", "lr", "train_top1", "val_top1", "clips_per_s", "epoch_seconds"]
+INIT_COUNTS = ("loaded", "inflated", "new")  # logged to MLflow as init_<count>
 
 SET_ASIDE_GLOB = ("set-aside-*.pt", "stale-*.pt")  # stale-*: the name before identities
 
@@ -136,6 +139,7 @@ class _Trainer:
         self.identity = train_identity(cfg)
         self.code = code_version()
         self.code_resumes: list[dict[str, Any]] = []  # resumptions under another code version
+        self.init_weights: dict[str, Any] | None = None  # LoadReport.to_record() of the run
 
         # Order matters: device placement before the optimizer exists and before its state is
         # loaded, so momentum buffers land on the parameters' device.
@@ -165,7 +169,11 @@ class _Trainer:
 
     # -- construction ----------------------------------------------------------------------
     def _build_model(self, init_weights: bool) -> nn.Module:
-        """Initial weights per ``init.kind``; none are loaded when last.pt will overwrite them."""
+        """Initial weights per ``init.kind``; none are loaded when last.pt will overwrite them.
+
+        Where every tensor came from (loaded, inflated, new) is kept as ``self.init_weights``
+        for train_metrics.json, MLflow and last.pt (a resumed run restores it from there).
+        """
         kind = runcfg.get_choice(self.cfg, "init.kind", ("imagenet", "checkpoint", "scratch"))
         path = runcfg.get(self.cfg, "init.path")
         if init_weights and kind in ("imagenet", "checkpoint"):
@@ -181,10 +189,17 @@ class _Trainer:
         model = factory.build_model(
             self.cfg, pretrained=path if init_weights and kind == "imagenet" else None
         )
-        if init_weights and kind == "checkpoint":
-            ckpt.load_model_weights(
+        if not init_weights:
+            return model
+        if kind == "checkpoint":
+            report = ckpt.load_model_weights(
                 model, path, new_head=bool(runcfg.get(self.cfg, "init.new_head"))
             )
+        elif kind == "imagenet":
+            report = getattr(model, "load_report", None)  # None from a test's stand-in factory
+        else:
+            report = scratch_report(model)
+        self.init_weights = report.to_record() if report is not None else None
         return model
 
     def _place(self, model: nn.Module) -> nn.Module:
@@ -298,6 +313,9 @@ class _Trainer:
                 _code_label(state.get("code")),
                 _code_label(self.code),
             )
+        self.init_weights = state.get(
+            "init_weights"
+        )  # None in a last.pt written before it was recorded
         rng = state.get("rng") or []
         if self.step_in_epoch and len(rng) == self.env.world_size:
             self.rng_states = rng
@@ -336,6 +354,7 @@ class _Trainer:
             "identity": self.identity,
             "code": self.code,
             "code_resumes": self.code_resumes,
+            "init_weights": self.init_weights,
         }
         ckpt.atomic_save(state, self.last)
 
@@ -351,6 +370,7 @@ class _Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             runcfg.write_json(self.out_dir / "config.json", self.cfg)
         self.mlflow_run_id = self._start_tracking()
+        self._track_init_weights()
         self.tracker.sync_history(self.history, EPOCH_METRICS)
         try:
             with StopFlag() as stop:
@@ -380,6 +400,14 @@ class _Trainer:
         if failed:
             raise TrainingError("rank 0 could not start the MLflow run (see its log)")
         return run_id
+
+    def _track_init_weights(self) -> None:
+        """Tensors loaded / inflated / left new as MLflow metrics, the whole record as a tag."""
+        record = self.init_weights
+        if record is None:
+            return
+        self.tracker.log_metrics({f"init_{k}": record[k] for k in INIT_COUNTS})
+        self.tracker.set_tags({TAG_PREFIX + "init_weights": json.dumps(record)})
 
     def _run_epoch(self, epoch: int, stop: StopFlag) -> None:
         steps = self.sampler.steps_per_epoch
@@ -542,6 +570,7 @@ class _Trainer:
             "code": self.code,
             "code_resumes": self.code_resumes,
             "identity": self.identity,
+            "init_weights": self.init_weights,  # where each initial tensor came from
         }
         if result["skipped_clips"] and self.env.is_main:
             log.warning(
