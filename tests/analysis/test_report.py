@@ -253,14 +253,28 @@ def test_findings_first_and_protocol_warnings_once(demo_runs, tmp_path):
     assert "4 run(s) record no code version" in page
 
 
-def test_run_code_from_train_metrics():
+def test_run_identity_from_train_metrics():
     from actionbench.analysis import provenance
 
-    rows = provenance.run_code(
+    identity = {
+        "version": 1,
+        "protocol": "p" * 16,
+        "data": {"train_list": "a" * 64, "classes": "c" * 64},
+        "init": {
+            "kind": "checkpoint",
+            "path": "runs/d/tam-resnet18/f8/final.pt",
+            "sha256": "b" * 64,
+        },
+        "fingerprint": "f" * 16,
+    }
+    rows = provenance.run_identity(
         {
-            "d/tam-resnet18/f8": {
+            "d/tam-resnet18/f16": {
                 "epochs": 2,
+                "identity": identity,
+                "final": {"sha256": "e" * 64, "bytes": 3},
                 "code": {"package_version": "0.1.0", "git_commit": "abc123", "git_dirty": True},
+                "code_resumes": [{"epoch": 1}],
             },
             "d/tsn-resnet18/f8": {"epochs": 2},
             "d/tsn-resnet18/f16": None,
@@ -268,10 +282,14 @@ def test_run_code_from_train_metrics():
     )
     assert rows == [
         {
-            "run": "d/tam-resnet18/f8",
-            "package version": "0.1.0",
-            "git commit": "abc123",
-            "uncommitted changes": "yes",
+            "run": "d/tam-resnet18/f16",
+            "identity": "f" * 16,
+            "settings": "p" * 12,
+            "train list": "a" * 12,
+            "classes": "c" * 12,
+            "initial weights": "checkpoint " + "b" * 12,
+            "final.pt": "e" * 12,
+            "code": "0.1.0 abc123 + uncommitted changes; resumed 1x under other code",
         }
     ]
 

@@ -700,12 +700,22 @@ def _reproducibility(c: Collected, repo: Path, params_path) -> Section:
         Text("Code and configuration of this report's checkout", "note"),
         TableBlock(_kv_table("code", code), False),
     ]
-    run_code = provenance.run_code(c.train_metrics)
-    if run_code:
+    identities = provenance.run_identity(c.train_metrics)
+    if identities:
         blocks += [
-            Text("Code each run was trained with (its train_metrics.json 'code')", "note"),
+            Text(
+                "What each run is made of, as its train job recorded it (train_metrics.json "
+                "'identity', 'final', 'code'): the digests of its settings (the whole "
+                "progressive chain), train and class lists (each row names its video's frame "
+                "record), initial weights and final.pt, and the code that trained it. Snakemake, "
+                "the resume check and `actionbench status` compare the same identity "
+                "(docs/reruns.md).",
+                "note",
+            ),
             TableBlock(
-                tables.Table("run_code", "run code", pd.DataFrame(run_code).set_index("run")),
+                tables.Table(
+                    "run_identity", "run identity", pd.DataFrame(identities).set_index("run")
+                ),
                 False,
             ),
         ]

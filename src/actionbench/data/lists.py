@@ -123,8 +123,14 @@ def frames_check(frames_dir: str, num_frames: int) -> tuple[str, str]:
     if path.suffix.lower() in VIDEO_SUFFIXES or path.is_file():
         if not path.is_file():
             return f"video file {frames_dir} not found", ""
-        stamp = {"bytes": path.stat().st_size, "num_frames": num_frames}
-        return "", frame_record.content_digest({"video": stamp})
+        size = path.stat().st_size
+        try:  # the record `actionbench reencode` writes beside the file (settings, source)
+            record = json.loads(Path(f"{frames_dir}.json").read_text())
+        except (OSError, ValueError):
+            record = {"video": {"bytes": size, "num_frames": num_frames}}
+        if record.get("bytes", size) != size:
+            return f"video file {frames_dir} changed since it was re-encoded (rerun reencode)", ""
+        return "", frame_record.content_digest(record)
     record = frame_record.read_record(frames_dir)
     problems = frame_record.stat_problems(frames_dir, record)
     if not problems and record["num_frames"] != num_frames:
