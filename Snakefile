@@ -48,6 +48,7 @@ rule all:
         None if VERBOSE else "all: study complete"
     input:
         rules.report.output,
+        RUN_OUTPUTS,
 
 
 # A failed run (NaN, OOM, bad data) must not hide the others: with --keep-going every other

@@ -233,8 +233,15 @@ def finished_study(tmp_path_factory):
     return proj, env
 
 
+# The three that re-extract or re-draw every video re-train every run: minutes each, so slow.
+RETRAIN_ALL = ("short_side", "synthetic_seed", "mini_seed")
+
+
 @pytest.mark.integration
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize(
+    "scenario",
+    [pytest.param(s, marks=pytest.mark.slow) if s in RETRAIN_ALL else s for s in SCENARIOS],
+)
 def test_snakemake_retrains_exactly_what_a_change_makes(finished_study, scenario, tmp_path):
     proj = tmp_path / "proj"
     shutil.copytree(finished_study[0], proj, symlinks=True)

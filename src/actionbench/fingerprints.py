@@ -4,13 +4,15 @@ Snakemake re-runs a job when its ``params:`` change. If a train job's params wer
 resolved config, renaming the MLflow experiment or changing ``evaluate.num_clips`` would re-train
 every model. Each rule therefore gets the fingerprint of only what its command reads:
 
-* train: the run's identity (:mod:`actionbench.identity`): the resolved run config minus
-  evaluation, tracking and where/how-fast settings (:func:`protocol_digest`; it holds the
-  protocol digest of the run it initialises from, so an f8 change reaches f16, f32, f64), the
-  content of its lists and the digest of its initial weights;
-* evaluate: the evaluation settings, the model's identity and its input pipeline, plus (see
-  :func:`actionbench.identity.eval_identity`) the content of the validation list and the digest
-  of the ``final.pt`` it scores;
+* train: the resolved run config minus evaluation, tracking and where/how-fast settings
+  (:func:`protocol_digest`; it holds the protocol digest of the run it initialises from, so an
+  f8 change reaches f16, f32, f64), with the digest of an ImageNet file
+  (:func:`actionbench.identity.planned_fingerprint`);
+* evaluate: the evaluation settings, the model's identity and its input pipeline.
+
+The lists and checkpoints the jobs read are input files, which Snakemake checksums; the whole
+identity of a run (:mod:`actionbench.identity`) is what the trainer's resume check and
+``actionbench status`` compare.
 * report: the report settings, the runs it reads and the groups' descriptions.
 
 The same functions compare what is recorded in ``runs/<id>/`` with the current params.yaml in

@@ -15,9 +15,10 @@ previous stage leave the config as it was and change the model. The identity of 
   it starts from (read from that run's ``train_metrics.json``, where training records it, when
   the file's size still matches; hashed otherwise), so a re-trained f8 reaches f16, f32, f64.
 
-One function computes it for Snakemake's ``params:`` (so a change re-runs the job), for the
-trainer's resume check (a ``last.pt`` of another identity is set aside, never resumed) and for
-``actionbench status``. The code version is recorded beside it, never inside: a code change is
+The trainer's resume check (a ``last.pt`` of another identity is set aside, never resumed) and
+``actionbench status`` compare it whole; Snakemake's ``params:`` hold its part that is known
+before the workflow runs (:func:`planned_fingerprint`), and the workflow's own files reach
+Snakemake as checksummed inputs, so the three agree. The code version is recorded beside it, never inside: a code change is
 reported, not a re-run trigger (docs/reruns.md).
 """
 
@@ -111,6 +112,22 @@ def train_identity(cfg: Mapping[str, Any]) -> dict[str, Any]:
         "init": init_digest(cfg),
     }
     return {**parts, "fingerprint": digest(parts)}
+
+
+def planned_fingerprint(cfg: Mapping[str, Any]) -> str:
+    """The part of a run's identity Snakemake's ``params:`` hold: what is known before any job
+    of the workflow runs, the protocol digest and the digest of an initial-weights file from
+    outside the workflow (ImageNet).
+
+    The rest of the identity is made by the workflow itself (the lists, a source run's
+    ``final.pt``) and reaches Snakemake as the job's input files: a re-run upstream job re-runs
+    the job, and an input edited in place is caught by the checksum Snakemake records of every
+    input up to ``max-checksum-file-size`` (the profiles set 1 GB). It must not be in ``params:``
+    as well: Snakemake records the value a params function gave when it planned the job, before
+    the upstream job rewrote the file, and would then see a change on the next invocation.
+    """
+    init = init_digest(cfg) if (cfg.get("init") or {}).get("kind") == "imagenet" else None
+    return digest({"protocol": protocol_digest(cfg), "imagenet": init})
 
 
 def identity_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:

@@ -2,8 +2,8 @@
 import functools
 
 from actionbench.config import dataset_refs, lists_dir, run_protocol
-from actionbench.fingerprints import report_fingerprint
-from actionbench.identity import eval_identity, train_identity
+from actionbench.fingerprints import eval_fingerprint, report_fingerprint
+from actionbench.identity import planned_fingerprint
 
 DATASETS = dataset_refs(config)
 RUN_WILDCARDS = dict(dataset=r"[A-Za-z0-9_.-]+", model=r"[a-z0-9_]+-[a-z0-9_-]+", frames=r"[0-9]+")
@@ -55,18 +55,17 @@ def _resolved(rid):
 
 
 def train_fp(w):
-    """The run's identity (actionbench.identity): its training settings (chained through the run
-    it starts from), the content of its lists and the digest of its initial weights. Evaluation,
-    tracking and speed settings are left out (fingerprints.TRAIN_IGNORED): changing them must not
-    re-train. Read again right before the job runs, so what Snakemake records is what the job
-    trained from; the trainer's resume check compares the same identity."""
-    return train_identity(resolved(run_id(w)))["fingerprint"]
+    """The part of the run's identity known before any job runs (actionbench.identity.
+    planned_fingerprint): its training settings, chained through the run it starts from, and the
+    digest of an ImageNet file. Its lists and a source run's final.pt are input files (below),
+    checksummed by Snakemake; the trainer's resume check compares the whole identity.
+    Evaluation, tracking and speed settings are left out (fingerprints.TRAIN_IGNORED)."""
+    return planned_fingerprint(resolved(run_id(w)))
 
 
 def eval_fp(w):
-    """What an evaluate job reads: evaluation settings and input pipeline, the validation list's
-    content and the digest of the final.pt it scores (actionbench.identity.eval_identity)."""
-    return eval_identity(resolved(run_id(w)))["fingerprint"]
+    """Evaluation settings and input pipeline; the lists and final.pt it reads are inputs."""
+    return eval_fingerprint(resolved(run_id(w)))
 
 
 def job_message(kind):
@@ -80,3 +79,15 @@ def job_message(kind):
 def list_files(name):
     d = lists_dir(name)
     return {"train": f"{d}/train.csv", "val": f"{d}/val.csv", "classes": f"{d}/classes.csv"}
+
+
+# Every output of every run's jobs. `rule all` (and evaluate_all) ask for them all, not only for
+# the evaluations the report reads: an output that is gone (a train job failed or was
+# interrupted after an evaluation of its earlier model) is then made again, instead of being an
+# intermediate file Snakemake lets be while the files after it exist. So Snakemake and
+# `actionbench status` agree on what is missing.
+RUN_OUTPUTS = [
+    f"{RUNS_DIR}/{rid}/{name}"
+    for rid in RUNS
+    for name in ("final.pt", "train_metrics.json", "history.csv", "eval/metrics.json")
+]

@@ -7,6 +7,7 @@ rule evaluate:
     input:
         final=f"{RUNS_DIR}/{{dataset}}/{{model}}/f{{frames}}/final.pt",
         val=lambda w: list_files(w.dataset)["val"],
+        classes=lambda w: list_files(w.dataset)["classes"],
     output:
         metrics=f"{RUNS_DIR}/{{dataset}}/{{model}}/f{{frames}}/eval/metrics.json",
         predictions=f"{RUNS_DIR}/{{dataset}}/{{model}}/f{{frames}}/eval/predictions.csv",
@@ -31,4 +32,4 @@ rule evaluate:
 rule evaluate_all:
     """Every run of the enabled grid trained and evaluated (no report)."""
     input:
-        [f"{RUNS_DIR}/{rid}/eval/metrics.json" for rid in RUNS],
+        RUN_OUTPUTS,
