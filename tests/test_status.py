@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from actionbench.code_version import code_version, source_changed_since
 from actionbench.config import expand_grid, run_protocol
 from actionbench.dvc_metrics import short_metrics
-from actionbench.engine.code_version import code_version, source_changed_since
 from actionbench.status import grid_status, summary
 
 REPO = Path(__file__).resolve().parents[1]

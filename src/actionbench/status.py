@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actionbench.code_version import source_changed_since
 from actionbench.config import expand_grid, run_protocol
-from actionbench.engine.code_version import source_changed_since
 from actionbench.fingerprints import eval_fingerprint, train_fingerprint
 
 STATES = ("done", "missing", "stale-by-params", "stale-by-code", "failed")

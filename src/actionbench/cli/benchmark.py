@@ -88,10 +88,10 @@ def run(args: argparse.Namespace) -> int:
 
     from actionbench.engine.runtime import resolve_amp
     from actionbench.errors import ConfigError, ModelError
-    from actionbench.models.benchmark import (
+    from actionbench.measure.model_benchmark import (
         configure_cpu_allocator,
     )
-    from actionbench.models.temporal_path import set_temporal_path
+    from actionbench.models.temporal.path import set_temporal_path
 
     if args.table8:
         if args.arch or args.backbone:
@@ -184,9 +184,9 @@ TABLE8 = (
 def _bench_one(args, spec: dict, frames: int, size: int, modes, opts: dict, tuned: bool) -> dict:
     import torch
 
+    from actionbench.measure.model_benchmark import benchmark_model, max_batch_size
     from actionbench.models import build_model
-    from actionbench.models.benchmark import benchmark_model, max_batch_size
-    from actionbench.models.temporal_path import configured_path
+    from actionbench.models.temporal.path import configured_path
 
     def fresh():
         return build_model(

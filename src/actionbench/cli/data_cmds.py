@@ -400,7 +400,7 @@ def _mini(args: argparse.Namespace) -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
-    from actionbench.data.benchmark import benchmark_loader, benchmark_pipeline
+    from actionbench.measure.data_benchmark import benchmark_loader, benchmark_pipeline
 
     if args.videos is not None:
         return _benchmark_storage(args)
@@ -452,7 +452,7 @@ def _write_json(result: dict, path: Path | None) -> int:
 
 def _benchmark_storage(args: argparse.Namespace) -> int:
     from actionbench.data.lists import read_csv_table
-    from actionbench.data.storage_benchmark import benchmark_storage
+    from actionbench.measure.storage_benchmark import benchmark_storage
 
     index = read_csv_table(args.videos, ["video_id", "video_path"])
     if args.limit:

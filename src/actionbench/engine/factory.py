@@ -50,7 +50,7 @@ def build_dataset(
     layout's defaults.
     """
     from actionbench.data.dataset import VideoClipDataset
-    from actionbench.models.normalization import input_normalization
+    from actionbench.models.weights.normalization import input_normalization
 
     layout = cfg.get("layout", "reference")
     input_size = runcfg.get_int(cfg, "data.input_size", minimum=1)

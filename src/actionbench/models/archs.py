@@ -14,15 +14,15 @@ from functools import partial
 from torch import nn
 
 from actionbench.errors import ModelError
-from actionbench.models.inception import VideoInceptionV1
-from actionbench.models.inception3d import InceptionV1_3d, i3d_block, s3d_block
-from actionbench.models.nonlocal_block import with_nonlocal
+from actionbench.models.networks.inception import VideoInceptionV1
+from actionbench.models.networks.inception3d import InceptionV1_3d, i3d_block, s3d_block
+from actionbench.models.networks.resnet2d import VideoResNet2d
+from actionbench.models.networks.resnet3d import VideoResNet3d
+from actionbench.models.networks.slowfast import ALPHA, SlowFast
 from actionbench.models.registry import register_arch
-from actionbench.models.resnet2d import VideoResNet2d
-from actionbench.models.resnet3d import VideoResNet3d
-from actionbench.models.se import SqueezeExcitation3d
-from actionbench.models.slowfast import ALPHA, SlowFast
-from actionbench.models.temporal import TAM, TemporalConv, TemporalFactory, TemporalShift
+from actionbench.models.temporal.modules import TAM, TemporalConv, TemporalFactory, TemporalShift
+from actionbench.models.temporal.nonlocal_block import with_nonlocal
+from actionbench.models.temporal.se import SqueezeExcitation3d
 from actionbench.spec import RESNET_DEPTHS, ModelSpec
 
 RESNETS = tuple(RESNET_DEPTHS)

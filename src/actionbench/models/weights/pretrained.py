@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from actionbench.errors import ModelError
-from actionbench.models.inflate import can_inflate, inflate_kernel
+from actionbench.models.weights.inflate import can_inflate, inflate_kernel
 from actionbench.spec import INFLATION_MODES
 
 log = logging.getLogger(__name__)

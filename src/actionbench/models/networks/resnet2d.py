@@ -15,9 +15,9 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torchvision.models import resnet as tv_resnet
 
-from actionbench.models.pooling import TemporalMaxPool2d, pooled_frames
-from actionbench.models.temporal import TemporalFactory, make_slots, temporal_then_conv
-from actionbench.models.weight_init import init_conv_bn, init_temporal_kaiming_fan_out
+from actionbench.models.networks.pooling import TemporalMaxPool2d, pooled_frames
+from actionbench.models.temporal.modules import TemporalFactory, make_slots, temporal_then_conv
+from actionbench.models.weights.init import init_conv_bn, init_temporal_kaiming_fan_out
 
 # depth -> (2D block class, blocks per stage)
 RESNET_LAYOUTS: dict[int, tuple[str, tuple[int, int, int, int]]] = {

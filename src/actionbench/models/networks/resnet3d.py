@@ -27,10 +27,10 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
-from actionbench.models.head3d import clip_logits
-from actionbench.models.pooling import temporal_max_pool3d
-from actionbench.models.resnet2d import RESNET_LAYOUTS, STAGE_PLANES
-from actionbench.models.weight_init import init_conv_bn, init_linear_small
+from actionbench.models.networks.head3d import clip_logits
+from actionbench.models.networks.pooling import temporal_max_pool3d
+from actionbench.models.networks.resnet2d import RESNET_LAYOUTS, STAGE_PLANES
+from actionbench.models.weights.init import init_conv_bn, init_linear_small
 
 
 def conv3d(

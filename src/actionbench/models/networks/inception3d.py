@@ -26,11 +26,11 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
-from actionbench.models.head3d import clip_logits
-from actionbench.models.inception import INCEPTION_CFG
-from actionbench.models.normalization import input_normalization
-from actionbench.models.pooling import temporal_max_pool3d
-from actionbench.models.weight_init import init_conv_bn, init_linear_small
+from actionbench.models.networks.head3d import clip_logits
+from actionbench.models.networks.inception import INCEPTION_CFG
+from actionbench.models.networks.pooling import temporal_max_pool3d
+from actionbench.models.weights.init import init_conv_bn, init_linear_small
+from actionbench.models.weights.normalization import input_normalization
 
 _tv_googlenet = importlib.import_module("torchvision.models.googlenet")
 Inception = _tv_googlenet.Inception

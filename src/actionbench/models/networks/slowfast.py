@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from actionbench.models.weight_init import init_conv_bn
+from actionbench.models.weights.init import init_conv_bn
 
 ALPHA = 4
 BETA_INV = 8
