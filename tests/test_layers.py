@@ -1,5 +1,6 @@
 """The layers docs/architecture.md draws hold: no module under src/actionbench imports one above
-or beside its own component, and only the CLI parses command lines.
+or beside its own component, nothing imports another module's private names, and only the CLI
+parses command lines.
 
 The tables are read from the doc itself, so the doc and this check cannot drift apart; every
 import is found with the AST, including imports inside functions.
@@ -161,6 +162,18 @@ def test_no_import_goes_up_or_sideways() -> None:
                 if why:
                     rel = path.relative_to(REPO)
                     problems.append(f"{rel}:{imp.line} imports {imp.target}: {why}")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    problems = []
+    for path in MODULES:
+        source = module_name(path)
+        for imp in imports_of(path):
+            private = [n for n in imp.names if n.startswith("_") and not n.endswith("__")]
+            if private and imp.target != source:
+                rel = path.relative_to(REPO)
+                problems.append(f"{rel}:{imp.line} imports {private} from {imp.target}")
     assert not problems, "\n".join(problems)
 
 

@@ -291,7 +291,8 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    from actionbench.data.extract import extract_videos, write_extraction
+    from actionbench.data.extract import extract_videos
+    from actionbench.data.ffmpeg_jobs import write_extraction
     from actionbench.data.lists import read_csv_table
     from actionbench.errors import ConfigError
 
@@ -319,7 +320,8 @@ def _extract(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace, index) -> int:
-    from actionbench.data.extract import ExtractionSettings, select_shard, verify_frames
+    from actionbench.data.extract import ExtractionSettings, verify_frames
+    from actionbench.data.ffmpeg_jobs import select_shard
 
     settings = ExtractionSettings(
         short_side=args.short_side or None, quality=args.quality, fps=args.fps
@@ -355,8 +357,8 @@ def _verify(args: argparse.Namespace, index) -> int:
 
 
 def _lists(args: argparse.Namespace) -> int:
-    from actionbench.data.extract import EXTRACTED_COLUMNS
-    from actionbench.data.extract import FAILURE_COLUMNS as EXTRACT_FAILURES
+    from actionbench.data.ffmpeg_jobs import EXTRACTED_COLUMNS
+    from actionbench.data.ffmpeg_jobs import FAILURE_COLUMNS as EXTRACT_FAILURES
     from actionbench.data.lists import (
         build_lists,
         check_splits,

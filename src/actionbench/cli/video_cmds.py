@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reencode(args: argparse.Namespace) -> int:
-    from actionbench.data.extract import write_extraction
+    from actionbench.data.ffmpeg_jobs import write_extraction
     from actionbench.data.lists import read_csv_table
     from actionbench.data.reencode import ReencodeSettings, reencode_videos
 

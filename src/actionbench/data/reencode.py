@@ -29,19 +29,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from actionbench.data.extract import (
+from actionbench.data.ffmpeg_bin import ffmpeg_exe
+from actionbench.data.ffmpeg_jobs import (
     PARTIAL_DIRNAME,
     ExtractionResult,
     VideoOutcome,
-    _image_sequence,
     check_index,
     default_workers,
+    image_sequence,
     outcome_tables,
     passthrough_args,
     run_video_jobs,
     select_shard,
 )
-from actionbench.data.ffmpeg_bin import ffmpeg_exe
 from actionbench.data.probe import input_url, last_meaningful_line, probe_video
 from actionbench.errors import ConfigError, DataError
 
@@ -91,7 +91,7 @@ def reencode_args(source: Path, target: Path, settings: ReencodeSettings) -> lis
             f"scale=w={side}:h={side}:force_original_aspect_ratio=increase:force_divisible_by=2"
         )
     if source.is_dir():  # a frame folder (Jester): every image, in order, becomes a frame
-        pattern, start, _ = _image_sequence(source)
+        pattern, start, _ = image_sequence(source)
         url = input_url(source).replace("%", "%%") + "/" + pattern
         args = ["-threads", "1", "-f", "image2", "-framerate", str(FOLDER_FPS),
                 "-start_number", str(start), "-i", url]  # fmt: skip

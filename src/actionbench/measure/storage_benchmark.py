@@ -30,7 +30,8 @@ import pandas as pd
 import torch
 
 from actionbench.data.dataset import VideoClipDataset
-from actionbench.data.extract import extract_videos, write_extraction
+from actionbench.data.extract import extract_videos
+from actionbench.data.ffmpeg_jobs import write_extraction
 from actionbench.data.lists import build_lists, write_lists
 from actionbench.data.reencode import ReencodeSettings, reencode_videos
 from actionbench.errors import DataError
