@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from actionbench.cli.data_cmds import add_ffmpeg_pool_options
+from actionbench.cli.ffmpeg_options import add_ffmpeg_pool_options
 from actionbench.cli.helptext import description
 
 
