@@ -75,6 +75,7 @@ class VideoInceptionV1(nn.Module):
 
     def __init__(
         self,
+        *,
         num_frames: int,
         num_classes: int,
         dropout: float = 0.5,

@@ -127,6 +127,7 @@ class InceptionV1_3d(nn.Module):
 
     def __init__(
         self,
+        *,
         num_classes: int,
         conv_block: Callable[..., nn.Module],
         dropout: float = 0.5,

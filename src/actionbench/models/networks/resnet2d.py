@@ -94,6 +94,7 @@ class VideoResNet2d(nn.Module):
     def __init__(
         self,
         depth: int,
+        *,
         num_frames: int,
         num_classes: int,
         dropout: float = 0.5,

@@ -10,6 +10,10 @@ Section E of the paper fixes the variants:
   factorised and no channels are expanded between the two convolutions.
 * I3D-SE: I3D with squeeze-excitation on every residual branch.
 
+Built as torchvision builds its video ResNets: one basic and one bottleneck block, each given a
+conv builder that makes its 3x3 convolution(s) 3D, :data:`INFLATED` (I3D) or :data:`FACTORISED`
+(S3D); the variants are the builders, not block classes.
+
 Key names follow torchvision (``layer1.0.conv2.weight`` ...), so ``inflate`` only has to add
 a time axis to 2D weights; the new temporal convolutions are ``conv*_t``/``bn*_t``.
 
@@ -24,7 +28,9 @@ applies dropout and the classifier per time step and starts the classifier at N(
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from actionbench.models.networks.head3d import clip_logits
@@ -43,27 +49,81 @@ def conv3d(
     )
 
 
+class ConvBuilder(Protocol):
+    """What a block's 2D 3x3 convolution ``i`` becomes in 3D (the one thing I3D and S3D differ in).
+
+    ``add`` gives ``block`` the convolution ``conv{i}`` + ``bn{i}`` (and whatever else the variant
+    needs, with names of its own), striding by ``stride`` in space and ``t_stride`` in time;
+    ``__call__`` runs them up to the last batch norm (the block applies the ReLU). The modules are
+    the block's own attributes, so the state-dict keys are torchvision's names (``conv2.weight``)
+    and a 2D checkpoint inflates key for key.
+    """
+
+    def add(
+        self, block: nn.Module, i: int, cin: int, cout: int, stride: int = 1, t_stride: int = 1
+    ) -> None: ...
+
+    def __call__(self, block: nn.Module, i: int, x: Tensor) -> Tensor: ...
+
+
+class Inflated:
+    """I3D: the 3x3 becomes one 3x3x3 convolution, striding in space and time."""
+
+    def add(self, block, i, cin, cout, stride=1, t_stride=1) -> None:
+        setattr(block, f"conv{i}", conv3d(cin, cout, (3, 3, 3), stride, t_stride))
+        setattr(block, f"bn{i}", nn.BatchNorm3d(cout))
+
+    def __call__(self, block, i, x):
+        return getattr(block, f"bn{i}")(getattr(block, f"conv{i}")(x))
+
+
+class Factorised:
+    """S3D / R(2+1)D: a 1x3x3 spatial convolution (which keeps the 2D weights) striding in
+    space, BN, ReLU, then a new 3x1x1 temporal convolution ``conv{i}_t`` striding in time and
+    its BN ``bn{i}_t``; no channels are expanded between the two."""
+
+    def add(self, block, i, cin, cout, stride=1, t_stride=1) -> None:
+        setattr(block, f"conv{i}", conv3d(cin, cout, (1, 3, 3), stride))
+        setattr(block, f"bn{i}", nn.BatchNorm3d(cout))
+        setattr(block, f"conv{i}_t", conv3d(cout, cout, (3, 1, 1), t_stride=t_stride))
+        setattr(block, f"bn{i}_t", nn.BatchNorm3d(cout))
+
+    def __call__(self, block, i, x):
+        x = F.relu(getattr(block, f"bn{i}")(getattr(block, f"conv{i}")(x)), inplace=True)
+        return getattr(block, f"bn{i}_t")(getattr(block, f"conv{i}_t")(x))
+
+
+INFLATED = Inflated()
+FACTORISED = Factorised()
+
+
 class BasicBlock3d(nn.Module):
-    """I3D basic block: two 3x3x3 convolutions."""
+    """Basic block: two 3x3 convolutions made 3D by ``conv``; strides on the first."""
 
     expansion = 1
 
     def __init__(
-        self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None, t_stride=1
-    ):
+        self,
+        inplanes: int,
+        planes: int,
+        conv: ConvBuilder,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        se: nn.Module | None = None,
+        t_stride: int = 1,
+    ) -> None:
         super().__init__()
-        self.conv1 = conv3d(inplanes, planes, (3, 3, 3), stride, t_stride)
-        self.bn1 = nn.BatchNorm3d(planes)
-        self.conv2 = conv3d(planes, planes, (3, 3, 3))
-        self.bn2 = nn.BatchNorm3d(planes)
+        self.conv_builder = conv
+        conv.add(self, 1, inplanes, planes, stride, t_stride)
+        conv.add(self, 2, planes, planes)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
         self.se = se
 
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
+        out = self.relu(self.conv_builder(self, 1, x))
+        out = self.conv_builder(self, 2, out)
         if self.se is not None:
             out = self.se(out)
         out += identity
@@ -71,20 +131,26 @@ class BasicBlock3d(nn.Module):
 
 
 class Bottleneck3d(nn.Module):
-    """I3D bottleneck: 1x1x1 -> 3x3x3 -> 1x1x1 (only the middle convolution is inflated)."""
+    """Bottleneck: 1x1x1 -> the 3x3 made 3D by ``conv`` (it strides) -> 1x1x1."""
 
     expansion = 4
 
     def __init__(
-        self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None, t_stride=1
-    ):
+        self,
+        inplanes: int,
+        planes: int,
+        conv: ConvBuilder,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        se: nn.Module | None = None,
+        t_stride: int = 1,
+    ) -> None:
         super().__init__()
-        width = planes
-        self.conv1 = conv3d(inplanes, width, (1, 1, 1))
-        self.bn1 = nn.BatchNorm3d(width)
-        self.conv2 = conv3d(width, width, (3, 3, 3), stride, t_stride)
-        self.bn2 = nn.BatchNorm3d(width)
-        self.conv3 = conv3d(width, planes * self.expansion, (1, 1, 1))
+        self.conv_builder = conv
+        self.conv1 = conv3d(inplanes, planes, (1, 1, 1))
+        self.bn1 = nn.BatchNorm3d(planes)
+        conv.add(self, 2, planes, planes, stride, t_stride)
+        self.conv3 = conv3d(planes, planes * self.expansion, (1, 1, 1))
         self.bn3 = nn.BatchNorm3d(planes * self.expansion)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
@@ -93,7 +159,7 @@ class Bottleneck3d(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.relu(self.conv_builder(self, 2, out))
         out = self.bn3(self.conv3(out))
         if self.se is not None:
             out = self.se(out)
@@ -101,96 +167,26 @@ class Bottleneck3d(nn.Module):
         return self.relu(out)
 
 
-class BasicBlock2Plus1d(nn.Module):
-    """S3D basic block: each 3x3x3 of I3D factorised into 1x3x3 + 3x1x1."""
-
-    expansion = 1
-
-    def __init__(
-        self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None, t_stride=1
-    ):
-        super().__init__()
-        if se is not None:
-            raise ValueError("squeeze-excitation is defined for I3D blocks only")
-        self.conv1 = conv3d(inplanes, planes, (1, 3, 3), stride)
-        self.bn1 = nn.BatchNorm3d(planes)
-        self.conv1_t = conv3d(planes, planes, (3, 1, 1), t_stride=t_stride)
-        self.bn1_t = nn.BatchNorm3d(planes)
-        self.conv2 = conv3d(planes, planes, (1, 3, 3))
-        self.bn2 = nn.BatchNorm3d(planes)
-        self.conv2_t = conv3d(planes, planes, (3, 1, 1))
-        self.bn2_t = nn.BatchNorm3d(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn1_t(self.conv1_t(out)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn2_t(self.conv2_t(out))
-        out += identity
-        return self.relu(out)
-
-
-class Bottleneck2Plus1d(nn.Module):
-    """S3D bottleneck: the 3x3x3 of I3D factorised into 1x3x3 + 3x1x1."""
-
-    expansion = 4
-
-    def __init__(
-        self, inplanes: int, planes: int, stride: int = 1, downsample=None, se=None, t_stride=1
-    ):
-        super().__init__()
-        if se is not None:
-            raise ValueError("squeeze-excitation is defined for I3D blocks only")
-        width = planes
-        self.conv1 = conv3d(inplanes, width, (1, 1, 1))
-        self.bn1 = nn.BatchNorm3d(width)
-        self.conv2 = conv3d(width, width, (1, 3, 3), stride)
-        self.bn2 = nn.BatchNorm3d(width)
-        self.conv2_t = conv3d(width, width, (3, 1, 1), t_stride=t_stride)
-        self.bn2_t = nn.BatchNorm3d(width)
-        self.conv3 = conv3d(width, planes * self.expansion, (1, 1, 1))
-        self.bn3 = nn.BatchNorm3d(planes * self.expansion)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.relu(self.bn2_t(self.conv2_t(out)))
-        out = self.bn3(self.conv3(out))
-        out += identity
-        return self.relu(out)
-
-
-BLOCKS = {
-    ("i3d", "basic"): BasicBlock3d,
-    ("i3d", "bottleneck"): Bottleneck3d,
-    ("s3d", "basic"): BasicBlock2Plus1d,
-    ("s3d", "bottleneck"): Bottleneck2Plus1d,
-}
-
-
 class VideoResNet3d(nn.Module):
     """ResNet with 3D convolutions over ``(B, C, T, H, W)`` clips.
 
     Args:
         depth: 18, 34, 50 or 101.
-        variant: "i3d" or "s3d".
+        conv: how the blocks' 3x3 convolutions become 3D: :data:`INFLATED` (I3D) or
+            :data:`FACTORISED` (S3D).
         num_classes: classifier size.
         dropout: dropout before the classifier.
         temporal_pooling: halve time at ``layer2``, ``layer3``, ``layer4`` (see module doc).
-        se: factory ``channels -> module`` for a squeeze-excitation on every residual branch.
+        se: factory ``channels -> module`` for a squeeze-excitation on every residual branch
+            (I3D only).
         layout: "reference" or "paper" (module doc).
     """
 
     def __init__(
         self,
         depth: int,
-        variant: str,
+        conv: ConvBuilder,
+        *,
         num_classes: int,
         dropout: float = 0.5,
         temporal_pooling: bool = False,
@@ -198,8 +194,10 @@ class VideoResNet3d(nn.Module):
         layout: str = "reference",
     ) -> None:
         super().__init__()
+        if se is not None and not isinstance(conv, Inflated):
+            raise ValueError("squeeze-excitation is defined for I3D blocks only")
         kind, layers = RESNET_LAYOUTS[depth]
-        block = BLOCKS[(variant, kind)]
+        block = BasicBlock3d if kind == "basic" else Bottleneck3d
         reference = layout == "reference"
         self.per_step_head = reference
         pool = temporal_pooling and not reference
@@ -209,13 +207,13 @@ class VideoResNet3d(nn.Module):
         self.bn1 = nn.BatchNorm3d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))
-        self.layer1 = self._make_layer(block, STAGE_PLANES[0], layers[0], 1, se)
+        self.layer1 = self._make_layer(block, conv, STAGE_PLANES[0], layers[0], 1, se)
         self.tpool1 = temporal_max_pool3d() if pool else nn.Identity()
-        self.layer2 = self._make_layer(block, STAGE_PLANES[1], layers[1], 2, se, t_stride)
+        self.layer2 = self._make_layer(block, conv, STAGE_PLANES[1], layers[1], 2, se, t_stride)
         self.tpool2 = temporal_max_pool3d() if pool else nn.Identity()
-        self.layer3 = self._make_layer(block, STAGE_PLANES[2], layers[2], 2, se, t_stride)
+        self.layer3 = self._make_layer(block, conv, STAGE_PLANES[2], layers[2], 2, se, t_stride)
         self.tpool3 = temporal_max_pool3d() if pool else nn.Identity()
-        self.layer4 = self._make_layer(block, STAGE_PLANES[3], layers[3], 2, se, t_stride)
+        self.layer4 = self._make_layer(block, conv, STAGE_PLANES[3], layers[3], 2, se, t_stride)
         self.avgpool = nn.AdaptiveAvgPool3d(1)
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(512 * block.expansion, num_classes)
@@ -226,7 +224,7 @@ class VideoResNet3d(nn.Module):
             init_linear_small(self.fc)
 
     def _make_layer(
-        self, block, planes: int, blocks: int, stride: int, se, t_stride: int = 1
+        self, block, conv: ConvBuilder, planes: int, blocks: int, stride: int, se, t_stride: int = 1
     ) -> nn.Sequential:
         out_channels = planes * block.expansion
         downsample = None
@@ -241,6 +239,7 @@ class VideoResNet3d(nn.Module):
                 block(
                     self.inplanes,
                     planes,
+                    conv,
                     stride if i == 0 else 1,
                     downsample if i == 0 else None,
                     se=se(out_channels) if se is not None else None,
