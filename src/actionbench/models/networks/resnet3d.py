@@ -33,9 +33,9 @@ from typing import Protocol
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from actionbench.models.networks.head3d import clip_logits
+from actionbench.models.networks.head3d import ClipNet3d
 from actionbench.models.networks.pooling import temporal_max_pool3d
-from actionbench.models.networks.resnet2d import RESNET_LAYOUTS, STAGE_PLANES
+from actionbench.models.networks.resnet2d import RESNET_LAYOUTS, STAGE_PLANES, resnet_trunk
 from actionbench.models.weights.init import init_conv_bn, init_linear_small
 
 
@@ -54,7 +54,7 @@ class ConvBuilder(Protocol):
 
     ``add`` gives ``block`` the convolution ``conv{i}`` + ``bn{i}`` (and whatever else the variant
     needs, with names of its own), striding by ``stride`` in space and ``t_stride`` in time;
-    ``__call__`` runs them up to the last batch norm (the block applies the ReLU). The modules are
+    ``run`` runs them up to the last batch norm (the block applies the ReLU). The modules are
     the block's own attributes, so the state-dict keys are torchvision's names (``conv2.weight``)
     and a 2D checkpoint inflates key for key.
     """
@@ -63,7 +63,7 @@ class ConvBuilder(Protocol):
         self, block: nn.Module, i: int, cin: int, cout: int, stride: int = 1, t_stride: int = 1
     ) -> None: ...
 
-    def __call__(self, block: nn.Module, i: int, x: Tensor) -> Tensor: ...
+    def run(self, block: nn.Module, i: int, x: Tensor) -> Tensor: ...
 
 
 class Inflated:
@@ -73,7 +73,7 @@ class Inflated:
         setattr(block, f"conv{i}", conv3d(cin, cout, (3, 3, 3), stride, t_stride))
         setattr(block, f"bn{i}", nn.BatchNorm3d(cout))
 
-    def __call__(self, block, i, x):
+    def run(self, block, i, x):
         return getattr(block, f"bn{i}")(getattr(block, f"conv{i}")(x))
 
 
@@ -88,7 +88,7 @@ class Factorised:
         setattr(block, f"conv{i}_t", conv3d(cout, cout, (3, 1, 1), t_stride=t_stride))
         setattr(block, f"bn{i}_t", nn.BatchNorm3d(cout))
 
-    def __call__(self, block, i, x):
+    def run(self, block, i, x):
         x = F.relu(getattr(block, f"bn{i}")(getattr(block, f"conv{i}")(x)), inplace=True)
         return getattr(block, f"bn{i}_t")(getattr(block, f"conv{i}_t")(x))
 
@@ -97,77 +97,80 @@ INFLATED = Inflated()
 FACTORISED = Factorised()
 
 
-class BasicBlock3d(nn.Module):
-    """Basic block: two 3x3 convolutions made 3D by ``conv``; strides on the first."""
+class Residual3d(nn.Module):
+    """What both blocks share: ``relu(branch(x) [-> se] + shortcut(x))``.
+
+    A block defines its branch's layers (``build_branch``, which registers them first, so the
+    state-dict keys are torchvision's order) and how they run (``branch``).
+    """
+
+    expansion: int
+
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        conv: ConvBuilder,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        se: nn.Module | None = None,
+        t_stride: int = 1,
+    ) -> None:
+        super().__init__()
+        self.conv_builder = conv
+        self.build_branch(inplanes, planes, stride, t_stride)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.se = se
+
+    def build_branch(self, inplanes: int, planes: int, stride: int, t_stride: int) -> None:
+        raise NotImplementedError
+
+    def branch(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.branch(x)
+        if self.se is not None:
+            out = self.se(out)
+        out += identity
+        return self.relu(out)
+
+
+class BasicBlock3d(Residual3d):
+    """Basic block: two 3x3 convolutions made 3D by the conv builder; the first strides."""
 
     expansion = 1
 
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        conv: ConvBuilder,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        se: nn.Module | None = None,
-        t_stride: int = 1,
-    ) -> None:
-        super().__init__()
-        self.conv_builder = conv
-        conv.add(self, 1, inplanes, planes, stride, t_stride)
-        conv.add(self, 2, planes, planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.se = se
+    def build_branch(self, inplanes: int, planes: int, stride: int, t_stride: int) -> None:
+        self.conv_builder.add(self, 1, inplanes, planes, stride, t_stride)
+        self.conv_builder.add(self, 2, planes, planes)
 
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.relu(self.conv_builder(self, 1, x))
-        out = self.conv_builder(self, 2, out)
-        if self.se is not None:
-            out = self.se(out)
-        out += identity
-        return self.relu(out)
+    def branch(self, x: Tensor) -> Tensor:
+        out = self.relu(self.conv_builder.run(self, 1, x))
+        return self.conv_builder.run(self, 2, out)
 
 
-class Bottleneck3d(nn.Module):
-    """Bottleneck: 1x1x1 -> the 3x3 made 3D by ``conv`` (it strides) -> 1x1x1."""
+class Bottleneck3d(Residual3d):
+    """Bottleneck: 1x1x1 -> the 3x3 made 3D by the conv builder (it strides) -> 1x1x1."""
 
     expansion = 4
 
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        conv: ConvBuilder,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        se: nn.Module | None = None,
-        t_stride: int = 1,
-    ) -> None:
-        super().__init__()
-        self.conv_builder = conv
+    def build_branch(self, inplanes: int, planes: int, stride: int, t_stride: int) -> None:
         self.conv1 = conv3d(inplanes, planes, (1, 1, 1))
         self.bn1 = nn.BatchNorm3d(planes)
-        conv.add(self, 2, planes, planes, stride, t_stride)
+        self.conv_builder.add(self, 2, planes, planes, stride, t_stride)
         self.conv3 = conv3d(planes, planes * self.expansion, (1, 1, 1))
         self.bn3 = nn.BatchNorm3d(planes * self.expansion)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.se = se
 
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x if self.downsample is None else self.downsample(x)
+    def branch(self, x: Tensor) -> Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.conv_builder(self, 2, out))
-        out = self.bn3(self.conv3(out))
-        if self.se is not None:
-            out = self.se(out)
-        out += identity
-        return self.relu(out)
+        out = self.relu(self.conv_builder.run(self, 2, out))
+        return self.bn3(self.conv3(out))
 
 
-class VideoResNet3d(nn.Module):
+class VideoResNet3d(ClipNet3d):
     """ResNet with 3D convolutions over ``(B, C, T, H, W)`` clips.
 
     Args:
@@ -251,16 +254,4 @@ class VideoResNet3d(nn.Module):
 
     def feature_map(self, x: Tensor) -> Tensor:
         """``(B, 3, T, H, W)`` -> the last stage's ``(B, C, T', H', W')`` map."""
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.tpool1(self.layer1(x))
-        x = self.tpool2(self.layer2(x))
-        x = self.tpool3(self.layer3(x))
-        return self.layer4(x)
-
-    def features(self, x: Tensor) -> Tensor:
-        return self.avgpool(self.feature_map(x)).flatten(1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 5:
-            raise ValueError(f"expected a (B, C, T, H, W) clip tensor, got shape {tuple(x.shape)}")
-        return clip_logits(self.feature_map(x), self.dropout, self.fc, self.per_step_head)
+        return resnet_trunk(self, x)
