@@ -19,7 +19,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=description(
             "Parallel, resumable ffmpeg extraction to <frames-root>/<video_id>/img_00001.jpg.",
             "actionbench extract --index data/interim/synthetic/index.csv "
-            "--frames-root data/frames/synthetic --out extracted.csv --failures failed.csv",
+            "--frames-root data/frames/synthetic --shard 0 --num-shards 2 "
+            "--out extracted-0.csv --failures failed-0.csv",
+            "actionbench extract --index data/interim/synthetic/index.csv "
+            "--frames-root data/frames/synthetic --shard 1 --num-shards 2 "
+            "--out extracted-1.csv --failures failed-1.csv",
+            "actionbench extract --index data/interim/synthetic/index.csv "
+            "--frames-root data/frames/synthetic --verify",
         ),
     )
     p.add_argument(

@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="join an index with extraction results into train/val/classes lists",
         description=description(
             "Writes train.csv, val.csv, classes.csv and excluded.csv into --out-dir.",
-            "actionbench lists --index index.csv --extracted extracted-0.csv extracted-1.csv "
+            "actionbench lists --index data/interim/synthetic/index.csv "
+            "--extracted extracted-0.csv extracted-1.csv "
             "--failures failed-0.csv failed-1.csv --out-dir data/lists/synthetic",
         ),
     )

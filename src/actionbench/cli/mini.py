@@ -18,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Keep a subset of the classes of train/val/classes lists. Modes: class_list\n"
             "(exact list or alias mini_ssv2/mini_kinetics400), seeded_half (a seeded half of\n"
             "the classes), all (every class).",
-            "actionbench mini --lists-dir data/lists/ssv2 --out-dir data/lists/mini-ssv2 "
-            "--mode class_list --class-list mini_ssv2",
+            "actionbench mini --lists-dir data/lists/synthetic --out-dir data/lists/mini-synthetic "
+            "--mode seeded_half --unit-column family --strata-column group",
         ),
     )
     p.add_argument(

@@ -147,7 +147,9 @@ def _run_table(args: argparse.Namespace) -> int:
         print(json.dumps(rows))
     elif args.csv:
         import csv
+        from pathlib import Path
 
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         with open(args.csv, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
             writer.writeheader()
