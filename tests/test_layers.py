@@ -152,28 +152,32 @@ def test_every_module_belongs_to_a_layer() -> None:
     assert not homeless, f"add these to a part of models/ in docs/architecture.md: {homeless}"
 
 
+def every_import() -> list[tuple[str, str, Import]]:
+    """(module, its file relative to the repository, import) for every import in src."""
+    return [
+        (module_name(path), str(path.relative_to(REPO)), imp)
+        for path in MODULES
+        for imp in imports_of(path)
+    ]
+
+
 def test_no_import_goes_up_or_sideways() -> None:
-    problems = []
-    for path in MODULES:
-        source = module_name(path)
-        for imp in imports_of(path):
-            for table in TABLES:
-                why = violation(source, imp.target, table)
-                if why:
-                    rel = path.relative_to(REPO)
-                    problems.append(f"{rel}:{imp.line} imports {imp.target}: {why}")
+    problems = [
+        f"{rel}:{imp.line} imports {imp.target}: {why}"
+        for source, rel, imp in every_import()
+        for why in (violation(source, imp.target, table) for table in TABLES)
+        if why
+    ]
     assert not problems, "\n".join(problems)
 
 
 def test_no_module_imports_another_modules_private_names() -> None:
-    problems = []
-    for path in MODULES:
-        source = module_name(path)
-        for imp in imports_of(path):
-            private = [n for n in imp.names if n.startswith("_") and not n.endswith("__")]
-            if private and imp.target != source:
-                rel = path.relative_to(REPO)
-                problems.append(f"{rel}:{imp.line} imports {private} from {imp.target}")
+    problems = [
+        f"{rel}:{imp.line} imports {private} from {imp.target}"
+        for source, rel, imp in every_import()
+        for private in [[n for n in imp.names if n.startswith("_") and not n.endswith("__")]]
+        if private and imp.target != source
+    ]
     assert not problems, "\n".join(problems)
 
 
