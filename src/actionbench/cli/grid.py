@@ -24,6 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--list", action="store_true", help="one run id per line (default)")
     mode.add_argument("--summary", action="store_true", help="counts by arch/backbone/tp/frames")
     mode.add_argument("--show", metavar="RUN_ID", help="print one run's resolved protocol (JSON)")
+    mode.add_argument(
+        "--weights",
+        action="store_true",
+        help="JSON: the SHA-256 of every ImageNet weights file the grid starts from (DVC's "
+        "`check` stage writes it, so replacing a file re-runs the runs made from it)",
+    )
     p.add_argument("--all", action="store_true", help="include disabled experiment groups")
     p.set_defaults(func=run)
 
@@ -38,6 +44,17 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(run_protocol(params, args.show), indent=2, sort_keys=True))
         return 0
     runs = expand_grid(params, include_disabled=args.all)
+    if args.weights:
+        from actionbench.identity import file_sha256
+
+        paths = {
+            cfg["init"]["path"]
+            for cfg in (run_protocol(params, rid, runs) for rid in runs)
+            if cfg["init"]["kind"] == "imagenet" and cfg["init"]["path"]
+        }
+        digests = {path: file_sha256(path) or "missing" for path in sorted(paths)}
+        print(json.dumps(digests, indent=2))
+        return 0
     if args.summary:
         for field in ("dataset", "arch", "backbone", "temporal_pooling", "frames", "sampling"):
             counts = Counter(getattr(spec, field) for spec in runs.values())
