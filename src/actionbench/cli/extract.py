@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from actionbench.cli.ffmpeg_options import add_ffmpeg_pool_options
+from actionbench.cli.ffmpeg_options import add_ffmpeg_pool_options, pool_arguments
 from actionbench.cli.helptext import description
 
 
@@ -82,11 +82,8 @@ def _extract(args: argparse.Namespace) -> int:
         short_side=args.short_side or None,
         quality=args.quality,
         fps=args.fps,
-        workers=args.workers,
-        shard=args.shard,
-        num_shards=args.num_shards,
         timeout_s=args.timeout,
-        progress=not args.no_progress,
+        **pool_arguments(args),
     )
     write_extraction(result, args.out, args.failures)
     return 0
@@ -104,10 +101,7 @@ def _verify(args: argparse.Namespace, index) -> int:
         args.frames_root,
         settings,
         deep=args.deep,
-        workers=args.workers,
-        shard=args.shard,
-        num_shards=args.num_shards,
-        progress=not args.no_progress,
+        **pool_arguments(args),
     )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

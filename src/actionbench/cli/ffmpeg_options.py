@@ -1,5 +1,5 @@
 """Options shared by the subcommands that run a sharded pool of ffmpeg processes (``extract``,
-``reencode``), so both word them alike.
+``reencode``), so both word them alike and read them back alike.
 """
 
 from __future__ import annotations
@@ -22,3 +22,14 @@ def add_ffmpeg_pool_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress output at all (neither bar nor periodic log lines)",
     )
+
+
+def pool_arguments(args: argparse.Namespace) -> dict:
+    """Those options as the keyword arguments of the pool's callers (``extract_videos``,
+    ``verify_frames``, ``reencode_videos``)."""
+    return {
+        "workers": args.workers,
+        "shard": args.shard,
+        "num_shards": args.num_shards,
+        "progress": not args.no_progress,
+    }
