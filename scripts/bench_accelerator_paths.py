@@ -4,7 +4,7 @@ the fused per-frame ops (CPU default) vs the batched kernels (GPU default), ResN
 
 Why a script of its own: the batched path exists for GPUs, but a CPU is all this project's CI
 has; what a CPU can show is (1) the operators each training step dispatches (what costs launches
-on a GPU), counted with ``actionbench.models.opcount``, and (2) what forcing the batched path
+on a GPU), counted with ``actionbench.measure.opcount``, and (2) what forcing the batched path
 costs on a CPU, so that the ``auto`` rule (fused on CPU) is a measurement, not a belief. Steps
 of the six (arch, path) configurations are interleaved round by round; ratios batched/fused are
 taken within a round, median over rounds.
@@ -26,10 +26,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from actionbench.measure.model_benchmark import make_step
+from actionbench.measure.opcount import count_training_step
 from actionbench.models import build_model
-from actionbench.models.benchmark import make_step
-from actionbench.models.opcount import count_training_step
-from actionbench.models.temporal_path import temporal_path
+from actionbench.models.temporal.path import temporal_path
 
 REPO = Path(__file__).resolve().parents[1]
 PATHS = ("fused", "batched")

@@ -25,11 +25,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from actionbench.data.benchmark import benchmark_decoders, benchmark_loader
-from actionbench.data.extract import default_workers, extract_videos, passthrough_args
+from actionbench.data.extract import extract_videos
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
+from actionbench.data.ffmpeg_jobs import default_workers, passthrough_args
 from actionbench.data.lists import build_lists, write_lists
 from actionbench.data.probe import input_url
+from actionbench.measure.data_benchmark import benchmark_decoders, benchmark_loader
 
 log = logging.getLogger("bench_extraction")
 

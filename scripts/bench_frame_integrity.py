@@ -33,10 +33,10 @@ from bench_extraction import make_videos  # noqa: E402
 
 from actionbench.data.extract import (  # noqa: E402
     ExtractionSettings,
-    default_workers,
     extract_videos,
     verify_frames,
 )
+from actionbench.data.ffmpeg_jobs import default_workers  # noqa: E402
 from actionbench.data.lists import build_lists  # noqa: E402
 
 

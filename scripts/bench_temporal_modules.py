@@ -26,8 +26,8 @@ from pathlib import Path
 
 import torch
 
+from actionbench.measure.model_benchmark import configure_cpu_allocator, make_step
 from actionbench.models import build_model
-from actionbench.models.benchmark import configure_cpu_allocator, make_step
 from actionbench.progress import Progress
 
 log = logging.getLogger("bench_temporal_modules")

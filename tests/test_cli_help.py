@@ -93,7 +93,7 @@ def _choices(command: str, flag: str) -> tuple:
     ("command", "flag", "where", "name"),
     [
         ("benchmark", "--amp", "actionbench.engine.runtime", "AMP_CHOICES"),
-        ("benchmark", "--temporal-path", "actionbench.models.temporal_path", "PATHS"),
+        ("benchmark", "--temporal-path", "actionbench.models.temporal.path", "PATHS"),
         ("mini", "--mode", "actionbench.data.mini", "MODES"),
     ],
 )

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from actionbench.code_version import code_version, source_changed_since
 from actionbench.config import expand_grid, run_protocol
 from actionbench.dvc_metrics import short_metrics
-from actionbench.engine.code_version import code_version, source_changed_since
 from actionbench.identity import eval_identity, train_identity, weights_record
 from actionbench.status import grid_status, summary
 from study_params import demo_params

@@ -137,7 +137,8 @@ class ModelSpec:
     """Everything that defines one network: the single argument of every model constructor.
 
     ``inflation`` says how 2D weights become 3D ones when pretrained weights are loaded;
-    ``layout`` selects the reference-code or the paper's layout of a model (issue 13).
+    ``layout`` selects the reference-code or the paper's layout of a model (docs/models.md,
+    "Two layouts").
     """
 
     arch: str

@@ -35,8 +35,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actionbench.code_version import source_changed_since
 from actionbench.config import expand_grid, run_protocol
-from actionbench.engine.code_version import source_changed_since
 from actionbench.identity import change_kind, eval_identity, identity_changes, train_identity
 from actionbench.spec import RunSpec, init_source_run
 

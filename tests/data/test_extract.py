@@ -11,13 +11,12 @@ from PIL import Image
 
 from actionbench.data import ffmpeg_bin
 from actionbench.data.extract import (
-    PARTIAL_DIRNAME,
     ExtractionSettings,
     count_frames,
     extract_videos,
     ffmpeg_args,
-    select_shard,
 )
+from actionbench.data.ffmpeg_jobs import PARTIAL_DIRNAME, select_shard
 from actionbench.data.probe import last_meaningful_line, probe_video
 from actionbench.errors import ConfigError, DataError
 

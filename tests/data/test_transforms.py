@@ -14,7 +14,7 @@ from actionbench.data.transforms import (
     view_boxes,
 )
 from actionbench.errors import ConfigError
-from actionbench.models.normalization import IMAGENET_MEAN, IMAGENET_STD
+from actionbench.models.weights.normalization import IMAGENET_MEAN, IMAGENET_STD
 
 
 def textured_clip(t: int = 4, h: int = 48, w: int = 64, seed: int = 0) -> torch.Tensor:

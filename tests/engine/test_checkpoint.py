@@ -142,7 +142,7 @@ def test_imagenet_weights_given_as_a_checkpoint(tmp_path):
     import torchvision
 
     from actionbench.models import build_model
-    from actionbench.models.pretrained import load_pretrained
+    from actionbench.models.weights.pretrained import load_pretrained
 
     path = tmp_path / "resnet18.pth"
     torch.save(torchvision.models.resnet18().state_dict(), path)

@@ -20,9 +20,9 @@ from actionbench.engine.evaluate import device_transform, evaluate
 from actionbench.engine.train import train
 from actionbench.errors import ModelError
 from actionbench.models import BACKBONES, input_normalization
-from actionbench.models.inception import VideoInceptionV1
-from actionbench.models.inception3d import InceptionV1_3d
-from actionbench.models.normalization import IMAGENET_MEAN, IMAGENET_STD
+from actionbench.models.networks.inception import VideoInceptionV1
+from actionbench.models.networks.inception3d import InceptionV1_3d
+from actionbench.models.weights.normalization import IMAGENET_MEAN, IMAGENET_STD
 
 NO_TRACKING = {"experiment": "norm", "enabled": False}
 

@@ -14,7 +14,7 @@ from actionbench.engine.distributed import DistEnv
 from actionbench.engine.runtime import Runtime, resolve_amp
 from actionbench.errors import ConfigError
 from actionbench.models import build_model
-from actionbench.models.temporal_path import temporal_path
+from actionbench.models.temporal.path import temporal_path
 
 
 def test_amp_auto_is_bf16_or_fp16_on_gpus_and_fp32_on_cpu(monkeypatch) -> None:

@@ -9,9 +9,9 @@ import torch
 
 from actionbench.cli import main
 from actionbench.errors import ModelError
+from actionbench.measure.model_benchmark import benchmark_model
 from actionbench.models import build_model
-from actionbench.models.benchmark import benchmark_model
-from actionbench.models.temporal_path import set_temporal_path
+from actionbench.models.temporal.path import set_temporal_path
 
 
 @pytest.fixture(autouse=True)

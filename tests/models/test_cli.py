@@ -10,8 +10,8 @@ import torch
 
 from actionbench.cli import main
 from actionbench.errors import ModelError
+from actionbench.measure.model_benchmark import benchmark_model, max_batch_size
 from actionbench.models import build_model
-from actionbench.models.benchmark import benchmark_model, max_batch_size
 
 
 def test_profile_json_contract(capsys) -> None:

@@ -15,9 +15,9 @@ import torch
 from torch import nn
 
 from actionbench.errors import ModelError
+from actionbench.measure.profiling import count_macs, profile_model
 from actionbench.models import build_model
-from actionbench.models.profiling import count_macs, profile_model
-from actionbench.models.temporal import TAM, TemporalConv
+from actionbench.models.temporal.modules import TAM, TemporalConv
 
 # (arch, backbone): published parameters with 87 (Mini-SSV2) and 200 (Mini-Kinetics/MiT) classes
 PUBLISHED_PARAMS = {

@@ -12,11 +12,11 @@ from torch import nn
 
 from actionbench.errors import ModelError
 from actionbench.models import build_model, get_arch, list_archs, load_pretrained
-from actionbench.models.backbone_keys import backbone_keys, identify
-from actionbench.models.nonlocal_block import NonLocalBlock
-from actionbench.models.se import SqueezeExcitation3d
-from actionbench.models.slowfast import Lateral
-from actionbench.models.temporal import TAM, TemporalConv, TemporalShift
+from actionbench.models.networks.slowfast import Lateral
+from actionbench.models.temporal.modules import TAM, TemporalConv, TemporalShift
+from actionbench.models.temporal.nonlocal_block import NonLocalBlock
+from actionbench.models.temporal.se import SqueezeExcitation3d
+from actionbench.models.weights.backbone_keys import backbone_keys, identify
 from actionbench.spec import BACKBONES, LAYOUTS
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from actionbench.measure.profiling import count_macs, profile_model
 from actionbench.models import build_model
-from actionbench.models.profiling import count_macs, profile_model
 
 # (arch, backbone): (paper GFLOPs, paper M params) - Table 10, f = 8
 TABLE10 = {

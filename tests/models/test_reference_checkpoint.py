@@ -19,7 +19,7 @@ from actionbench.cli import main
 from actionbench.engine import checkpoint as ckpt
 from actionbench.errors import ModelError
 from actionbench.models import build_model
-from actionbench.models.reference_checkpoint import (
+from actionbench.models.weights.reference_checkpoint import (
     convert_state_dict,
     infer_model_args,
     read_reference_checkpoint,

@@ -7,9 +7,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from actionbench.models import build_model, temporal_ops
-from actionbench.models.pooling import TemporalMaxPool2d, pooled_frames
-from actionbench.models.temporal import TAM, TemporalConv, TemporalShift, select_locations
+from actionbench.models import build_model
+from actionbench.models.networks.pooling import TemporalMaxPool2d, pooled_frames
+from actionbench.models.temporal import ops as temporal_ops
+from actionbench.models.temporal.modules import TAM, TemporalConv, TemporalShift, select_locations
 
 # ------------------------------------------------------------------ reference implementations
 

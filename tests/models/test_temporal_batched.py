@@ -7,9 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from actionbench.models import build_model, temporal_batched, temporal_ops
-from actionbench.models.opcount import OpCounter, count_training_step
-from actionbench.models.temporal_path import (
+from actionbench.measure.opcount import OpCounter, count_training_step
+from actionbench.models import build_model
+from actionbench.models.temporal import batched as temporal_batched
+from actionbench.models.temporal import ops as temporal_ops
+from actionbench.models.temporal.path import (
     ENV_VAR,
     configured_path,
     set_temporal_path,

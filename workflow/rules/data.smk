@@ -23,7 +23,8 @@ def ds_cfg(base):
     return config["datasets"][base]
 
 
-# Path patterns from config.py's helpers (the one definition of the data layout).
+# Path patterns from config.py's helpers (interim, frames and lists folders). The reencode rule
+# and prepared_tables() below still write their data/interim and data/videos paths out.
 INTERIM = str(interim_dir("{base}"))
 FRAMES = str(frames_root("{base}"))
 LISTS = str(lists_dir("{base}"))

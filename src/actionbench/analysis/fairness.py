@@ -44,9 +44,9 @@ IMPLIED: dict[str, tuple[str, ...]] = {"backbone": ("weights", "normalization")}
 
 
 def normalization(backbone: str | None) -> str:
-    """The input normalisation the model of ``backbone`` declares (models/normalization.py)."""
+    """The input normalisation the model of ``backbone`` declares (models/weights/normalization.py)."""
     from actionbench.errors import ModelError
-    from actionbench.models.normalization import input_normalization
+    from actionbench.models.weights.normalization import input_normalization
 
     try:
         mean, std = input_normalization(str(backbone))

@@ -1,10 +1,12 @@
 """The single `actionbench` entry point: every Snakemake rule and DVC stage calls it.
 
-Each subcommand lives in its own module in this package and exposes ``register(subparsers)``,
-which adds its parser (a one-line ``help`` and a ``description`` with an example, see
+Each subcommand lives in its own module in this package (``train`` and ``evaluate``, which
+resolve a run the same way, share ``train_cmds``) and exposes ``register(subparsers)``, which
+adds its parser(s) (a one-line ``help`` and a ``description`` with an example, see
 helptext.py) and sets ``func`` to a callable taking the parsed namespace and returning
 an exit code. Heavy imports (torch, pandas) happen inside those callables so that ``--help`` and
-argument errors stay fast.
+argument errors stay fast. Two modules are not commands: ``helptext`` (how help reads) and
+``ffmpeg_options`` (the options ``extract`` and ``reencode`` share).
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ import sys
 # One module per subcommand; order is the order shown in --help.
 SUBCOMMAND_MODULES = [
     "synth",
-    "data_cmds",
-    "video_cmds",
+    "index",
+    "extract",
+    "lists",
+    "mini",
+    "benchmark_data",
+    "reencode",
     "train_cmds",
     "profile",
     "import_checkpoint",

@@ -1,8 +1,8 @@
 """``actionbench benchmark``: time per training / inference step, throughput and peak memory
 of one model on random clips (and, on a GPU, the largest batch that fits: Table 8).
 
-Example: ``actionbench benchmark --arch tam --backbone resnet50 --frames 8 --batch-size 2
---mode train --device cpu --json``.
+Example: ``actionbench benchmark --arch tam --backbone resnet18 --frames 8 --batch-size 2
+--size 112 --mode train --device cpu --json`` (seconds on a laptop).
 
 ``--table8`` runs the paper's Table 8 models instead (TSN-R50-tp, TAM-R50, I3D-R50,
 SlowFast-R50-8x8; 32 frames, 256x256, 400 classes) and, on a GPU, their largest batch:
@@ -30,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=description(
             "Time per training / inference step, throughput and peak memory of one model on\n"
             "random clips (and, on a GPU, the largest batch that fits): the paper's Table 8.",
-            "actionbench benchmark --arch tam --backbone resnet50 --frames 8 --batch-size 2 "
-            "--mode train --device cpu --json",
+            "actionbench benchmark --arch tam --backbone resnet18 --frames 8 --batch-size 2 "
+            "--size 112 --mode train --device cpu --json",
         ),
     )
     parser.add_argument("--arch", help="architecture, e.g. tsn, tam, i3d (not with --table8)")
@@ -88,10 +88,10 @@ def run(args: argparse.Namespace) -> int:
 
     from actionbench.engine.runtime import resolve_amp
     from actionbench.errors import ConfigError, ModelError
-    from actionbench.models.benchmark import (
+    from actionbench.measure.model_benchmark import (
         configure_cpu_allocator,
     )
-    from actionbench.models.temporal_path import set_temporal_path
+    from actionbench.models.temporal.path import set_temporal_path
 
     if args.table8:
         if args.arch or args.backbone:
@@ -184,9 +184,9 @@ TABLE8 = (
 def _bench_one(args, spec: dict, frames: int, size: int, modes, opts: dict, tuned: bool) -> dict:
     import torch
 
+    from actionbench.measure.model_benchmark import benchmark_model, max_batch_size
     from actionbench.models import build_model
-    from actionbench.models.benchmark import benchmark_model, max_batch_size
-    from actionbench.models.temporal_path import configured_path
+    from actionbench.models.temporal.path import configured_path
 
     def fresh():
         return build_model(

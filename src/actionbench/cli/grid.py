@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "Expand params.yaml's experiment groups into run ids (progressive ancestors\n"
             "included) without training anything; --show prints one run's resolved config.",
             "actionbench grid --params params.yaml --summary",
-            "actionbench grid --show synthetic/tam-resnet18/f8",
+            "actionbench grid --show mini-synthetic/tam-resnet18/f8",
         ),
     )
     p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")

@@ -4,6 +4,8 @@ A subcommand's parser gets a one-line ``help`` (shown in ``actionbench --help``)
 ``description`` built by :func:`description`: what the command does, then one or more example
 command lines. Descriptions keep their line breaks (the subcommand parsers use
 ``RawDescriptionHelpFormatter``), so they are written as plain text, never reST markup.
+Every example must run as printed, in a project whose params.yaml holds the shipped demo grid
+(tests/test_help_examples.py runs them all); :func:`read_examples` reads them back.
 """
 
 from __future__ import annotations
@@ -25,3 +27,11 @@ def description(text: str, *examples: str) -> str:
         raise ValueError("a subcommand description needs at least one example")
     label = "example:" if len(examples) == 1 else "examples:"
     return text.strip() + f"\n\n{label}\n" + "\n".join(f"  {e}" for e in examples)
+
+
+def read_examples(text: str) -> list[str]:
+    """The example command lines of a :func:`description`, as written."""
+    _, sep, block = text.rpartition("\n\nexample")
+    if not sep:
+        return []
+    return [line.strip() for line in block.splitlines()[1:] if line.startswith("  actionbench ")]

@@ -4,7 +4,7 @@
 reads a checkpoint saved by IBM/action-recognition-pytorch (its ``{"state_dict": ...}`` format
 or a bare state dict), builds the matching actionbench model (``--layout reference`` by
 default, the layout that computes the reference's function), maps every tensor
-(``actionbench.models.reference_checkpoint``) and writes ``{"model": state_dict, ...}``.
+(``actionbench.models.weights.reference_checkpoint``) and writes ``{"model": state_dict, ...}``.
 The model is read from the checkpoint's ``arch`` string and ``fc.weight`` where possible;
 ``--arch``/``--backbone``/``--frames``/``--num-classes``/``--temporal-pooling`` override.
 Score it with ``actionbench evaluate --run RUN --checkpoint OUT`` on a run of the same model.
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from actionbench.engine.checkpoint import atomic_save
     from actionbench.errors import ModelError
     from actionbench.models import build_model
-    from actionbench.models.reference_checkpoint import (
+    from actionbench.models.weights.reference_checkpoint import (
         convert_state_dict,
         infer_model_args,
         num_classes_of,

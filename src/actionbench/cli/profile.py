@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from actionbench.errors import ModelError
-    from actionbench.models.profiling import profile_model
+    from actionbench.measure.profiling import profile_model
 
     if args.table:
         return _run_table(args)
@@ -109,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_table(args: argparse.Namespace) -> int:
+    from actionbench.measure.profiling import profile_model
     from actionbench.models import list_models
-    from actionbench.models.profiling import profile_model
     from actionbench.progress import Progress
 
     rows, too_short = [], []
@@ -147,7 +147,9 @@ def _run_table(args: argparse.Namespace) -> int:
         print(json.dumps(rows))
     elif args.csv:
         import csv
+        from pathlib import Path
 
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         with open(args.csv, "w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=FIELDS, extrasaction="ignore")
             writer.writeheader()

@@ -115,7 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=_description(
             "Train one run of the experiment grid; resumes from\n"
             "<output_dir>/checkpoints/last.pt when present. Exit 75 = pre-empted, rerun to resume.",
-            "actionbench train --params params.yaml --run synthetic/tam-resnet18/f8",
+            "actionbench train --params params.yaml --run mini-synthetic/tam-resnet18/f8",
         ),
     )
     _add_source(train)
@@ -127,7 +127,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=_description(
             "Evaluate a trained run on its validation list (clips x crops of its eval\n"
             "settings); writes <output_dir>/eval/.",
-            "actionbench evaluate --params params.yaml --run synthetic/tam-resnet18/f8",
+            "actionbench evaluate --params params.yaml --run mini-synthetic/tam-resnet18/f8",
         ),
     )
     _add_source(evaluate)

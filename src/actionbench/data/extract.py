@@ -4,7 +4,8 @@ Why frames on disk: training reads a few frames per clip many times per epoch; d
 videos each time would dominate the cost. Design points:
 
 * **Parallel over videos.** Each ffmpeg runs single-threaded (decoder, filters, encoder), and a
-  thread pool keeps ``workers`` of them running, so N cores decode N videos at once. That scales
+  thread pool (:mod:`.ffmpeg_jobs`, shared with re-encoding) keeps ``workers`` of them running,
+  so N cores decode N videos at once. That scales
   better on short clips than one multi-threaded ffmpeg at a time, whose threads idle during
   container setup and teardown.
 * **Shards.** ``shard=i, num_shards=n`` picks the videos whose CRC32(video_id) mod n is i: the
@@ -33,24 +34,31 @@ videos each time would dominate the cost. Design points:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
 import shutil
 import subprocess
-import zlib
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from actionbench.data import frame_record
-from actionbench.data.adapters.base import is_safe_video_id
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
+from actionbench.data.ffmpeg_jobs import (
+    PARTIAL_DIRNAME,
+    ExtractionResult,
+    VideoOutcome,
+    check_index,
+    default_workers,
+    image_sequence,
+    outcome_tables,
+    passthrough_args,
+    run_video_jobs,
+    select_shard,
+)
 from actionbench.data.probe import (
     container_name,
     input_url,
@@ -64,15 +72,10 @@ from actionbench.errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 FRAME_PATTERN = "img_%05d.jpg"
-PARTIAL_DIRNAME = ".partial"
-EXTRACTED_COLUMNS = ["video_id", "frames_dir", "num_frames", "reused", "warning"]
-FAILURE_COLUMNS = ["video_id", "video_path", "reason"]
 VERIFY_COLUMNS = ["video_id", "frames_dir", "problem"]
 REEXTRACTED = "re-extracted: "
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 # Demuxer messages that mean the file ends before its own index says it should.
 _TRUNCATION = re.compile(r"partial file|ended prematurely", re.IGNORECASE)
-_NUMBERED = re.compile(r"^(?P<prefix>.*?)(?P<digits>\d+)(?P<ext>\.[A-Za-z]+)$")
 
 
 @dataclass(frozen=True)
@@ -99,45 +102,6 @@ class ExtractionSettings:
         return {"short_side": self.short_side, "quality": self.quality, "fps": self.fps}
 
 
-@dataclass
-class ExtractionResult:
-    """``extracted``: video_id, frames_dir, num_frames, reused, warning.
-    ``failures``: video_id, video_path, reason."""
-
-    extracted: pd.DataFrame
-    failures: pd.DataFrame
-
-
-@dataclass
-class VideoOutcome:
-    """What happened to one video: extracted/reused (``reason`` empty) or failed (``reason``)."""
-
-    video_id: str
-    video_path: str
-    frames_dir: str = ""
-    num_frames: int = 0
-    reused: bool = False
-    warning: str = ""
-    reason: str = ""
-
-
-def shard_of(video_id: str, num_shards: int) -> int:
-    """The shard a video belongs to; stable across Python versions, machines and runs."""
-    return zlib.crc32(video_id.encode("utf-8")) % num_shards
-
-
-def select_shard(index: pd.DataFrame, shard: int, num_shards: int) -> pd.DataFrame:
-    """The rows of ``index`` that shard ``shard`` of ``num_shards`` extracts."""
-    if num_shards < 1 or not 0 <= shard < num_shards:
-        raise ConfigError(
-            f"shard={shard}, num_shards={num_shards}; expected 0 <= shard < num_shards"
-        )
-    if num_shards == 1:
-        return index
-    mask = index["video_id"].map(lambda v: shard_of(str(v), num_shards) == shard)
-    return index[mask.astype(bool)]
-
-
 def count_frames(frames_dir: str | os.PathLike) -> int:
     """Number of ``img_NNNNN.jpg`` files in a frame folder (0 when it does not exist)."""
     try:
@@ -145,48 +109,6 @@ def count_frames(frames_dir: str | os.PathLike) -> int:
             return sum(1 for e in entries if frame_record.FRAME_FILE.match(e.name))
     except FileNotFoundError:
         return 0
-
-
-@lru_cache(maxsize=4)
-def passthrough_args(exe: str) -> tuple[str, ...]:
-    """Keep every decoded frame, no duplication/dropping: ``-fps_mode`` (ffmpeg >= 5.1) or the
-    older ``-vsync`` (removed in ffmpeg 9), whichever this binary understands."""
-    try:
-        help_text = subprocess.run(
-            [exe, "-hide_banner", "-h", "long"], capture_output=True, timeout=30, check=False
-        ).stdout.decode("utf-8", errors="replace")
-    except (OSError, subprocess.TimeoutExpired):
-        help_text = ""
-    if "-fps_mode" in help_text:
-        return ("-fps_mode", "passthrough")
-    return ("-vsync", "passthrough")
-
-
-def _image_sequence(folder: Path) -> tuple[str, int, int]:
-    """(printf pattern, first number, count) of a folder of consecutively numbered images."""
-    names = sorted(
-        e.name
-        for e in os.scandir(folder)
-        if e.name.lower().endswith(IMAGE_EXTENSIONS) and e.is_file()
-    )
-    if not names:
-        raise DataError("frame folder holds no images")
-    parsed = [_NUMBERED.match(n) for n in names]
-    if any(m is None for m in parsed):
-        bad = next(n for n, m in zip(names, parsed, strict=True) if m is None)
-        raise DataError(f"frame file {bad!r} is not numbered")
-    first = parsed[0]
-    same_shape = all(
-        (m["prefix"], m["ext"], len(m["digits"]))
-        == (first["prefix"], first["ext"], len(first["digits"]))
-        for m in parsed
-    )
-    numbers = sorted(int(m["digits"]) for m in parsed)
-    if not same_shape or numbers != list(range(numbers[0], numbers[0] + len(numbers))):
-        raise DataError("frame files are not one consecutively numbered sequence")
-    width = len(first["digits"])
-    prefix = first["prefix"].replace("%", "%%")
-    return f"{prefix}%0{width}d{first['ext']}", numbers[0], len(numbers)
 
 
 def ffmpeg_args(source: Path, out_dir: Path, settings: ExtractionSettings) -> list[str]:
@@ -199,7 +121,7 @@ def ffmpeg_args(source: Path, out_dir: Path, settings: ExtractionSettings) -> li
     frame_folder = source.is_dir()
     if frame_folder:
         # A frame folder has no timestamps: every image is kept, whatever ``fps`` says.
-        pattern, start, _ = _image_sequence(source)
+        pattern, start, _ = image_sequence(source)
         stream = ffmpeg.input(
             input_url(source).replace("%", "%%") + "/" + pattern,
             f="image2",
@@ -411,29 +333,6 @@ def verify_frames(
     return pd.DataFrame(rows, columns=VERIFY_COLUMNS)
 
 
-def check_index(index: pd.DataFrame) -> None:
-    """An index a worker pool can write from: video_id and video_path columns, ids that are safe
-    folder/file names and unique (one output per id). Extraction and re-encode share it."""
-    for column in ("video_id", "video_path"):
-        if column not in index.columns:
-            raise DataError(f"index table lacks column {column!r}; expected video_id, video_path")
-    ids = index["video_id"].astype(str)
-    unsafe = [v for v in ids if not is_safe_video_id(v)]
-    if unsafe:
-        raise DataError(f"index has video_id(s) that are not filesystem-safe: {unsafe[:5]}")
-    dupes = ids[ids.duplicated()].tolist()
-    if dupes:
-        raise DataError(f"index has duplicate video_id(s): {dupes[:5]}")
-
-
-def default_workers() -> int:
-    """All cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS/Windows
-        return os.cpu_count() or 1
-
-
 def extract_videos(
     index: pd.DataFrame,
     frames_root: str | os.PathLike,
@@ -486,62 +385,3 @@ def extract_videos(
     if failed:
         log.warning("%d video(s) failed extraction; see the failures table", len(failed))
     return result
-
-
-def run_video_jobs(
-    jobs: list[tuple[str, str]],
-    work: Callable[[str, str], VideoOutcome],
-    *,
-    workers: int,
-    desc: str,
-    progress: bool,
-    partial_dir: Path,
-) -> list[VideoOutcome]:
-    """``work(video_id, video_path)`` for every job on a thread pool; outcomes in job order.
-
-    One ffmpeg per thread (extraction and re-encode alike); a bar on a terminal, in a batch log a
-    line with rate and ETA every 30 s. The shared ``partial_dir`` is removed when left empty.
-    """
-    from actionbench.progress import Progress
-
-    outcomes: dict[str, VideoOutcome] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(work, vid, path) for vid, path in jobs]
-        bar = Progress(len(futures), desc, enabled=progress, unit="video")
-        for future in as_completed(futures):
-            outcome = future.result()
-            outcomes[outcome.video_id] = outcome
-            bar.update()
-        bar.close()
-    _remove_if_empty(partial_dir)
-    return [outcomes[vid] for vid, _ in jobs]
-
-
-def outcome_tables(ordered: list[VideoOutcome]) -> ExtractionResult:
-    """The done and failed tables of a pool's outcomes (extraction's columns)."""
-    done = [o for o in ordered if not o.reason]
-    failed = [o for o in ordered if o.reason]
-    return ExtractionResult(
-        extracted=pd.DataFrame(
-            [[o.video_id, o.frames_dir, o.num_frames, o.reused, o.warning] for o in done],
-            columns=EXTRACTED_COLUMNS,
-        ),
-        failures=pd.DataFrame(
-            [[o.video_id, o.video_path, o.reason] for o in failed], columns=FAILURE_COLUMNS
-        ),
-    )
-
-
-def _remove_if_empty(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # absent, or another shard is still working in it
-        folder.rmdir()
-
-
-def write_extraction(
-    result: ExtractionResult, out_csv: str | os.PathLike, failures_csv: str | os.PathLike
-) -> None:
-    """Write the extracted and failures tables as CSV (parents created)."""
-    for table, path in ((result.extracted, out_csv), (result.failures, failures_csv)):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(path, index=False)

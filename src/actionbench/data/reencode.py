@@ -34,19 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from actionbench.data import frame_record
-from actionbench.data.extract import (
-    PARTIAL_DIRNAME,
-    ExtractionResult,
-    VideoOutcome,
-    _image_sequence,
-    check_index,
-    default_workers,
-    outcome_tables,
-    passthrough_args,
-    run_video_jobs,
-    select_shard,
-)
+from actionbench.data import ffmpeg_jobs, frame_record
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
 from actionbench.data.probe import (
     input_url,
@@ -141,7 +129,7 @@ def reencode_args(source: Path, target: Path, settings: ReencodeSettings) -> lis
             f"scale=w={side}:h={side}:force_original_aspect_ratio=increase:force_divisible_by=2"
         )
     if source.is_dir():  # a frame folder (Jester): every image, in order, becomes a frame
-        pattern, start, _ = _image_sequence(source)
+        pattern, start, _ = ffmpeg_jobs.image_sequence(source)
         url = input_url(source).replace("%", "%%") + "/" + pattern
         args = ["-threads", "1", "-f", "image2", "-framerate", str(FOLDER_FPS),
                 "-start_number", str(start), "-i", url]  # fmt: skip
@@ -156,18 +144,20 @@ def reencode_args(source: Path, target: Path, settings: ReencodeSettings) -> lis
         "-bf", "0", "-pix_fmt", "yuv420p", "-threads", "1", "-movflags", "+faststart",
     ]  # fmt: skip
     if settings.fps is None or source.is_dir():
-        args += list(passthrough_args(ffmpeg_exe()))
+        args += list(ffmpeg_jobs.passthrough_args(ffmpeg_exe()))
     return [*args, "-f", "mp4", input_url(target)]
 
 
 def reencode_one(
     video_id: str, video_path: str | os.PathLike, videos_root: str | os.PathLike,
     settings: ReencodeSettings,
-) -> VideoOutcome:  # fmt: skip
+) -> ffmpeg_jobs.VideoOutcome:  # fmt: skip
     """Re-encode one video (or reuse its complete file); never raises for bad input."""
     source = Path(video_path)
     dest = video_file(videos_root, video_id)
-    outcome = VideoOutcome(video_id=video_id, video_path=str(video_path), frames_dir=str(dest))
+    outcome = ffmpeg_jobs.VideoOutcome(
+        video_id=video_id, video_path=str(video_path), frames_dir=str(dest)
+    )
     kept = reusable(dest, source, settings)
     if kept is not None and kept.get("num_frames", 0) > 0:
         outcome.num_frames, outcome.reused = int(kept["num_frames"]), True
@@ -178,7 +168,7 @@ def reencode_one(
     if source.is_file() and source.stat().st_size == 0:
         outcome.reason = "empty file (0 bytes)"
         return outcome
-    partial = Path(videos_root) / PARTIAL_DIRNAME / dest.name
+    partial = Path(videos_root) / ffmpeg_jobs.PARTIAL_DIRNAME / dest.name
     partial.parent.mkdir(parents=True, exist_ok=True)
     command = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
     try:
@@ -234,23 +224,23 @@ def reencode_videos(
     shard: int = 0,
     num_shards: int = 1,
     progress: bool = True,
-) -> ExtractionResult:
+) -> ffmpeg_jobs.ExtractionResult:
     """Re-encode this shard's videos of ``index`` (columns video_id, video_path) in parallel."""
     settings = settings or ReencodeSettings()
-    check_index(index)
-    selected = select_shard(index, shard, num_shards)
+    ffmpeg_jobs.check_index(index)
+    selected = ffmpeg_jobs.select_shard(index, shard, num_shards)
     videos_root = Path(videos_root)
     videos_root.mkdir(parents=True, exist_ok=True)
     jobs = list(
         zip(selected["video_id"].astype(str), selected["video_path"].astype(str), strict=True)
     )
-    ordered = run_video_jobs(
+    ordered = ffmpeg_jobs.run_video_jobs(
         jobs,
         lambda vid, path: reencode_one(vid, path, videos_root, settings),
-        workers=workers or default_workers(),
+        workers=workers or ffmpeg_jobs.default_workers(),
         desc=f"re-encode shard {shard}/{num_shards}",
         progress=progress,
-        partial_dir=videos_root / PARTIAL_DIRNAME,
+        partial_dir=videos_root / ffmpeg_jobs.PARTIAL_DIRNAME,
     )
     done = [o for o in ordered if not o.reason]
     failed = [o for o in ordered if o.reason]
@@ -261,4 +251,4 @@ def reencode_videos(
     )  # fmt: skip
     if failed:
         log.warning("%d video(s) failed to re-encode; see the failures table", len(failed))
-    return outcome_tables(ordered)
+    return ffmpeg_jobs.outcome_tables(ordered)

@@ -29,7 +29,7 @@ from actionbench.errors import ModelError, TrainingError
 from actionbench.weight_files import misfit, read_weights
 
 if TYPE_CHECKING:
-    from actionbench.models.pretrained import LoadReport
+    from actionbench.models.weights.pretrained import LoadReport
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,8 @@ def load_model_weights(model: nn.Module, path: str | Path, new_head: bool = Fals
     refused in one line (:func:`~actionbench.weight_files.misfit`). With ``new_head``
     the classifier is left freshly initialised (the target has other classes).
     """
-    from actionbench.models.backbone_keys import identify
-    from actionbench.models.pretrained import LoadReport
+    from actionbench.models.weights.backbone_keys import identify
+    from actionbench.models.weights.pretrained import LoadReport
 
     state = dict(state_dict_from(load(path, error=ModelError), path))
     imagenet = identify(state) if _classes(state) == IMAGENET_CLASSES else None

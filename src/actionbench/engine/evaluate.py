@@ -35,16 +35,16 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from actionbench.code_version import code_version
 from actionbench.data.lists import read_csv_table
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine import distributed, factory, metrics, runcfg
-from actionbench.engine.code_version import code_version
 from actionbench.engine.loader import ShardSampler, make_loader
-from actionbench.engine.progress import Progress
 from actionbench.engine.runtime import Runtime
 from actionbench.engine.tracking import Tracker
 from actionbench.errors import DataError, ModelError
 from actionbench.identity import eval_identity
+from actionbench.progress import Progress
 
 log = logging.getLogger(__name__)
 

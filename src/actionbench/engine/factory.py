@@ -1,4 +1,5 @@
-"""Builds models and datasets from the run config: the engine's only door to models/ and data/.
+"""Builds models and datasets from the run config: the engine's one way to a network or a clip
+dataset (evaluation also reads the validation list's table with ``data.lists``).
 
 Kept in one small module so tests can substitute tiny stand-ins (monkeypatching
 ``build_model`` / ``build_dataset`` here) and so the mapping config key -> constructor argument
@@ -50,7 +51,7 @@ def build_dataset(
     ``data.min_frames`` / ``data.eval_min_frames`` (every video is kept).
     """
     from actionbench.data.dataset import VideoClipDataset
-    from actionbench.models.normalization import input_normalization
+    from actionbench.models.weights.normalization import input_normalization
 
     layout = cfg.get("layout", "reference")
     input_size = runcfg.get_int(cfg, "data.input_size", minimum=1)
@@ -74,7 +75,8 @@ def build_dataset(
         min_frames=runcfg.get(cfg, "data.min_frames", 1),
         eval_min_frames=runcfg.get(cfg, "data.eval_min_frames", 1),
         normalization=input_normalization(runcfg.get(cfg, "backbone")),
-        # storage: video (issue 14); absent from frames-mode configs, which stay as they were
+        # storage: video (docs/data.md, section 9); absent from frames-mode configs, which
+        # stay as they were
         storage=cfg["data"].get("storage", "frames"),
         decoder=cfg["data"].get("decoder", "auto"),
         short_side=cfg["data"].get("short_side"),

@@ -2,7 +2,7 @@
 
 Every MLflow run carries these as tags, so two runs of one run id can be told apart and a result
 can be traced to the machine, the libraries and the code that made it (the code's own version —
-package version, git commit, dirty flag — comes from :mod:`actionbench.engine.code_version`).
+package version, git commit, dirty flag — comes from :mod:`actionbench.code_version`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Typed access to the resolved run config, with errors that name the missing or bad key.
 
-The lead's config module validates params.yaml against the schema; this module is the engine's
-last line of defence for configs built by hand (tests, ``--config run.json``), and the one place
-that knows the defaults of the few optional keys the engine reads.
+:mod:`actionbench.config` validates params.yaml against the schema; this module is the engine's
+last line of defence for configs built by hand (tests, ``--config run.json``). It holds the
+defaults of the optional execution settings (``OPTIONAL_DEFAULTS``: device, precision, seeds,
+logging, tracking); the few model and data keys a hand-built config may omit (``layout``,
+``data.storage`` ...) get their fallbacks where :mod:`.factory` reads them.
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
+from actionbench.code_version import code_version
 from actionbench.engine import runcfg
-from actionbench.engine.code_version import code_version
 from actionbench.engine.provenance import runtime_provenance
 
 log = logging.getLogger(__name__)

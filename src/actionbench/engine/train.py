@@ -43,20 +43,20 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from actionbench.code_version import code_version
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine import distributed, factory, runcfg
-from actionbench.engine.code_version import code_version
 from actionbench.engine.evaluate import device_transform, validate
 from actionbench.engine.loader import EpochShardSampler, SeededItems, make_loader
 from actionbench.engine.preemption import Preempted, StopFlag
-from actionbench.engine.progress import Progress
 from actionbench.engine.runtime import Runtime
 from actionbench.engine.schedules import Schedule
 from actionbench.engine.seed import capture_rng, derive_seed, restore_rng, seed_all
 from actionbench.engine.tracking import TAG_PREFIX, Tracker
 from actionbench.errors import ConfigError, ModelError, TrainingError
 from actionbench.identity import identity_changes, train_identity, weights_record
-from actionbench.models.pretrained import scratch_report
+from actionbench.models.weights.pretrained import scratch_report
+from actionbench.progress import Progress
 
 log = logging.getLogger(__name__)
 

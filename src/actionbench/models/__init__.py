@@ -5,13 +5,14 @@
 
 Models take ``(B, 3, T, H, W)`` float clips and return ``(B, num_classes)`` logits.
 ``list_models()`` lists the supported ``(arch, backbone, temporal_pooling)`` combinations;
-anything else raises :class:`actionbench.errors.ModelError`. Profiling (``profiling``) and
-speed/memory benchmarks (``benchmark``) are separate modules so importing the zoo stays light.
+anything else raises :class:`actionbench.errors.ModelError`.
+
+Below the door: ``networks`` (backbones and whole networks), ``temporal`` (the temporal kernels
+the networks place) and ``weights`` (initialisation, checkpoints, inflation, input
+normalisation). Counting and timing models is :mod:`actionbench.measure`'s job, above the zoo.
 """
 
 from actionbench.models import archs as _archs  # noqa: F401  (registers every architecture)
-from actionbench.models.normalization import input_normalization
-from actionbench.models.pretrained import LoadReport, load_pretrained
 from actionbench.models.registry import (
     as_spec,
     build_model,
@@ -21,6 +22,8 @@ from actionbench.models.registry import (
     list_models,
     register_arch,
 )
+from actionbench.models.weights.normalization import input_normalization
+from actionbench.models.weights.pretrained import LoadReport, load_pretrained
 from actionbench.spec import BACKBONES, LAYOUTS, ModelSpec, model_name
 
 __all__ = [

@@ -14,15 +14,15 @@ from functools import partial
 from torch import nn
 
 from actionbench.errors import ModelError
-from actionbench.models.inception import VideoInceptionV1
-from actionbench.models.inception3d import InceptionV1_3d, i3d_block, s3d_block
-from actionbench.models.nonlocal_block import with_nonlocal
+from actionbench.models.networks.inception import VideoInceptionV1
+from actionbench.models.networks.inception3d import InceptionV1_3d, i3d_block, s3d_block
+from actionbench.models.networks.resnet2d import VideoResNet2d
+from actionbench.models.networks.resnet3d import FACTORISED, INFLATED, VideoResNet3d
+from actionbench.models.networks.slowfast import ALPHA, SlowFast
 from actionbench.models.registry import register_arch
-from actionbench.models.resnet2d import VideoResNet2d
-from actionbench.models.resnet3d import VideoResNet3d
-from actionbench.models.se import SqueezeExcitation3d
-from actionbench.models.slowfast import ALPHA, SlowFast
-from actionbench.models.temporal import TAM, TemporalConv, TemporalFactory, TemporalShift
+from actionbench.models.temporal.modules import TAM, TemporalConv, TemporalFactory, TemporalShift
+from actionbench.models.temporal.nonlocal_block import with_nonlocal
+from actionbench.models.temporal.se import SqueezeExcitation3d
 from actionbench.spec import RESNET_DEPTHS, ModelSpec
 
 RESNETS = tuple(RESNET_DEPTHS)
@@ -30,18 +30,18 @@ RESNETS = tuple(RESNET_DEPTHS)
 
 def _frame_model(spec: ModelSpec, temporal: TemporalFactory | None) -> nn.Module:
     """A 2D (frame-folding) network with ``temporal`` at its temporal-module slots."""
-    args = (
-        spec.num_frames,
-        spec.num_classes,
-        spec.dropout,
-        temporal,
-        spec.tam_locations,
-        spec.temporal_pooling,
-        spec.layout,
-    )
+    settings = {
+        "num_frames": spec.num_frames,
+        "num_classes": spec.num_classes,
+        "dropout": spec.dropout,
+        "temporal": temporal,
+        "locations": spec.tam_locations,
+        "temporal_pooling": spec.temporal_pooling,
+        "layout": spec.layout,
+    }
     if spec.backbone == "inceptionv1":
-        return VideoInceptionV1(*args)
-    return VideoResNet2d(RESNET_DEPTHS[spec.backbone], *args)
+        return VideoInceptionV1(**settings)
+    return VideoResNet2d(RESNET_DEPTHS[spec.backbone], **settings)
 
 
 @register_arch("tsn", is_3d=False, summary="TSN: frame-wise 2D CNN, logits averaged over time")
@@ -112,21 +112,21 @@ def _video3d(spec: ModelSpec, variant: str, se=None) -> nn.Module:
         # I3D keeps the 7x7x7 stem of its paper; S3D's unfactorised stem is 3x7x7 (sec. E)
         stem_t = 7 if variant == "i3d" else 3
         return InceptionV1_3d(
-            spec.num_classes,
-            block,
-            spec.dropout,
-            spec.temporal_pooling,
+            num_classes=spec.num_classes,
+            conv_block=block,
+            dropout=spec.dropout,
+            temporal_pooling=spec.temporal_pooling,
             stem_t=stem_t,
             layout=spec.layout,
             pool4_t=3 if variant == "i3d" else 2,  # the reference's S3D pool4 is 2x2x2
         )
     return VideoResNet3d(
         RESNET_DEPTHS[spec.backbone],
-        variant,
-        spec.num_classes,
-        spec.dropout,
-        spec.temporal_pooling,
-        se,
+        INFLATED if variant == "i3d" else FACTORISED,
+        num_classes=spec.num_classes,
+        dropout=spec.dropout,
+        temporal_pooling=spec.temporal_pooling,
+        se=se,
         layout=spec.layout,
     )
 
@@ -170,4 +170,4 @@ def slowfast(spec: ModelSpec) -> nn.Module:
             f"slowfast needs num_frames divisible by {ALPHA} (slow pathway = every {ALPHA}th "
             f"frame), got {spec.num_frames}"
         )
-    return SlowFast(spec.num_classes, spec.dropout)
+    return SlowFast(num_classes=spec.num_classes, dropout=spec.dropout)

@@ -177,7 +177,7 @@ def build_model(*args, pretrained: str | os.PathLike | None = None, **kwargs) ->
     ``pretrained`` is a local torchvision-format 2D state dict (never downloaded); 3D models
     inflate it (``inflation="copy"`` repeats kernels along time as the paper does, ``"mean"``
     also divides by the temporal size so a clip of identical frames reproduces the 2D model).
-    The :class:`~actionbench.models.pretrained.LoadReport` is kept as ``model.load_report``,
+    The :class:`~actionbench.models.weights.pretrained.LoadReport` is kept as ``model.load_report``,
     the spec as ``model.spec`` and its plain values as ``model.config`` (for checkpoints).
     """
     spec = as_spec(*args, **kwargs)
@@ -187,7 +187,7 @@ def build_model(*args, pretrained: str | os.PathLike | None = None, **kwargs) ->
     model.config = spec.as_dict()
     model.load_report = None
     if pretrained is not None:
-        from actionbench.models.pretrained import load_pretrained
+        from actionbench.models.weights.pretrained import load_pretrained
 
         model.load_report = load_pretrained(model, pretrained, spec.inflation)
     log.debug("built %s (%d frames, %d classes)", spec.name, spec.num_frames, spec.num_classes)

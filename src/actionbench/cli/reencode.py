@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from actionbench.cli.data_cmds import add_ffmpeg_pool_options
+from actionbench.cli.ffmpeg_options import add_ffmpeg_pool_options, pool_arguments
 from actionbench.cli.helptext import description
 
 
@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _reencode(args: argparse.Namespace) -> int:
-    from actionbench.data.extract import write_extraction
+    from actionbench.data.ffmpeg_jobs import write_extraction
     from actionbench.data.lists import read_csv_table
     from actionbench.data.reencode import ReencodeSettings, reencode_videos
 
@@ -59,10 +59,7 @@ def _reencode(args: argparse.Namespace) -> int:
         read_csv_table(args.index, ["video_id", "video_path"]),
         args.videos_root,
         settings,
-        workers=args.workers,
-        shard=args.shard,
-        num_shards=args.num_shards,
-        progress=not args.no_progress,
+        **pool_arguments(args),
     )
     write_extraction(result, args.out, args.failures)
     return 0

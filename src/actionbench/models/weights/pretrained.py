@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from torch import Tensor, nn
 
 from actionbench.errors import ModelError
-from actionbench.models.backbone_keys import COUNTER_SUFFIX, backbone_keys, identify
-from actionbench.models.inflate import can_inflate, inflate_to, widens_inputs
+from actionbench.models.weights.backbone_keys import COUNTER_SUFFIX, backbone_keys, identify
+from actionbench.models.weights.inflate import can_inflate, inflate_to, widens_inputs
 from actionbench.spec import INFLATION_MODES
 from actionbench.weight_files import misfit, read_weights
 

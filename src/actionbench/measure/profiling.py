@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from actionbench.models.registry import as_spec, build_model, check_combination
+from actionbench.models import as_spec, build_model, check_combination
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ from collections.abc import Callable
 
 from torch import Tensor, nn
 
-from actionbench.models.head3d import clip_logits
-from actionbench.models.inception import INCEPTION_CFG
-from actionbench.models.normalization import input_normalization
-from actionbench.models.pooling import temporal_max_pool3d
-from actionbench.models.weight_init import init_conv_bn, init_linear_small
+from actionbench.models.networks.head3d import ClipNet3d
+from actionbench.models.networks.inception import INCEPTION_CFG
+from actionbench.models.networks.pooling import temporal_max_pool3d
+from actionbench.models.weights.init import init_conv_bn, init_linear_small
+from actionbench.models.weights.normalization import input_normalization
 
 _tv_googlenet = importlib.import_module("torchvision.models.googlenet")
 Inception = _tv_googlenet.Inception
@@ -116,7 +116,7 @@ def s3d_block(
     return STConv3d(in_channels, out_channels, kernel_size, padding, temporal_bias)
 
 
-class InceptionV1_3d(nn.Module):
+class InceptionV1_3d(ClipNet3d):
     """GoogLeNet with 3D convolutions; ``conv_block`` decides I3D vs S3D.
 
     Input ``(B, 3, T, H, W)``; output ``(B, num_classes)`` after global average pooling over
@@ -127,6 +127,7 @@ class InceptionV1_3d(nn.Module):
 
     def __init__(
         self,
+        *,
         num_classes: int,
         conv_block: Callable[..., nn.Module],
         dropout: float = 0.5,
@@ -182,11 +183,3 @@ class InceptionV1_3d(nn.Module):
             x = getattr(self, name)(x)
         x = self.tpool4(self.maxpool4(x))
         return self.inception5b(self.inception5a(x))
-
-    def features(self, x: Tensor) -> Tensor:
-        return self.avgpool(self.feature_map(x)).flatten(1)
-
-    def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 5:
-            raise ValueError(f"expected a (B, C, T, H, W) clip tensor, got shape {tuple(x.shape)}")
-        return clip_logits(self.feature_map(x), self.dropout, self.fc, self.per_step_head)

@@ -36,7 +36,7 @@ def init_temporal_kaiming_fan_out(model: nn.Module) -> None:
     C -> C for the dense variant), so its ResNet loop gives them Kaiming-normal weights with
     fan_out = C (std sqrt(2 / C)) like every other conv. Ours keep the taps in one tensor.
     """
-    from actionbench.models.temporal import TAM, TemporalConv
+    from actionbench.models.temporal.modules import TAM, TemporalConv
 
     for m in model.modules():
         if isinstance(m, TAM | TemporalConv):
@@ -50,7 +50,7 @@ def init_temporal_conv_default_per_tap(model: nn.Module) -> None:
     default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = C per tap (TAM's depthwise taps,
     fan_in = 1, get U(-1, 1): TAM's own default).
     """
-    from actionbench.models.temporal import TemporalConv
+    from actionbench.models.temporal.modules import TemporalConv
 
     for m in model.modules():
         if isinstance(m, TemporalConv):

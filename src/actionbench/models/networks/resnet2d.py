@@ -15,9 +15,9 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torchvision.models import resnet as tv_resnet
 
-from actionbench.models.pooling import TemporalMaxPool2d, pooled_frames
-from actionbench.models.temporal import TemporalFactory, make_slots, temporal_then_conv
-from actionbench.models.weight_init import init_conv_bn, init_temporal_kaiming_fan_out
+from actionbench.models.networks.pooling import TemporalMaxPool2d, pooled_frames
+from actionbench.models.temporal.modules import TemporalFactory, make_slots, temporal_then_conv
+from actionbench.models.weights.init import init_conv_bn, init_temporal_kaiming_fan_out
 
 # depth -> (2D block class, blocks per stage)
 RESNET_LAYOUTS: dict[int, tuple[str, tuple[int, int, int, int]]] = {
@@ -29,8 +29,9 @@ RESNET_LAYOUTS: dict[int, tuple[str, tuple[int, int, int, int]]] = {
 STAGE_PLANES = (64, 128, 256, 512)
 
 
-class TemporalBasicBlock(tv_resnet.BasicBlock):
-    """torchvision BasicBlock with an optional temporal module at the residual branch input."""
+class TemporalSlot:
+    """Gives a torchvision block an optional temporal module, ``temporal``, registered after the
+    block's own layers (so the state-dict keys start as torchvision's)."""
 
     def __init__(
         self,
@@ -42,6 +43,10 @@ class TemporalBasicBlock(tv_resnet.BasicBlock):
     ) -> None:
         super().__init__(inplanes, planes, stride, downsample)
         self.temporal = temporal
+
+
+class TemporalBasicBlock(TemporalSlot, tv_resnet.BasicBlock):
+    """torchvision BasicBlock with an optional temporal module at the residual branch input."""
 
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -51,19 +56,8 @@ class TemporalBasicBlock(tv_resnet.BasicBlock):
         return self.relu(out)
 
 
-class TemporalBottleneck(tv_resnet.Bottleneck):
+class TemporalBottleneck(TemporalSlot, tv_resnet.Bottleneck):
     """torchvision Bottleneck with an optional temporal module at the residual branch input."""
-
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        temporal: nn.Module | None = None,
-    ) -> None:
-        super().__init__(inplanes, planes, stride, downsample)
-        self.temporal = temporal
 
     def forward(self, x: Tensor) -> Tensor:
         identity = x if self.downsample is None else self.downsample(x)
@@ -94,6 +88,7 @@ class VideoResNet2d(nn.Module):
     def __init__(
         self,
         depth: int,
+        *,
         num_frames: int,
         num_classes: int,
         dropout: float = 0.5,
@@ -159,18 +154,23 @@ class VideoResNet2d(nn.Module):
 
     def features(self, x: Tensor) -> Tensor:
         """Folded frames ``(B*T, 3, H, W)`` -> pooled features ``(B*T', C)``."""
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.tpool1(self.layer1(x))
-        x = self.tpool2(self.layer2(x))
-        x = self.tpool3(self.layer3(x))
-        x = self.layer4(x)
-        return self.avgpool(x).flatten(1)
+        return self.avgpool(resnet_trunk(self, x)).flatten(1)
 
     def forward(self, x: Tensor) -> Tensor:
         b = x.shape[0]
         x = fold_time(x, self.num_frames)
         logits = self.fc(self.dropout(self.features(x)))
         return logits.view(b, -1, logits.shape[-1]).mean(1)
+
+
+def resnet_trunk(net: nn.Module, x: Tensor) -> Tensor:
+    """The stem, then the four stages with the temporal pools between them: how a 2D and a 3D
+    ResNet run alike (their layers have the same names)."""
+    x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
+    x = net.tpool1(net.layer1(x))
+    x = net.tpool2(net.layer2(x))
+    x = net.tpool3(net.layer3(x))
+    return net.layer4(x)
 
 
 def fold_time(x: Tensor, num_frames: int) -> Tensor:

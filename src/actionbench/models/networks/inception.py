@@ -16,11 +16,11 @@ import importlib
 
 from torch import Tensor, nn
 
-from actionbench.models.normalization import input_normalization
-from actionbench.models.pooling import TemporalMaxPool2d, pooled_frames
-from actionbench.models.resnet2d import fold_time
-from actionbench.models.temporal import TemporalFactory, make_slots
-from actionbench.models.weight_init import init_temporal_conv_default_per_tap
+from actionbench.models.networks.pooling import TemporalMaxPool2d, pooled_frames
+from actionbench.models.networks.resnet2d import fold_time
+from actionbench.models.temporal.modules import TemporalFactory, make_slots
+from actionbench.models.weights.init import init_temporal_conv_default_per_tap
+from actionbench.models.weights.normalization import input_normalization
 
 # torchvision.models.googlenet is shadowed by the builder function of the same name
 _tv_googlenet = importlib.import_module("torchvision.models.googlenet")
@@ -61,7 +61,7 @@ TEMPORAL_SLOTS: tuple[tuple[str, int, int], ...] = (
 class VideoInceptionV1(nn.Module):
     """Frame-wise GoogLeNet over a clip with optional temporal modules and temporal pooling.
 
-    Args mirror :class:`actionbench.models.resnet2d.VideoResNet2d`. Temporal modules live in
+    Args mirror :class:`actionbench.models.networks.resnet2d.VideoResNet2d`. Temporal modules live in
     ``self.temporal`` keyed by the layer they follow (``temporal.inception3a.weight``).
     ``layout="reference"`` keeps PyTorch's default initialisation everywhere, as the reference
     code does (its GoogLeNet defines an init method but never calls it); ``"paper"`` uses
@@ -75,6 +75,7 @@ class VideoInceptionV1(nn.Module):
 
     def __init__(
         self,
+        *,
         num_frames: int,
         num_classes: int,
         dropout: float = 0.5,

@@ -21,7 +21,7 @@ from pathlib import Path
 from actionbench import __version__
 from actionbench.gitcmd import git_output, run_git
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def code_version(package_dir: str | os.PathLike | None = None) -> dict:

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from actionbench.data.dataset import VideoClipDataset, decode_frame, frame_path
+from actionbench.engine.loader import EpochShardSampler, SeededItems, ShardSampler, make_loader
 from actionbench.errors import DataError
 
 # Table 8 of the paper: TSN-ResNet50 with temporal pooling trains 53.5 clips/s on one V100 at
@@ -36,10 +37,7 @@ V100_TSN_R50_TP_FRAMES_PER_S = 428.0
 
 
 def _engine_loader(dataset: VideoClipDataset, batch_size: int, workers: int, seed: int):
-    # Imported here: the engine depends on data, not the other way round; the benchmark is the
-    # one place in data/ that wants the engine's loader (the one the training loop uses).
-    from actionbench.engine.loader import EpochShardSampler, SeededItems, ShardSampler, make_loader
-
+    """The loader and sampler the training loop would build for ``dataset``."""
     if dataset.train:
         sampler = EpochShardSampler(len(dataset), batch_size, seed=seed)
         items: Any = SeededItems(dataset, seed)
@@ -174,7 +172,7 @@ def _float_in_worker(dataset: VideoClipDataset) -> Callable[[int, np.random.Gene
     """The pre-device-normalisation pipeline: NCHW stack, resize, float + mean/std per clip."""
     from torchvision.transforms.v2 import functional as F
 
-    from actionbench.models.normalization import IMAGENET_MEAN, IMAGENET_STD
+    from actionbench.models.weights.normalization import IMAGENET_MEAN, IMAGENET_STD
 
     shift = torch.tensor([255.0 * m for m in IMAGENET_MEAN]).view(1, 3, 1, 1)
     scale = torch.tensor([255.0 * s for s in IMAGENET_STD]).view(1, 3, 1, 1)

@@ -35,7 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from actionbench.errors import ModelError
-from actionbench.models.temporal import TAM, TemporalConv
+from actionbench.models.temporal.modules import TAM, TemporalConv
 
 log = logging.getLogger(__name__)
 

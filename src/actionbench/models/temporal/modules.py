@@ -20,8 +20,9 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from actionbench.models import temporal_batched, temporal_ops
-from actionbench.models.temporal_path import use_batched
+from actionbench.models.temporal import batched as temporal_batched
+from actionbench.models.temporal import ops as temporal_ops
+from actionbench.models.temporal.path import use_batched
 from actionbench.spec import TAM_LOCATIONS
 
 TemporalFactory = Callable[[int, int], nn.Module]

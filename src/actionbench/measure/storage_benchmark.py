@@ -13,7 +13,8 @@ For each: bytes and files per 1,000 videos and the time to prepare them (wall se
 given workers, scaled to 1,000 videos). Then, on the prepared files, the throughput of the
 training pipeline per DataLoader worker (uniform sampling, training augmentation, ``input_size``
 px) next to the decode-only throughput of the same frames on one thread, per storage mode and
-video decoder: the loader's share of the decoder's speed (issue 14.3's >= 50% goal).
+video decoder: the loader's share of the decoder's speed (the target is at least 50%;
+reports/benchmarks/video_storage.md has the figures).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ import pandas as pd
 import torch
 
 from actionbench.data.dataset import VideoClipDataset
-from actionbench.data.extract import extract_videos, write_extraction
+from actionbench.data.extract import extract_videos
+from actionbench.data.ffmpeg_jobs import write_extraction
 from actionbench.data.lists import build_lists, write_lists
 from actionbench.data.reencode import ReencodeSettings, reencode_videos
 from actionbench.errors import DataError

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from actionbench.models.weight_init import init_conv_bn
+from actionbench.models.weights.init import init_conv_bn
 
 ALPHA = 4
 BETA_INV = 8
@@ -111,7 +111,7 @@ class Lateral(nn.Module):
 class SlowFast(nn.Module):
     """SlowFast-R50 over ``(B, 3, T, H, W)``; T must be a multiple of alpha (4)."""
 
-    def __init__(self, num_classes: int, dropout: float = 0.5) -> None:
+    def __init__(self, *, num_classes: int, dropout: float = 0.5) -> None:
         super().__init__()
         slow_width, fast_width = 64, 64 // BETA_INV
         # fast channels at the four fusion points: after the stem, res2, res3, res4

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from actionbench.models.temporal_ops import clips_in
+from actionbench.models.temporal.ops import clips_in
 
 __all__ = ["tam", "temporal_conv", "temporal_shift"]
 
