@@ -19,11 +19,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from actionbench.analysis.styles import Styles, Used  # noqa: E402
-from actionbench.analysis.tables import (  # noqa: E402
-    ARCH_LABELS,
-    arch_key,
-    backbone_key,
-)
+from actionbench.analysis.tables import arch_key, backbone_key  # noqa: E402
+from actionbench.spec import ARCH_LABELS  # noqa: E402
 
 # greys, so class groups and metrics are never read as models (those own the colours)
 GROUP_COLORS = {"temporal": "#404040", "spatial": "#b5b5b5"}

@@ -1,0 +1,60 @@
+"""The table of every run of the grid: its status and accuracies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from actionbench.analysis.tables.base import DASH, Table, fmt
+
+RESULT_COLUMNS = {
+    "run_id": "run",
+    "status": "status",
+    "clip_top1": "clip top-1",
+    "clip_top1_temporal": "clip top-1 temporal",
+    "clip_top1_spatial": "clip top-1 spatial",
+    "video_top1": "video top-1",
+    "video_top1_temporal": "video top-1 temporal",
+    "video_top1_spatial": "video top-1 spatial",
+    "clip_top5": "clip top-5",
+    "eval_clips": "clips",
+    "eval_crops": "crops",
+    "epochs": "epochs",
+}
+
+
+def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None = None) -> Table:
+    """Every run of the grid: status and accuracies (percent)."""
+    cols = [
+        c
+        for c in RESULT_COLUMNS
+        if c in results.columns and (c in ("run_id", "status") or results[c].notna().any())
+    ]
+    frame = results[cols].copy()
+    out = pd.DataFrame(
+        {
+            RESULT_COLUMNS[c]: frame[c].map(
+                lambda v: (
+                    fmt(v)
+                    if isinstance(v, float)
+                    else (DASH if v is None or pd.isna(v) else str(v))
+                )
+            )
+            for c in cols
+        }
+    )
+    notes = [
+        "Top-1/top-5 in %. Clip level: one clip, centre crop; video level: the run's "
+        "clips x crops, logits averaged."
+    ]
+    stale = {k: v for k, v in (stale or {}).items() if v}
+    if stale:
+        notes.append(
+            "Stale runs (their saved config differs from params.yaml now; Snakemake "
+            "would retrain them): "
+            + "; ".join(
+                f"{rid}: {', '.join(d[:3])}{' …' if len(d) > 3 else ''}" for rid, d in stale.items()
+            )
+        )
+    return Table("results", "Accuracy of every run (%)", out.set_index("run"), results[cols], notes)
