@@ -1,7 +1,9 @@
-"""The findings in words: one sentence per significant comparison, one line for the rest.
+"""The report's words: the findings (one sentence per significant comparison, one line for the
+rest), the summary, the notes under sections and the figure captions.
 
-Rendering only: findings.py decides what is said, this module how. Numbers keep the report's
-precision (one decimal for points, three significant digits for p).
+Rendering only: findings.py decides what is said, report.py where it goes, this module how it
+reads. Numbers keep the report's precision (one decimal for points, three significant digits
+for p).
 """
 
 from __future__ import annotations
@@ -75,3 +77,44 @@ def findings_lines(findings: Findings) -> list[str]:
         + "."
     )
     return lines
+
+
+def summary_lines(n_runs: int, n_evaluated: int) -> list[str]:
+    """The Summary section: how many runs there are, and how to read tables and flags."""
+    return [
+        f"{n_runs} runs in the grid, {n_evaluated} evaluated"
+        + (f", {n_runs - n_evaluated} without results" if n_runs > n_evaluated else "")
+        + ".",
+        "Tables follow the paper's shapes (Tables 4–8, 10); only runs that exist fill them. "
+        "Under a table, ⚠ lists protocol factors (backbone, frames, sampling, pretraining, "
+        "evaluation clips x crops, epochs, input, optimizer, layout, code version) that differ "
+        "between runs it compares; figures link to the protocol differences of the runs they "
+        "compare, listed once per kind of comparison.",
+    ]
+
+
+DATA_NOTE = (
+    "Videos of each dataset the runs train on: indexed from the annotations, extracted, and "
+    "excluded with the reason (data/lists/<dataset>/excluded.csv lists every one)."
+)
+
+PROTOCOL_DIFFERENCES_NOTE = (
+    "Factors other than the one studied that differ between runs a figure compares (a gap may "
+    "come from them, not from the model); each kind of comparison once."
+)
+
+#: caption of each figure report.draw makes, by its key there
+FIGURE_CAPTIONS = {
+    "headline": "Each run's clip-level top-1 on temporal classes against spatial classes: above "
+    "the diagonal, motion helps.",
+    "group_bars_clip": "Clip-level top-1 on temporal vs spatial classes.",
+    "group_bars_video": "Video-level top-1 on temporal vs spatial classes.",
+    "frames_clip": "Fig. 4 style: clip-level top-1 vs input frames per module and backbone.",
+    "frames_video": "Video-level top-1 vs input frames.",
+    "tp_gain": "Fig. 6 style: clip-level gain from temporal pooling.",
+    "table7_bars": "Table 7 as bars (clip level): mean Φ, Ψ^ta, Ψ^ta+tp per module.",
+    "clips": "Video-level top-1 when averaging the first k clips (Fig. 8 left).",
+    "gflops": "Fig. 1 style: video-level top-1 vs GFLOPs of one clip; bubble area = parameters.",
+    "per_class": "Per-class clip-level top-1, temporal vs spatial classes.",
+    "training": "Training loss and validation top-1.",
+}

@@ -393,69 +393,37 @@ def draw(c: Collected, k: Computed, fig_dir: Path, styles: Styles) -> tuple[Draw
     """(the headline figure, the other figures); figures with nothing to draw are left out."""
     plots, results = k.plots, c.results
     headline = figures.temporal_vs_spatial(results, fig_dir, "clip", styles)
+    captions = prose.FIGURE_CAPTIONS
     specs = [
-        (
-            figures.group_accuracy_bars(results, fig_dir, "clip"),
-            "Clip-level top-1 on temporal vs spatial classes.",
-            "datasets",
-        ),
-        (
-            figures.group_accuracy_bars(results, fig_dir, "video"),
-            "Video-level top-1 on temporal vs spatial classes.",
-            "datasets",
-        ),
+        (figures.group_accuracy_bars(results, fig_dir, "clip"), "group_bars_clip", "datasets"),
+        (figures.group_accuracy_bars(results, fig_dir, "video"), "group_bars_video", "datasets"),
         (
             figures.accuracy_vs_frames(plots["accuracy_vs_frames"], fig_dir, "clip_top1", styles),
-            "Fig. 4 style: clip-level top-1 vs input frames per module and backbone.",
+            "frames_clip",
             "modules",
         ),
         (
             figures.accuracy_vs_frames(plots["accuracy_vs_frames"], fig_dir, "video_top1", styles),
-            "Video-level top-1 vs input frames.",
+            "frames_video",
             "modules",
         ),
-        (
-            figures.tp_gain(plots["tp_gain"], fig_dir, "clip", styles),
-            "Fig. 6 style: clip-level gain from temporal pooling.",
-            "tp",
-        ),
-        (
-            figures.contribution_bars(k.long7, fig_dir, "clip"),
-            "Table 7 as bars (clip level): mean Φ, Ψ^ta, Ψ^ta+tp per module.",
-            "table:table7",
-        ),
-        (
-            figures.accuracy_vs_clips(plots["acc_vs_clips"], fig_dir, styles),
-            "Video-level top-1 when averaging the first k clips (Fig. 8 left).",
-            "clips",
-        ),
+        (figures.tp_gain(plots["tp_gain"], fig_dir, "clip", styles), "tp_gain", "tp"),
+        (figures.contribution_bars(k.long7, fig_dir, "clip"), "table7_bars", "table:table7"),
+        (figures.accuracy_vs_clips(plots["acc_vs_clips"], fig_dir, styles), "clips", "clips"),
         (
             figures.accuracy_vs_gflops(plots["accuracy_vs_gflops"], fig_dir, "video_top1", styles),
-            "Fig. 1 style: video-level top-1 vs GFLOPs of one clip; bubble area = parameters.",
+            "gflops",
             "datasets",
         ),
         (
             figures.per_class_accuracy(plots["per_class"], fig_dir, "clip", styles=styles),
-            "Per-class clip-level top-1, temporal vs spatial classes.",
+            "per_class",
             "datasets",
         ),
-        (
-            figures.training_curves(c.histories, fig_dir, styles),
-            "Training loss and validation top-1.",
-            None,
-        ),
+        (figures.training_curves(c.histories, fig_dir, styles), "training", None),
     ]
-    head = (
-        Drawn(
-            headline,
-            "Each run's clip-level top-1 on temporal classes against spatial classes: above the "
-            "diagonal, motion helps.",
-            "datasets",
-        )
-        if headline
-        else None
-    )
-    return head, [Drawn(p, cap, g) for p, cap, g in specs if p is not None]
+    head = Drawn(headline, captions["headline"], "datasets") if headline else None
+    return head, [Drawn(p, captions[key], g) for p, key, g in specs if p is not None]
 
 
 def write_data_files(out_dir: Path, c: Collected, k: Computed) -> None:
@@ -567,17 +535,7 @@ def compose(
     findings_blocks.append(Legend(legend))
 
     ok, results = c.ok, c.results
-    n_ok = len(ok)
-    summary = [
-        f"{len(results)} runs in the grid, {n_ok} evaluated"
-        + (f", {len(results) - n_ok} without results" if len(results) > n_ok else "")
-        + ".",
-        "Tables follow the paper's shapes (Tables 4–8, 10); only runs that exist fill them. "
-        "Under a table, ⚠ lists protocol factors (backbone, frames, sampling, pretraining, "
-        "evaluation clips x crops, epochs, input, optimizer, layout, code version) that differ "
-        "between runs it compares; figures link to the protocol differences of the runs they "
-        "compare, listed once per kind of comparison.",
-    ]
+    summary = prose.summary_lines(len(results), len(ok))
     sections = [
         Section("Findings", findings_blocks),
         Section("Summary", [Text(s) for s in summary]),
@@ -587,12 +545,7 @@ def compose(
             Section(
                 "Data",
                 [
-                    Text(
-                        "Videos of each dataset the runs train on: indexed from the annotations, "
-                        "extracted, and excluded with the reason (data/lists/<dataset>/"
-                        "excluded.csv lists every one).",
-                        "note",
-                    ),
+                    Text(prose.DATA_NOTE, "note"),
                     TableBlock(data_table(c.data), heading=False),
                 ],
             )
@@ -615,14 +568,7 @@ def compose(
         sections.append(
             Section(
                 "Protocol differences",
-                [
-                    Text(
-                        "Factors other than the one studied that differ between runs a figure "
-                        "compares (a gap may come from them, not from the model); each kind of "
-                        "comparison once.",
-                        "note",
-                    )
-                ]
+                [Text(prose.PROTOCOL_DIFFERENCES_NOTE, "note")]
                 + [
                     Bullets(msgs, "flags", f"⚠ {title}:", anchors[key])
                     for key, title, msgs in flagged
