@@ -87,6 +87,11 @@ def test_dvc_repro_experiment_metrics_plots_and_remote(dvc_project, tmp_path):
 
     second = _run(["dvc", "repro"], proj, env)
     assert "Running stage" not in second
+    # the README's commands leave nothing for git but dvc.lock (every output is git-ignored,
+    # `dvc plots show`'s dvc_plots/ too)
+    _run(["dvc", "plots", "show"], proj, env)
+    status = _run(["git", "status", "--porcelain", "--untracked-files=all"], proj, env)
+    assert [line[3:] for line in status.splitlines()] == ["dvc.lock"], status
 
     # a short, all-numeric metrics file: per-run top-1 and the Phi/Psi summary
     shown = json.loads(_run(["dvc", "metrics", "show", "--json"], proj, env))
@@ -104,7 +109,7 @@ def test_dvc_repro_experiment_metrics_plots_and_remote(dvc_project, tmp_path):
     assert images and all(p.stat().st_size > 5000 for p in images)
 
     # the README flow: commit dvc.lock, then try a variant of f16's epochs
-    _run(["git", "add", "-A"], proj, env)
+    _run(["git", "add", "dvc.lock"], proj, env)
     _run(["git", "commit", "-qm", "baseline results"], proj, env)
     before = _mtimes(proj)
     variant = _run(
