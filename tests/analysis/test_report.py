@@ -240,7 +240,7 @@ def test_findings_first_and_protocol_warnings_once(demo_runs, tmp_path):
     assert re.search(
         r"On mini-synthetic, TAM-ResNet18 f16 beats TSN-ResNet18 f16 by 25\.0 points "
         r"\(\+50\.0 on temporal classes, \+0\.0 on spatial classes\): 95% CI \[\+[\d.]+, "
-        r"\+[\d.]+\], p = [\d.e-]+ \(Holm-adjusted p = [\d.e-]+, 64 videos\)\.",
+        r"\+[\d.]+\], p [=<] [\d.]+ \(Holm-adjusted p [=<] [\d.]+, 64 videos\)\.",
         findings,
     )
     assert "Not significant (Holm-adjusted p ≥ 0.05): 2 comparison(s)" in findings

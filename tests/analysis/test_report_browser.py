@@ -1,7 +1,8 @@
 """The HTML report renders in a real browser: headless Chromium screenshot, DOM and network log.
 
 Checks: the page renders (not blank); the findings are on the first screen (within 900 px of a
-1200x900 window); a model has the same colour in every figure that draws it (the figures'
+1200x900 window); in a 1280-px window the page is no wider than the window and every table fits
+it (cells wrap; a scroll box inside the table is the fallback for grids too wide to wrap); a model has the same colour in every figure that draws it (the figures'
 ``data-models`` metadata) and in the legend; the page requests nothing outside itself (the
 network log holds only the page's own file and data: URIs — a control page with one external
 image shows the log would catch it).
@@ -25,7 +26,7 @@ import pytest
 from PIL import Image
 
 from actionbench.analysis.report import build_report
-from headless_chromium import require_chromium, run_chromium
+from headless_chromium import Page, require_chromium, run_chromium
 
 pytestmark = [pytest.mark.integration]
 
@@ -160,3 +161,30 @@ def test_findings_on_the_first_screen_and_nothing_external(demo_runs, tmp_path):
     leaky.write_text(page.replace("</body>", '<img src="http://192.0.2.1/x.png"></body>'))
     leaked = _external(_requested_urls(tmp_path, leaky.as_uri(), "leaky"))
     assert leaked == {"http://192.0.2.1/x.png"}, leaked
+
+
+def test_no_table_wider_than_a_1280_px_page(demo_runs, tmp_path):
+    params, params_path = demo_runs
+    paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=50)
+    page = Page(tmp_path / "profile-width", width=1280, height=900)
+    try:
+        page.goto(paths["html"].resolve().as_uri())
+        page.wait_for("document.readyState === 'complete'")
+        layout = page.evaluate(
+            """({
+              window: window.innerWidth,
+              page: document.documentElement.scrollWidth,
+              tables: [...document.querySelectorAll('table')].map(t => ({
+                section: t.closest('section') ? t.closest('section').id : '',
+                width: Math.ceil(t.getBoundingClientRect().width),
+                room: t.parentElement.clientWidth,
+              })),
+            })"""
+        )
+    finally:
+        page.close()
+    assert layout["window"] == 1280
+    assert layout["page"] <= layout["window"], layout["page"]
+    assert len(layout["tables"]) >= 6
+    too_wide = [t for t in layout["tables"] if t["width"] > t["room"]]
+    assert too_wide == [], too_wide  # the protocol and pairwise tables wrap instead

@@ -186,9 +186,13 @@ def test_displayed_tables_are_unchanged(tmp_path):
             (i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b),
             min(len(got), len(want)),
         )
+        a = want[first] if first < len(want) else "<end of file>"
+        b = got[first] if first < len(got) else "<end of file>"
+        col = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), 0)
+        start = max(0, col - 60)
         raise AssertionError(
-            f"{EXPECTED.name} line {first + 1} differs:\n"
-            f"  expected: {want[first] if first < len(want) else '<end of file>'}\n"
-            f"  got:      {got[first] if first < len(got) else '<end of file>'}\n"
+            f"{EXPECTED.name} line {first + 1}, column {col + 1} differs:\n"
+            f"  expected: ...{a[start : col + 60]}...\n"
+            f"  got:      ...{b[start : col + 60]}...\n"
             "(ACTIONBENCH_UPDATE_EXPECTED=1 rewrites the file when the change is intended)"
         )

@@ -9,10 +9,13 @@ for p).
 from __future__ import annotations
 
 from actionbench.analysis.findings import MAX_LISTED_NULL, Finding, Findings
+from actionbench.analysis.tables import fmt_p
 
 
 def _p(p: float) -> str:
-    return "p < 1e-300" if p == 0 else f"p = {p:.2g}"
+    """ "p = 0.012" or "p < 0.001": the tables' format in a sentence."""
+    shown = fmt_p(p)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
 
 
 def _groups(f: Finding) -> str:

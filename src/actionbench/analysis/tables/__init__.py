@@ -33,6 +33,7 @@ from actionbench.analysis.tables.base import (
     arch_key,
     backbone_key,
     fmt,
+    fmt_p,
 )
 from actionbench.analysis.tables.protocol import protocol_table
 from actionbench.analysis.tables.results import RESULT_COLUMNS, results_table
@@ -66,6 +67,7 @@ __all__ = [
     "class_groups",
     "contributions",
     "fmt",
+    "fmt_p",
     "model_label",
     "protocol_table",
     "results_table",

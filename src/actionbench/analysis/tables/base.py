@@ -42,6 +42,16 @@ def fmt(value, decimals: int = 1) -> str:
     return str(value)
 
 
+P_FLOOR = 0.001  # p-values below it read "< 0.001": the tests' precision says no more
+
+
+def fmt_p(p) -> str:
+    """The one way the report writes a p-value: three decimals, "< 0.001" below that."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return DASH
+    return f"< {P_FLOOR:g}" if p < P_FLOOR else f"{p:.3f}"
+
+
 def arch_key(arch: str) -> int:
     return ARCH_ORDER.index(arch) if arch in ARCH_ORDER else len(ARCH_ORDER)
 
