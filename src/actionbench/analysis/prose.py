@@ -97,9 +97,34 @@ def summary_lines(n_runs: int, n_evaluated: int) -> list[str]:
 
 
 DATA_NOTE = (
-    "Videos of each dataset the runs train on: indexed from the annotations, extracted, and "
-    "excluded with the reason (data/lists/<dataset>/excluded.csv lists every one)."
+    "The datasets the runs train on and, for a mini dataset, the set it is drawn from: classes "
+    "and videos per split; for a set built from raw data, its videos indexed from the "
+    "annotations, extracted, and excluded with the reason (data/lists/<dataset>/excluded.csv "
+    "lists every one)."
 )
+
+
+def trained_on(n_runs: int) -> str:
+    """A dataset's role in the Data table: the runs train on it."""
+    return f"trained on ({n_runs} run{'s' if n_runs != 1 else ''})"
+
+
+def source_of(mini: str) -> str:
+    """A dataset's role in the Data table: a mini set is drawn from it."""
+    return f"source of {mini}"
+
+
+def mini_selection(mini: dict) -> str:
+    """How a mini set's classes were chosen (``datasets.<name>.mini`` of params.yaml)."""
+    mode = mini.get("mode")
+    if mode == "seeded_half":
+        kept = " (forward/reversed pairs kept together)" if mini.get("unit_column") else ""
+        seed = f", seed {mini['seed']}" if "seed" in mini else ""
+        return f"a seeded half of the classes{seed}{kept}"
+    if mode == "class_list":
+        return f"the published class list {mini.get('class_list')}"
+    return "all classes"
+
 
 PROTOCOL_DIFFERENCES_NOTE = (
     "Factors other than the one studied that differ between runs a figure compares (a gap may "

@@ -254,12 +254,23 @@ class Figure(Block):
         return (
             f'<figure id="fig-{slug(self.png.stem)}" data-models="{meta}">'
             f'<img alt="{html.escape(self.png.stem)}" src="data:image/png;base64,{data}"/>'
-            f"<figcaption>{html.escape(self.caption)} "
-            f"(<code>figures/{html.escape(self.png.stem)}.svg</code>)</figcaption>{link}</figure>"
+            f"<figcaption>{html.escape(self.caption)} ({self._files_html()})</figcaption>"
+            f"{link}</figure>"
+        )
+
+    def _files(self) -> list[tuple[str, str]]:
+        """(label, path relative to the page) of the figure's files beside the report."""
+        return [("SVG", f"figures/{self.png.stem}.svg"), ("PNG", f"figures/{self.png.name}")]
+
+    def _files_html(self) -> str:
+        return ", ".join(
+            f'<a href="{html.escape(path, quote=True)}">{label}</a>'
+            for label, path in self._files()
         )
 
     def markdown(self) -> str:
-        out = f"![{self.png.stem}](figures/{self.png.name})\n\n*{self.caption}*\n"
+        files = ", ".join(f"[{label}]({path})" for label, path in self._files())
+        out = f"![{self.png.stem}](figures/{self.png.name})\n\n*{self.caption}* ({files})\n"
         if self.flags:  # Markdown has no anchors of ours: name the place instead
             out += f"\n⚠ The runs compared here differ in protocol: see {self.flags[1]}"
             out += (

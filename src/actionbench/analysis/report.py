@@ -176,7 +176,7 @@ class Collected:
     input_sizes: dict
     profile_src: str
     bench_src: str
-    data: dict = field(default_factory=dict)  # base dataset -> its lists' summary.json
+    data: list = field(default_factory=list)  # data_summaries: the datasets the runs train on
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -250,41 +250,78 @@ def collect(params: dict, runs_dir: Path, inputs_dir: Path) -> Collected:
             else f"{inputs_dir / 'profile.csv'} or {inputs_dir / 'profile'}/*.csv"
         ),
         bench_src=f"{inputs_dir / 'benchmarks'}/*.json",
-        data=data_summaries(params, set(results["dataset"])),
+        data=data_summaries(params, results),
     )
 
 
-def data_summaries(params: dict, datasets: set[str]) -> dict[str, dict]:
-    """The ``summary.json`` that ``actionbench lists`` wrote for each base dataset of the runs."""
+def _list_counts(directory: Path) -> dict[str, int] | None:
+    """Classes and videos per split of a dataset's lists (None when they are not built yet)."""
+    counts = {}
+    for name in ("classes", "train", "val"):
+        path = directory / f"{name}.csv"
+        if not path.is_file():
+            return None
+        with path.open() as fh:
+            counts[name] = sum(1 for line in fh.read().splitlines()[1:] if line.strip())
+    return counts
+
+
+def data_summaries(params: dict, results: pd.DataFrame) -> list[dict]:
+    """The datasets the runs train on, each mini set followed by the set it is drawn from.
+
+    A mini set: its classes and videos per split, from its lists, and how its classes were
+    chosen; a set built from raw data: the counts ``actionbench lists`` wrote to its
+    ``summary.json`` (indexed, extracted, excluded by reason, per split). Datasets whose lists
+    are not built yet are left out."""
     refs = dataset_refs(params)
-    bases = sorted({refs[d].base for d in datasets if d in refs})
-    out = {}
-    for base in bases:
-        summary = read_json(lists_dir(base) / "summary.json")
-        if summary is not None:
-            out[base] = summary
-    return out
+    runs = results["dataset"].value_counts()
+    rows: list[dict] = []
+    for name in sorted(runs.index):
+        ref = refs.get(name)
+        if ref is None:
+            continue
+        trained = prose.trained_on(int(runs[name]))
+        if ref.is_mini:
+            counts = _list_counts(lists_dir(name))
+            if counts is not None:
+                mini = params["datasets"][ref.base]["mini"]
+                rows.append({"dataset": name, "role": trained, "from": ref.base, **counts,
+                             "how": prose.mini_selection(mini)})  # fmt: skip
+        summary = read_json(lists_dir(ref.base) / "summary.json")
+        if summary is not None and not any(r["dataset"] == ref.base for r in rows):
+            role = prose.source_of(name) if ref.is_mini else trained
+            rows.append({"dataset": ref.base, "role": role, **summary})
+    return rows
 
 
-def data_table(summaries: dict[str, dict]) -> tables.Table:
-    """Videos indexed, extracted and excluded (by reason) per dataset, and the split sizes."""
-    rows = []
-    for base, s in summaries.items():
-        reasons = s.get("excluded_by_reason") or {}
-        rows.append(
+def data_table(rows: list[dict]) -> tables.Table:
+    """One row per dataset: its role, classes and videos per split; for a set built from raw
+    data, the videos indexed, extracted and excluded (by reason)."""
+
+    def count(value) -> str:
+        return "–" if value is None else str(value)
+
+    frame = pd.DataFrame(
+        [
             {
-                "dataset": base,
-                "indexed": s.get("indexed"),
-                "extracted": s.get("extracted"),
-                "excluded": s.get("excluded"),
-                "excluded by reason": "; ".join(f"{k}: {v}" for k, v in reasons.items()) or "–",
-                "annotation rows skipped": s.get("annotation_rows_skipped"),
-                "train / val videos": f"{s.get('train')} / {s.get('val')}",
-                "classes": s.get("classes"),
+                "dataset": r["dataset"],
+                "used as": r["role"],
+                "classes": count(r.get("classes")),
+                "train / val videos": f"{count(r.get('train'))} / {count(r.get('val'))}",
+                "classes chosen": r.get("how", "–"),
+                "indexed": count(r.get("indexed")),
+                "extracted": count(r.get("extracted")),
+                "excluded": count(r.get("excluded")),
+                "excluded by reason": "; ".join(
+                    f"{k}: {v}" for k, v in (r.get("excluded_by_reason") or {}).items()
+                )
+                or "–",
+                "annotation rows skipped": count(r.get("annotation_rows_skipped")),
             }
-        )
-    frame = pd.DataFrame(rows).set_index("dataset") if rows else pd.DataFrame()
-    return tables.Table("data", "Data", frame)
+            for r in rows
+        ]
+    )
+    return tables.Table("data", "Data", frame.set_index("dataset") if rows else frame)
 
 
 def comparison_groups(c: Collected, tp_pairs: pd.DataFrame) -> dict:
