@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from actionbench.analysis import efficiency, fairness, tables
+from actionbench.analysis import efficiency, fairness, published, tables
 from actionbench.analysis.render import table_html, table_markdown
 
 EXPECTED = Path(__file__).resolve().parents[1] / "expected" / "tables_display.txt"
@@ -29,6 +29,7 @@ BASE = {
     "tam_locations": "all",
     "status": "ok",
     "group": "g",
+    "layout": "reference",
 }
 
 # the paper's Table 5 (Mini-SSV2) and Table 6 (ResNet18) numbers, plus runs of every other kind
@@ -152,6 +153,7 @@ def displayed(tmp_path: Path) -> str:
     profiles, bench = _profiles_and_bench(tmp_path)
     profiled = efficiency.attach_profiles(results, profiles)
     t7, t7_pairs = tables.table7(results, protocols, tables.contributions(results))
+    beside = published.beside(results, published.load(), 1.0)
     run_inputs = {rid: 224 for rid in results["run_id"]}
     run_inputs["mini-ssv2/tam-resnet50/f8"] = 112
     shown = [
@@ -164,6 +166,8 @@ def displayed(tmp_path: Path) -> str:
         tables.table10(results, profiled, True, "profile/f8.csv"),
         tables.table8(bench, profiles, results, "benchmarks/*.json", run_inputs),
         tables.protocol_table(results, protocols),
+        tables.results_table(results, None, beside, 1.0),
+        tables.published_table(beside, 1.0),
         # empty tables say what would fill them
         tables.table5(results[results["arch"] == "tsn"], {}),
         tables.table6(results[results["arch"] == "tsn"], {}),
@@ -171,6 +175,8 @@ def displayed(tmp_path: Path) -> str:
         tables.table4(results, {}, protocols),
         tables.table10(results, profiled, False, "profile/*.csv"),
         tables.table8(bench.iloc[0:0], profiles, results, "benchmarks/*.json"),
+        tables.results_table(results, None, beside.iloc[0:0], 1.0),
+        tables.published_table(beside.iloc[0:0], 1.0),
     ]
     return "\n".join(_show(t) for t in shown)
 

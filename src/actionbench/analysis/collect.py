@@ -67,6 +67,7 @@ def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame
             "frames": spec.frames,
             "sampling": spec.sampling,
             "tam_locations": spec.tam_locations,
+            "layout": spec.layout,
             "model": spec.model_name,
         }
         if evaluation is None:

@@ -8,8 +8,11 @@ for p).
 
 from __future__ import annotations
 
+import pandas as pd
+
 from actionbench.analysis.findings import MAX_LISTED_NULL, Finding, Findings
 from actionbench.analysis.tables import fmt_p
+from actionbench.analysis.tables.published import signed
 
 
 def _p(p: float) -> str:
@@ -146,3 +149,26 @@ FIGURE_CAPTIONS = {
     "per_class": "Per-class clip-level top-1, temporal vs spatial classes.",
     "training": "Training loss and validation top-1.",
 }
+
+
+def published_line(beside: pd.DataFrame, section: str) -> str:
+    """One Findings line: how many runs match a published configuration, how many lie beyond
+    the tolerance, and the largest difference (``published.beside``, every source)."""
+    runs = beside["run_id"].nunique()
+    worst = beside.loc[beside["diff"].abs().idxmax()]
+    out = beside[beside["outside"]]
+    largest = (
+        f"{worst['run_id']}: {worst['measured']:.1f} vs {worst['published']:.1f} in "
+        f"{worst['source']} ({signed(worst['diff'])})"
+    )
+    if out.empty:
+        verdict = f"every one within the tolerance (largest difference: {largest})"
+    else:
+        verdict = (
+            f"⚠ {out['run_id'].nunique()} run(s) differ by more than the tolerance "
+            f"(largest: {largest})"
+        )
+    return (
+        f"Published numbers: {runs} run(s) match a configuration the paper or the reference "
+        f"code published; {verdict}. Details: {section}."
+    )

@@ -33,6 +33,7 @@ from actionbench.analysis import (
     plotdata,
     prose,
     provenance,
+    published,
     tables,
 )
 from actionbench.analysis import findings as findings_mod
@@ -120,6 +121,7 @@ def select_runs(params: dict) -> dict[str, RunSpec]:
 def _settings(params: dict, overrides: dict) -> dict:
     cfg = {**DEFAULTS, **((params.get("report") or {}).get("significance") or {})}
     cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg["tolerance"] = published.tolerance(params)
     return cfg
 
 
@@ -177,6 +179,7 @@ class Collected:
     profile_src: str
     bench_src: str
     data: list = field(default_factory=list)  # data_summaries: the datasets the runs train on
+    published_numbers: pd.DataFrame = field(default_factory=pd.DataFrame)  # published.load()
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -192,6 +195,8 @@ class Computed:
     t7_pairs: tables.Table
     t_pairs: tables.Table
     t_protocol: tables.Table
+    t_published: tables.Table
+    beside: pd.DataFrame  # published.beside: runs next to the published numbers they match
     pair_frame: pd.DataFrame
     long7: pd.DataFrame
     pairs7: pd.DataFrame
@@ -251,6 +256,7 @@ def collect(params: dict, runs_dir: Path, inputs_dir: Path) -> Collected:
         ),
         bench_src=f"{inputs_dir / 'benchmarks'}/*.json",
         data=data_summaries(params, results),
+        published_numbers=published.load(),
     )
 
 
@@ -394,6 +400,7 @@ def compute(c: Collected, settings: dict) -> Computed:
         settings["seed"],
         settings["alpha"],
     )
+    beside = published.beside(results, c.published_numbers, settings["tolerance"])
     runs = plotdata.accuracy_vs_frames(results)
     plots = {
         "accuracy_vs_frames": runs,
@@ -403,13 +410,15 @@ def compute(c: Collected, settings: dict) -> Computed:
         "accuracy_vs_gflops": plotdata.accuracy_vs_gflops(c.profiled),
     }
     return Computed(
-        t_results=tables.results_table(results, c.stale),
+        t_results=tables.results_table(results, c.stale, beside, settings["tolerance"]),
         paper_tables=paper_tables,
         t7_pairs=t7_pairs,
         t_pairs=comparisons.as_table(
             pair_frame, settings["alpha"], settings["resamples"], settings["seed"]
         ),
         t_protocol=tables.protocol_table(results, protocols),
+        t_published=tables.published_table(beside, settings["tolerance"]),
+        beside=beside,
         pair_frame=pair_frame,
         long7=contrib[0],
         pairs7=contrib[1],
@@ -469,7 +478,7 @@ def write_data_files(out_dir: Path, c: Collected, k: Computed) -> None:
     _write_csv(k.long7, out_dir / "contributions.csv")
     _write_csv(k.pairs7, out_dir / "contribution_pairs.csv")
     _write_csv(k.pair_frame, out_dir / "pairwise.csv")
-    for t in k.paper_tables + [k.t_protocol]:
+    for t in k.paper_tables + [k.t_protocol, k.t_published]:
         if t.shown and t.data is not None:
             _write_csv(t.data, out_dir / "tables" / f"{t.key}.csv")
     for name in PLOT_FILES:
@@ -566,7 +575,10 @@ def compose(
         used.update(styles_mod.read_used(d.png))
     legend = {s.label: {"color": s.color, "marker": s.marker} for s in styles.models.values()}
     legend = {label: m for label, m in legend.items() if label in used}
-    findings_blocks: list = [Bullets(prose.findings_lines(k.findings), "findings")]
+    lines = prose.findings_lines(k.findings)
+    if not k.beside.empty:
+        lines.append(prose.published_line(k.beside, k.t_published.title))
+    findings_blocks: list = [Bullets(lines, "findings")]
     if headline:
         findings_blocks.append(figure(headline))
     findings_blocks.append(Legend(legend))
@@ -590,6 +602,10 @@ def compose(
     sections += [
         Section("Accuracy (%)", [TableBlock(k.t_results, heading=False)]),
     ]
+    if k.t_published.shown:
+        sections.append(
+            Section("Published beside measured", [TableBlock(k.t_published, heading=False)])
+        )
     for t in [t for t in k.paper_tables if t.shown]:
         blocks: list = [TableBlock(t, heading=False)]
         title = t.title

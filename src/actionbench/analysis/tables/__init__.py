@@ -20,7 +20,7 @@ Clip-level (one clip, the paper's default) and video-level (``eval.num_clips`` x
 ``eval.num_crops`` views) top-1 are shown side by side.
 
 One module per table: ``base`` (the ``Table`` type and the shared steps), ``results``,
-``protocol``, ``table4_transfer``, ``table5_aggregation``, ``table6_tam_locations``,
+``protocol``, ``published`` (published numbers beside ours), ``table4_transfer``, ``table5_aggregation``, ``table6_tam_locations``,
 ``table7_effects``, ``table8_speed``, ``table10_cost``. This package re-exports their public
 names, so ``tables.table5(...)`` reads as before.
 """
@@ -36,6 +36,7 @@ from actionbench.analysis.tables.base import (
     fmt_p,
 )
 from actionbench.analysis.tables.protocol import protocol_table
+from actionbench.analysis.tables.published import published_table
 from actionbench.analysis.tables.results import RESULT_COLUMNS, results_table
 from actionbench.analysis.tables.table4_transfer import table4, table4_runs, transfer_rows
 from actionbench.analysis.tables.table5_aggregation import table5, table5_runs
@@ -70,6 +71,7 @@ __all__ = [
     "fmt_p",
     "model_label",
     "protocol_table",
+    "published_table",
     "results_table",
     "table4",
     "table4_runs",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from actionbench.analysis.tables.base import DASH, Table, fmt
+from actionbench.analysis.tables.published import NONE_MATCHES, signed
 
 RESULT_COLUMNS = {
     "run_id": "run",
@@ -24,8 +25,17 @@ RESULT_COLUMNS = {
 }
 
 
-def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None = None) -> Table:
-    """Every run of the grid: status and accuracies (percent)."""
+def results_table(
+    results: pd.DataFrame,
+    stale: Mapping[str, list[str]] | None = None,
+    published: pd.DataFrame | None = None,
+    tol: float | None = None,
+) -> Table:
+    """Every run of the grid: status and accuracies (percent).
+
+    ``published``: ``published.beside`` (runs matching a published configuration, ``tol`` the
+    tolerance in points): the first published number of each run and the difference, flagged
+    beyond the tolerance; when no run matches, one line says so."""
     cols = [
         c
         for c in RESULT_COLUMNS
@@ -48,6 +58,22 @@ def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None =
         "Top-1/top-5 in %. Clip level: one clip, centre crop; video level: the run's "
         "clips x crops, logits averaged."
     ]
+    if published is not None and published.empty:
+        notes.append(NONE_MATCHES)
+    elif published is not None:
+        first = published.drop_duplicates("run_id").set_index("run_id")
+        shown = [first.loc[r] if r in first.index else None for r in frame["run_id"]]
+        out["published top-1"] = [DASH if m is None else fmt(m["published"]) for m in shown]
+        out["Δ vs published"] = [
+            DASH if m is None else signed(m["diff"]) + (" ⚠" if m["outside"] else "") for m in shown
+        ]
+        notes.append(
+            "Published top-1: the number the paper (Tables 5, 6, 8) or the reference code's "
+            "benchmark gives for the run's configuration (the paper's first), at its level "
+            "(clip, Table 8: video); Δ = ours − published, in points; ⚠: more than "
+            f"{tol:g} points apart (report.published.tolerance). Every source: section "
+            "'Published beside measured'."
+        )
     stale = {k: v for k, v in (stale or {}).items() if v}
     if stale:
         notes.append(
