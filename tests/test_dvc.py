@@ -17,6 +17,13 @@ import yaml
 from test_workflow import tiny_params
 
 REPO = Path(__file__).resolve().parents[1]
+# who commits in the test projects (CI has no git identity configured)
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "ci",
+    "GIT_AUTHOR_EMAIL": "ci@example.invalid",
+    "GIT_COMMITTER_NAME": "ci",
+    "GIT_COMMITTER_EMAIL": "ci@example.invalid",
+}
 F16 = ["mini-synthetic/tam-resnet18/f16", "mini-synthetic/tsn-resnet18/f16"]
 RUNS = F16 + ["mini-synthetic/tam-resnet18/f8", "mini-synthetic/tsn-resnet18/f8"]
 
@@ -52,10 +59,7 @@ def dvc_project(tmp_path):
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "PYTHONPATH": str(proj / "src"),
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
-        "GIT_AUTHOR_NAME": "ci",
-        "GIT_AUTHOR_EMAIL": "ci@example.invalid",
-        "GIT_COMMITTER_NAME": "ci",
-        "GIT_COMMITTER_EMAIL": "ci@example.invalid",
+        **GIT_IDENTITY,
     }
     _run(["git", "init", "-q"], proj, env)
     _run(["git", "add", "-A"], proj, env)

@@ -19,6 +19,7 @@ import yaml
 
 from actionbench import dvc_params
 from actionbench.errors import ConfigError
+from test_dvc import GIT_IDENTITY
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -81,14 +82,7 @@ def test_dvc_exp_run_set_param_changes_one_line_and_a_bad_value_touches_nothing(
         yaml.safe_dump({"stages": {"check": pipeline["stages"]["check"]}})
     )
     (proj / "reports").mkdir()
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}:{os.environ['PATH']}",
-        "GIT_AUTHOR_NAME": "ci",
-        "GIT_AUTHOR_EMAIL": "ci@example.invalid",
-        "GIT_COMMITTER_NAME": "ci",
-        "GIT_COMMITTER_EMAIL": "ci@example.invalid",
-    }
+    env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **GIT_IDENTITY}
     _git(["git", "init", "-q"], proj, env)
     _git(["dvc", "init", "-q"], proj, env)
     _git(["dvc", "config", "core.analytics", "false"], proj, env)

@@ -9,28 +9,19 @@ and the diff is reviewed with the change.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pandas as pd
+from test_tables import BASE as TABLES_BASE
+from test_tables import write_model_benchmarks
 
 from actionbench.analysis import efficiency, fairness, published, tables
 from actionbench.analysis.render import table_html, table_markdown
 
 EXPECTED = Path(__file__).resolve().parents[1] / "expected" / "tables_display.txt"
 
-BASE = {
-    "dataset": "mini-ssv2",
-    "backbone": "resnet50",
-    "tp": False,
-    "frames": 8,
-    "sampling": "uniform",
-    "tam_locations": "all",
-    "status": "ok",
-    "group": "g",
-    "layout": "reference",
-}
+BASE = {**TABLES_BASE, "layout": "reference"}  # the runs of test_tables.py, and a layout
 
 # the paper's Table 5 (Mini-SSV2) and Table 6 (ResNet18) numbers, plus runs of every other kind
 ROWS = [
@@ -112,25 +103,7 @@ def _profiles_and_bench(tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     ).to_csv(tmp_path / "profile" / "f8.csv", index=False)  # fmt: skip
     bench = tmp_path / "benchmarks"
     bench.mkdir()
-    for arch, tput in (("tsn", 53.5), ("tam", 14.2)):
-        (bench / f"{arch}.json").write_text(
-            json.dumps(
-                {
-                    "arch": arch,
-                    "backbone": "resnet50",
-                    "temporal_pooling": False,
-                    "frames": 8,
-                    "device": "cuda",
-                    "torch": "2.14.1",
-                    "train": {
-                        "mode": "train", "device": "cuda", "batch_size": 8, "size": 224,
-                        "threads": 16, "step_ms": 8000 / tput, "step_ms_min": 1.0,
-                        "clips_per_s": tput, "peak_mem_bytes": 2**31,
-                        "max_batch_size": 40 if arch == "tsn" else 48,
-                    },
-                }
-            )
-        )  # fmt: skip
+    write_model_benchmarks(bench)
     profiles = efficiency.load_profiles(efficiency.profile_files(tmp_path))
     return profiles, efficiency.load_benchmarks(bench)
 

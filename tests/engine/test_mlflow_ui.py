@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from engine_tiny import tracking_cfg
 
 from actionbench.config import expand_grid, load_params, run_protocol
 from actionbench.engine import tracking
@@ -115,17 +116,7 @@ def test_the_view_widens_for_longer_names_and_keeps_its_creation_time(tmp_path, 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     assert tracking.ui_link(uri, EXPERIMENT) is None  # no store yet: none is created
     assert not (tmp_path / "mlflow.db").exists()
-    cfg = {
-        "run_id": "d/tsn-r/f8",
-        "dataset": "d",
-        "arch": "tsn",
-        "backbone": "r",
-        "frames": 8,
-        "temporal_pooling": False,
-        "sampling": "uniform",
-        "output_dir": "runs/x",
-        "tracking": {"experiment": EXPERIMENT},
-    }
+    cfg = tracking_cfg("d/tsn-r/f8", EXPERIMENT)
     from mlflow.tracking import MlflowClient
 
     def view() -> dict:
