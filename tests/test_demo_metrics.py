@@ -6,7 +6,8 @@ train/eval metrics, history, predictions digest and reports/metrics.json with th
 through ``scripts/demo_metrics.py``: every number when the demo ran on the machine kind the file
 was made on (torch version and CPU instruction sets), the README's finding on any other. A change
 that alters the numbers on purpose regenerates the file: ``python scripts/demo_metrics.py collect
-<demo root> --out tests/expected/demo_metrics.json``.
+<demo root> --out tests/expected/demo_metrics.json``. The copy is a git checkout: after the demo,
+`git status` lists nothing (.gitignore covers every file the demo writes).
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ def _copy_sources(root: Path) -> None:
         shutil.copy2(REPO / name, target, follow_symlinks=False)
 
 
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+
+
 def _demo_metrics():
     spec = importlib.util.spec_from_file_location(
         "demo_metrics", REPO / "scripts" / "demo_metrics.py"
@@ -57,6 +64,9 @@ def test_demo_metrics_equal_the_expected_file(tmp_path, capsys):
     root = tmp_path / "demo"
     _copy_sources(root)
     (root / "reports" / "metrics.json").unlink(missing_ok=True)
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.name=ci", "-c", "user.email=ci@example.invalid", "commit", "-qm", "src")
     env = {
         **os.environ,
         "PYTHONPATH": str(root / "src"),
@@ -72,6 +82,8 @@ def test_demo_metrics_equal_the_expected_file(tmp_path, capsys):
         timeout=3600,
     )
     assert done.returncode == 0, done.stderr[-4000:]
+    untracked = _git(root, "status", "--porcelain", "--untracked-files=all")
+    assert untracked == "", f"the demo left files git does not ignore:\n{untracked}"
     code = _demo_metrics().main(
         ["check", str(root), str(REPO / "tests" / "expected" / "demo_metrics.json")]
     )

@@ -17,6 +17,13 @@ import yaml
 from test_workflow import tiny_params
 
 REPO = Path(__file__).resolve().parents[1]
+# who commits in the test projects (CI has no git identity configured)
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "ci",
+    "GIT_AUTHOR_EMAIL": "ci@example.invalid",
+    "GIT_COMMITTER_NAME": "ci",
+    "GIT_COMMITTER_EMAIL": "ci@example.invalid",
+}
 F16 = ["mini-synthetic/tam-resnet18/f16", "mini-synthetic/tsn-resnet18/f16"]
 RUNS = F16 + ["mini-synthetic/tam-resnet18/f8", "mini-synthetic/tsn-resnet18/f8"]
 
@@ -52,10 +59,7 @@ def dvc_project(tmp_path):
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
         "PYTHONPATH": str(proj / "src"),
         "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path}/mlflow.db",
-        "GIT_AUTHOR_NAME": "ci",
-        "GIT_AUTHOR_EMAIL": "ci@example.invalid",
-        "GIT_COMMITTER_NAME": "ci",
-        "GIT_COMMITTER_EMAIL": "ci@example.invalid",
+        **GIT_IDENTITY,
     }
     _run(["git", "init", "-q"], proj, env)
     _run(["git", "add", "-A"], proj, env)
@@ -87,6 +91,11 @@ def test_dvc_repro_experiment_metrics_plots_and_remote(dvc_project, tmp_path):
 
     second = _run(["dvc", "repro"], proj, env)
     assert "Running stage" not in second
+    # the README's commands leave nothing for git but dvc.lock (every output is git-ignored,
+    # `dvc plots show`'s dvc_plots/ too)
+    _run(["dvc", "plots", "show"], proj, env)
+    status = _run(["git", "status", "--porcelain", "--untracked-files=all"], proj, env)
+    assert [line[3:] for line in status.splitlines()] == ["dvc.lock"], status
 
     # a short, all-numeric metrics file: per-run top-1 and the Phi/Psi summary
     shown = json.loads(_run(["dvc", "metrics", "show", "--json"], proj, env))
@@ -104,7 +113,7 @@ def test_dvc_repro_experiment_metrics_plots_and_remote(dvc_project, tmp_path):
     assert images and all(p.stat().st_size > 5000 for p in images)
 
     # the README flow: commit dvc.lock, then try a variant of f16's epochs
-    _run(["git", "add", "-A"], proj, env)
+    _run(["git", "add", "dvc.lock"], proj, env)
     _run(["git", "commit", "-qm", "baseline results"], proj, env)
     before = _mtimes(proj)
     variant = _run(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from actionbench.code_version import code_version, source_changed_since
 from actionbench.config import expand_grid, run_protocol
@@ -231,3 +233,37 @@ def test_short_metrics_are_numbers_only():
         "video": {"mini/tam-resnet18/f8": 91.5, "mini/tsn-resnet18/f8": 70.0},
     }
     assert list(short) == ["clip", "phi", "psi", "video"]  # DVC's column order: clip top-1 first
+
+
+def test_the_display_prices_in_minutes_below_an_hour_and_links_mlflow(study, capsys):
+    from actionbench.cli import main
+    from actionbench.cli.status import duration
+    from actionbench.engine import tracking
+
+    assert [duration(s) for s in (None, 20, 246, 3599, 3600, 5400)] == [
+        "?", "<1 min", "4 min", "60 min", "1.0 h", "1.5 h",
+    ]  # fmt: skip
+    root, _ = study
+    import shutil
+
+    shutil.rmtree(root / "runs" / TAM16)
+    (root / "params.yaml").write_text(yaml.safe_dump(PARAMS))
+    assert main(["status", "--params", "params.yaml"]) == 0
+    out = capsys.readouterr().out
+    seconds = states(PARAMS)[TAM16].seconds  # priced from TAM f8's recorded 120 s: minutes
+    assert 60 < seconds < 3600
+    (row,) = [line.split() for line in out.splitlines() if line.startswith(TAM16)]
+    assert row[1:4] == ["missing", *duration(seconds).split()]  # "3 min", not "0.06 h"
+    assert re.search(r"about \d+ min of recorded step time", out), out
+    assert "MLflow" not in out  # no store yet: nothing to link (and none is created)
+    # once a job has logged into the store, status says where `mlflow ui` shows the runs table
+    cfg = run_protocol(PARAMS, TSN8)
+    tracker = tracking.Tracker(cfg, "eval")
+    tracker.start()
+    tracker.end()
+    assert main(["status", "--params", "params.yaml"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("MLflow runs table: run `mlflow ui`, then open http://127.0.0.1:5000/#/")
+    assert line.endswith(
+        tracking.ui_path(tracker._client.get_run(tracker.run_id).info.experiment_id)
+    )

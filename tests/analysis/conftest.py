@@ -170,3 +170,28 @@ def demo_runs(tmp_path, params_file, base_params, labels):
 def run_files():
     """(write_run, predictions_with_accuracy), for tests that build a grid of their own."""
     return write_run, predictions_with_accuracy
+
+
+@pytest.fixture
+def text_overlaps(monkeypatch):
+    """Records, for every figure drawn while the test runs (figure stem -> pairs), the texts whose
+    boxes overlap when it is drawn: ``figures._save`` is wrapped, the figure still written."""
+    import itertools
+
+    from actionbench.analysis import figures
+
+    found: dict[str, list[tuple[str, str]]] = {}
+    save = figures._save
+
+    def checked(fig, out_dir, stem):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in figures.drawn_texts(fig)]
+        found[stem] = [
+            (a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+            if box_a.overlaps(box_b)
+        ]  # fmt: skip
+        return save(fig, out_dir, stem)
+
+    monkeypatch.setattr(figures, "_save", checked)
+    return found

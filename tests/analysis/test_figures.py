@@ -45,7 +45,7 @@ def _results():
     return pd.DataFrame(rows)
 
 
-def test_all_figures_written_as_png_and_svg(tmp_path):
+def test_all_figures_written_as_png_and_svg(tmp_path, text_overlaps):
     results = _results()
     tp = plotdata.tp_gain(results)
     assert len(tp) == 2 * 3 * 2 * 2
@@ -108,6 +108,9 @@ def test_all_figures_written_as_png_and_svg(tmp_path):
     for png in drawn:
         assert png is not None and png.stat().st_size > 1000
         assert png.with_suffix(".svg").is_file()
+    # 24 runs on two datasets: no two texts of any figure overlap (tick labels included)
+    assert len(text_overlaps) == len(drawn)
+    assert {stem: pairs for stem, pairs in text_overlaps.items() if pairs} == {}
 
 
 def test_no_figure_from_missing_data(tmp_path):

@@ -4,6 +4,7 @@ shape and on a generated grid of 60 runs, where the first screen must stay short
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pandas as pd
@@ -74,14 +75,34 @@ def test_sentences_say_who_wins_by_how_much_where_with_ci_and_p():
     lines = prose.findings_lines(findings.select_findings(pairs, RESULTS))
     assert lines[0] == (
         "On d, TAM-ResNet18 f8 beats TSN-ResNet18 f8 by 21.9 points (+43.8 on temporal classes, "
-        "+0.0 on spatial classes): 95% CI [+12.5, +32.8], p = 0.00052 (Holm-adjusted "
-        "p = 0.0016, 64 videos)."
+        "+0.0 on spatial classes): 95% CI [+12.5, +32.8], p < 0.001 (Holm-adjusted "
+        "p = 0.002, 64 videos)."
     )
     assert lines[1].startswith("On d, TSM-ResNet18 f8 beats TSN-ResNet18 f8 by 19.0 points")
     assert "95% CI [+9.0, +28.0]" in lines[1] and "+40.0 on temporal classes" in lines[1]
     assert lines[2].startswith("Not significant (Holm-adjusted p ≥ 0.05): 1 comparison(s)")
-    assert "TAM-ResNet18 f16 vs TAM-ResNet18 f8 on d (+3.1, p = 0.5)" in lines[2]
+    assert "TAM-ResNet18 f16 vs TAM-ResNet18 f8 on d (+3.1, p = 0.500)" in lines[2]
     assert len(lines) == 4
+
+
+def test_one_p_value_format_in_tables_and_sentences():
+    from actionbench.analysis.tables import fmt_p
+
+    shown = [fmt_p(p) for p in (6.98e-10, 0.0, 0.000999, 0.001, 0.0123, 0.5, 1.0, float("nan"))]
+    assert shown == ["< 0.001", "< 0.001", "< 0.001", "0.001", "0.012", "0.500", "1.000", "–"]
+    pairs = pd.DataFrame(
+        [
+            _pair("d/tam-resnet18/f8", "d/tsn-resnet18/f8", 21.9, 6.98e-10, 1e-9, lo=12.5, hi=32.8),
+            _pair("d/tam-resnet18/f16", "d/tam-resnet18/f8", 3.1, 0.5, 1.0, "frames"),
+        ]
+    )
+    shown_pairs = pairs.assign(
+        significant=pairs["p_value"] < 0.05, significant_holm=pairs["p_holm"] < 0.05, note=""
+    )
+    table = comparisons.as_table(shown_pairs).frame
+    assert set(table[("clip", "p")]) == {"< 0.001", "0.500"}
+    text = " ".join(prose.findings_lines(findings.select_findings(pairs, RESULTS)))
+    assert re.findall(r"p = [\d.]+|p < 0\.001", text) == ["p < 0.001", "p < 0.001", "p = 0.500"]
 
 
 def test_nothing_tested_says_so():

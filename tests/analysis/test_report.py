@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -112,6 +113,15 @@ def test_report_on_demo_grid(demo_runs, tmp_path):
     assert page.count("<details>") == 4  # one resolved config per run
     assert "data:image/png;base64," in page and "<script" not in page
     assert 'src="http' not in page and 'href="http' not in page  # self-contained
+    # every caption links the figure's files, which lie beside the page (Markdown likewise)
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+    assert len(captions) == page.count("<figure ") >= 8
+    for caption in captions:
+        links = re.findall(r'<a href="([^"]+)">(SVG|PNG)</a>', caption)
+        assert [label for _, label in links] == ["SVG", "PNG"], caption
+        assert all((out / href).is_file() for href, _ in links), links
+    md_links = re.findall(r"\*[^*\n]+\* \(\[SVG\]\((figures/[^)]+\.svg)\)", md)
+    assert len(md_links) == len(captions) and all((out / h).is_file() for h in md_links)
 
 
 def test_report_reads_profile_and_benchmark_outputs(demo_runs, tmp_path):
@@ -235,7 +245,7 @@ def test_findings_first_and_protocol_warnings_once(demo_runs, tmp_path):
     assert re.search(
         r"On mini-synthetic, TAM-ResNet18 f16 beats TSN-ResNet18 f16 by 25\.0 points "
         r"\(\+50\.0 on temporal classes, \+0\.0 on spatial classes\): 95% CI \[\+[\d.]+, "
-        r"\+[\d.]+\], p = [\d.e-]+ \(Holm-adjusted p = [\d.e-]+, 64 videos\)\.",
+        r"\+[\d.]+\], p [=<] [\d.]+ \(Holm-adjusted p [=<] [\d.]+, 64 videos\)\.",
         findings,
     )
     assert "Not significant (Holm-adjusted p ≥ 0.05): 2 comparison(s)" in findings
@@ -294,8 +304,12 @@ def test_run_identity_from_train_metrics():
     ]
 
 
-def test_report_lists_the_data_counts_of_each_dataset(demo_runs, tmp_path, monkeypatch):
-    """Issue 12.2: the counts a data stage printed (indexed, extracted, excluded by reason)."""
+def test_report_describes_the_mini_set_the_runs_train_on_and_its_source(
+    demo_runs, tmp_path, monkeypatch
+):
+    """The runs train on mini-synthetic: its classes and videos, how they were chosen, then
+    the set it comes from with the counts the data stage printed (indexed, extracted, excluded
+    by reason)."""
     params, params_path = demo_runs
     monkeypatch.chdir(tmp_path)
     lists = tmp_path / "data" / "lists" / "synthetic"
@@ -307,10 +321,21 @@ def test_report_lists_the_data_counts_of_each_dataset(demo_runs, tmp_path, monke
         "train": 7, "val": 7, "classes": 4, "classes_without_train": [],
     }  # fmt: skip
     (lists / "summary.json").write_text(json.dumps(summary))
+    mini = tmp_path / "data" / "lists" / "mini-synthetic"
+    mini.mkdir(parents=True)
+    (mini / "classes.csv").write_text("label,label_name\n0,a\n1,b\n")
+    (mini / "train.csv").write_text("video_id,label\n" + "".join(f"t{i},0\n" for i in range(4)))
+    (mini / "val.csv").write_text("video_id,label\nv0,0\nv1,1\nv2,1\n")
     paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=100)
     md = paths["markdown"].read_text()
     data = md.split("## Data", 1)[1].split("\n## ", 1)[0]
-    assert (
-        "| synthetic | 17 | 16 | 14 | 3 | video not found: 1; not a video: 1; empty file: 1 | 1 "
-        "| 7 / 7 | 4 |"
-    ) in data
+    rows = [line for line in data.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| dataset | used as | classes | train / val videos |")
+    assert rows[1] == (
+        "| mini-synthetic | trained on (4 runs) | 2 | 4 / 3 | a seeded half of the classes, "
+        "seed 0 (forward/reversed pairs kept together) | – | – | – | – | – | – |"
+    )
+    assert rows[2] == (
+        "| synthetic | source of mini-synthetic | 4 | 7 / 7 | – | 17 | 16 | 14 | 3 | "
+        "video not found: 1; not a video: 1; empty file: 1 | 1 |"
+    )

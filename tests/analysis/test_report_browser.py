@@ -1,14 +1,14 @@
 """The HTML report renders in a real browser: headless Chromium screenshot, DOM and network log.
 
 Checks: the page renders (not blank); the findings are on the first screen (within 900 px of a
-1200x900 window); a model has the same colour in every figure that draws it (the figures'
+1200x900 window); in a 1280-px window the page is no wider than the window and every table fits
+it (cells wrap; a scroll box inside the table is the fallback for grids too wide to wrap); a model has the same colour in every figure that draws it (the figures'
 ``data-models`` metadata) and in the legend; the page requests nothing outside itself (the
 network log holds only the page's own file and data: URIs — a control page with one external
 image shows the log would catch it).
 
-CI needs Debian's chromium (`apt-get install -y chromium`); without /usr/bin/chromium the test
-is skipped, saying so — except under ACTIONBENCH_REQUIRE_SERVICES=1 (.ci/run sets it), where a
-missing browser is a failure, so a green CI means the page was rendered.
+CI needs Debian's chromium (tests/headless_chromium.py: skipped without it, except under
+ACTIONBENCH_REQUIRE_SERVICES=1, which .ci/run sets).
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ import base64
 import html as html_lib
 import io
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -28,37 +26,14 @@ import pytest
 from PIL import Image
 
 from actionbench.analysis.report import build_report
-
-CHROMIUM = Path(os.environ.get("ACTIONBENCH_CHROMIUM", "/usr/bin/chromium"))
-REQUIRED = os.environ.get("ACTIONBENCH_REQUIRE_SERVICES") == "1"
+from headless_chromium import Page, require_chromium, run_chromium
 
 pytestmark = [pytest.mark.integration]
 
 
 @pytest.fixture(autouse=True)
 def _browser() -> None:
-    if not CHROMIUM.is_file():
-        reason = f"{CHROMIUM} not installed (Debian: apt-get install -y chromium)"
-        if REQUIRED:
-            pytest.fail(f"ACTIONBENCH_REQUIRE_SERVICES=1 but {reason}")
-        pytest.skip(reason)
-
-
-def _chromium(profile: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    require_chromium()
 
 
 def _requested_urls(tmp_path: Path, url: str, name: str) -> set[str]:
@@ -67,7 +42,7 @@ def _requested_urls(tmp_path: Path, url: str, name: str) -> set[str]:
     Requests on behalf of a file:// page carry its site in their network isolation key; the
     browser's own background requests (time sync, accounts) carry another or none."""
     log = tmp_path / f"{name}-netlog.json"
-    res = _chromium(
+    res = run_chromium(
         tmp_path / f"profile-{name}",
         f"--log-net-log={log}",
         "--net-log-capture-mode=Default",
@@ -97,7 +72,7 @@ def _figure_models(dom: str) -> list[dict[str, dict[str, str]]]:
     ]
 
 
-def test_html_renders_in_headless_chromium(demo_runs, tmp_path):
+def test_html_renders_in_headlessrun_chromium(demo_runs, tmp_path):
     params, params_path = demo_runs
     paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=200)
     html = paths["html"]
@@ -108,7 +83,7 @@ def test_html_renders_in_headless_chromium(demo_runs, tmp_path):
     url = alone.resolve().as_uri()
 
     shot = tmp_path / "shot.png"
-    res = _chromium(
+    res = run_chromium(
         tmp_path / "profile-shot",
         f"--screenshot={shot}",
         "--window-size=1200,2000",
@@ -122,7 +97,7 @@ def test_html_renders_in_headless_chromium(demo_runs, tmp_path):
     dark = (pixels < 128).mean()
     assert 0.01 < dark < 0.6, f"implausible share of dark pixels: {dark:.3f}"
 
-    res = _chromium(tmp_path / "profile-dom", "--dump-dom", url)
+    res = run_chromium(tmp_path / "profile-dom", "--dump-dom", url)
     dom = res.stdout
     assert "<table>" in dom, f"no DOM from chromium:\n{res.stderr[-2000:]}"
     assert dom.count("<table>") >= 6
@@ -171,7 +146,7 @@ def test_findings_on_the_first_screen_and_nothing_external(demo_runs, tmp_path):
             "document.body.setAttribute('data-findings', f.top+','+f.bottom);</script></body>",
         )
     )
-    res = _chromium(
+    res = run_chromium(
         tmp_path / "profile-probe", "--window-size=1200,900", "--dump-dom", probe.as_uri()
     )
     found = re.search(r'data-findings="([\d.]+),([\d.]+)"', res.stdout)
@@ -186,3 +161,30 @@ def test_findings_on_the_first_screen_and_nothing_external(demo_runs, tmp_path):
     leaky.write_text(page.replace("</body>", '<img src="http://192.0.2.1/x.png"></body>'))
     leaked = _external(_requested_urls(tmp_path, leaky.as_uri(), "leaky"))
     assert leaked == {"http://192.0.2.1/x.png"}, leaked
+
+
+def test_no_table_wider_than_a_1280_px_page(demo_runs, tmp_path):
+    params, params_path = demo_runs
+    paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=50)
+    page = Page(tmp_path / "profile-width", width=1280, height=900)
+    try:
+        page.goto(paths["html"].resolve().as_uri())
+        page.wait_for("document.readyState === 'complete'")
+        layout = page.evaluate(
+            """({
+              window: window.innerWidth,
+              page: document.documentElement.scrollWidth,
+              tables: [...document.querySelectorAll('table')].map(t => ({
+                section: t.closest('section') ? t.closest('section').id : '',
+                width: Math.ceil(t.getBoundingClientRect().width),
+                room: t.parentElement.clientWidth,
+              })),
+            })"""
+        )
+    finally:
+        page.close()
+    assert layout["window"] == 1280
+    assert layout["page"] <= layout["window"], layout["page"]
+    assert len(layout["tables"]) >= 6
+    too_wide = [t for t in layout["tables"] if t["width"] > t["room"]]
+    assert too_wide == [], too_wide  # the protocol and pairwise tables wrap instead

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -260,6 +261,35 @@ def test_table4_transfer_from_configs():
     assert not tables.table4(results, {}, protocols).shown
 
 
+def write_model_benchmarks(bench: Path) -> None:
+    """`actionbench benchmark` results of TSN- and TAM-ResNet50 (8 frames, training, on a GPU)."""
+    for arch, tput in (("tsn", 53.5), ("tam", 14.2)):
+        (bench / f"{arch}.json").write_text(
+            json.dumps(
+                {
+                    "arch": arch,
+                    "backbone": "resnet50",
+                    "temporal_pooling": False,
+                    "frames": 8,
+                    "device": "cuda",
+                    "torch": "2.14.1",
+                    "train": {
+                        "mode": "train",
+                        "device": "cuda",
+                        "batch_size": 8,
+                        "size": 224,
+                        "threads": 16,
+                        "step_ms": 8000 / tput,
+                        "step_ms_min": 1.0,
+                        "clips_per_s": tput,
+                        "peak_mem_bytes": 2**31,
+                        "max_batch_size": 40 if arch == "tsn" else 48,
+                    },
+                }
+            )
+        )
+
+
 def test_table10_and_table8_from_profile_and_benchmark_files(tmp_path):
     results = _results(
         [
@@ -304,31 +334,7 @@ def test_table10_and_table8_from_profile_and_benchmark_files(tmp_path):
     bench = tmp_path / "benchmarks"
     bench.mkdir()
     (bench / "data_cpu.json").write_text(json.dumps({"machine": {"cpus": 2}}))  # not a model
-    for arch, tput in (("tsn", 53.5), ("tam", 14.2)):
-        (bench / f"{arch}.json").write_text(
-            json.dumps(
-                {
-                    "arch": arch,
-                    "backbone": "resnet50",
-                    "temporal_pooling": False,
-                    "frames": 8,
-                    "device": "cuda",
-                    "torch": "2.14.1",
-                    "train": {
-                        "mode": "train",
-                        "device": "cuda",
-                        "batch_size": 8,
-                        "size": 224,
-                        "threads": 16,
-                        "step_ms": 8000 / tput,
-                        "step_ms_min": 1.0,
-                        "clips_per_s": tput,
-                        "peak_mem_bytes": 2**31,
-                        "max_batch_size": 40 if arch == "tsn" else 48,
-                    },
-                }
-            )
-        )
+    write_model_benchmarks(bench)
     rows = efficiency.load_benchmarks(bench)
     assert len(rows) == 2
     t8 = tables.table8(rows, profiles, results, "benchmarks/*.json")

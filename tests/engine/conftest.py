@@ -21,6 +21,17 @@ def mlflow_store(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
 
 
+@pytest.fixture(scope="session")
+def mlflow_server_url(tmp_path_factory):
+    """One real `mlflow server` (SQLite store, served artifacts) for the session's UI and REST
+    tests: starting one costs ~25 s on a loaded 2-core machine."""
+    from mlflow_server import mlflow_server
+
+    root = tmp_path_factory.mktemp("mlflow-server")
+    with mlflow_server(root, root / "store.db") as base:
+        yield base
+
+
 @pytest.fixture(autouse=True)
 def mlflow_in_tmp(mlflow_store, monkeypatch):
     """Tests never write an MLflow store into the repo; give each test its own experiment name."""

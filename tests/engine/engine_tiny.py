@@ -176,6 +176,21 @@ BASE_CFG: dict[str, Any] = {
 }
 
 
+def tracking_cfg(run_id: str, experiment: str) -> dict[str, Any]:
+    """The keys a Tracker reads (run identity, tags, experiment): enough to log a run."""
+    return {
+        "run_id": run_id,
+        "dataset": run_id.split("/")[0],
+        "arch": "tsn",
+        "backbone": "r",
+        "frames": 8,
+        "temporal_pooling": False,
+        "sampling": "uniform",
+        "output_dir": "runs/x",
+        "tracking": {"experiment": experiment},
+    }
+
+
 def make_cfg(tmp: Path, n_train: int = 24, n_val: int = 9, **sections: dict) -> dict:
     """A complete run config writing under ``tmp``; ``sections`` update top-level dicts/values."""
     cfg = copy.deepcopy(BASE_CFG)

@@ -3,20 +3,16 @@
 A tiny train + eval job logs into a tracking server on loopback; the test then reads back, over
 HTTP only, what a user of `mlflow ui` would see: provenance tags, system metrics, params, the
 config fingerprint, the eval run nested under its train run, the superseded older run after a
-config change, and an experiment that opens on the runs table.
+config change, the eval run's GFLOPs and parameters, and the experiment's kind tag (what the
+UI shows in a browser: test_mlflow_ui.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from engine_tiny import make_cfg, run_tiny
@@ -24,12 +20,6 @@ from engine_tiny import make_cfg, run_tiny
 pytestmark = pytest.mark.integration
 
 EXPERIMENT = "server-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(base: str, path: str) -> dict:
@@ -48,53 +38,9 @@ def _post(base: str, path: str, body: dict) -> dict:
         return json.loads(resp.read())
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`mlflow server` on a free loopback port, with a SQLite store and served artifacts."""
-    root = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
-    mlflow_bin = Path(sys.executable).with_name("mlflow")
-    log = open(root / "server.log", "w")  # noqa: SIM115 - stays open while the server runs
-    proc = subprocess.Popen(
-        [
-            str(mlflow_bin),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'store.db'}",
-            "--artifacts-destination",
-            str(root / "artifacts"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=root,
-        env={k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/health", timeout=5) as resp:
-                if resp.status == 200:
-                    break
-        except (urllib.error.URLError, OSError):
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"mlflow server did not start:\n{(root / 'server.log').read_text()}")
-        time.sleep(0.5)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+@pytest.fixture
+def server(mlflow_server_url):
+    return mlflow_server_url
 
 
 def _runs(base: str, experiment_id: str, stage: str) -> list[dict]:
@@ -157,7 +103,9 @@ def test_runs_carry_provenance_links_and_fingerprints(server, tmp_path):
     eval_tags = _tags(evaluation)
     assert eval_tags["mlflow.parentRunId"] == train["info"]["run_id"]  # nested under its train
     assert eval_tags["actionbench.config_fingerprint"] == tags["actionbench.config_fingerprint"]
-    assert "clip_top1" in {m["key"] for m in evaluation["data"]["metrics"]}
+    eval_metrics = {m["key"]: m["value"] for m in evaluation["data"]["metrics"]}
+    assert "clip_top1" in eval_metrics
+    assert eval_metrics["gflops"] > 0 and eval_metrics["params_m"] > 0  # the view's cost columns
 
     # the same run id re-trained with a changed config: a new, distinguishable run
     cfg["optim"]["lr"] = cfg["optim"]["lr"] / 2

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from engine_tiny import make_cfg, subprocess_env
+from engine_tiny import make_cfg, subprocess_env, tracking_cfg
 
 from actionbench.engine import tracking
 
@@ -39,17 +39,7 @@ def test_environment_beats_config_beats_default(tmp_path, monkeypatch):
 def test_relative_sqlite_uri_keeps_artifacts_beside_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///sub/store.db")
-    cfg = {
-        "run_id": "d/tsn-r/f8",
-        "dataset": "d",
-        "arch": "tsn",
-        "backbone": "r",
-        "frames": 8,
-        "temporal_pooling": False,
-        "sampling": "uniform",
-        "output_dir": "runs/x",
-        "tracking": {"experiment": "rel"},
-    }
+    cfg = tracking_cfg("d/tsn-r/f8", "rel")
     tracker = tracking.Tracker(cfg, "eval")
     tracker.start()
     tracker.end()

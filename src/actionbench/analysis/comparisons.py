@@ -189,7 +189,7 @@ def pairwise(
 
 def as_table(frame: pd.DataFrame, alpha: float = 0.05, resamples: int = 1000, seed: int = 0):
     """The pairwise frame in display form: clip and video level side by side."""
-    from actionbench.analysis.tables import DASH, Table
+    from actionbench.analysis.tables import DASH, Table, fmt_p
 
     title = "Pairwise comparisons (models differing in one factor)"
     notes = [
@@ -233,7 +233,7 @@ def as_table(frame: pd.DataFrame, alpha: float = 0.05, resamples: int = 1000, se
         has = pd.notna(r["diff"])
         row[(lvl, "Δ")] = f"{r['diff']:+.1f}" if has else DASH
         row[(lvl, "95% CI")] = f"[{r['ci_low']:+.1f}, {r['ci_high']:+.1f}]" if has else DASH
-        row[(lvl, "p")] = f"{r['p_value']:.3g}" if has else DASH
+        row[(lvl, "p")] = fmt_p(r["p_value"]) if has else DASH
         row[(lvl, "sig.")] = yes_no(r["significant"]) if has else DASH
         row[(lvl, "Holm")] = yes_no(r["significant_holm"]) if has else DASH
         row[("", "videos")] = str(int(r["n_videos"])) if has else row.get(("", "videos"), DASH)

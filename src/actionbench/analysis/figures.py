@@ -4,6 +4,11 @@ Every function takes the tidy frame from plotdata.py (or the results) and return
 or None when there is nothing to draw — a figure is never drawn from invented points.
 Models keep one colour and marker across figures (styles.py: pass the report's ``Styles``);
 each figure that draws models writes the ones it drew to ``<stem>.styles.json``.
+
+No two texts of a figure overlap: point labels are placed once the layout is final
+(``place_labels``: the first free spot around the point, farther out with a leader line when the
+near ones are taken), and tests/analysis/test_figure_labels.py checks every figure's drawn texts
+(``drawn_texts``) pairwise.
 """
 
 from __future__ import annotations
@@ -16,14 +21,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from actionbench.analysis.styles import Styles, Used  # noqa: E402
-from actionbench.analysis.tables import (  # noqa: E402
-    ARCH_LABELS,
-    arch_key,
-    backbone_key,
-)
+from actionbench.analysis.tables import arch_key, backbone_key  # noqa: E402
+from actionbench.spec import ARCH_LABELS  # noqa: E402
 
 # greys, so class groups and metrics are never read as models (those own the colours)
 GROUP_COLORS = {"temporal": "#404040", "spatial": "#b5b5b5"}
@@ -36,6 +39,74 @@ def _save(fig, out_dir: Path, stem: str) -> Path:
     fig.savefig(out_dir / f"{stem}.svg", bbox_inches="tight")
     plt.close(fig)
     return png
+
+
+# where a point's label may go, nearest first: (dx, dy) in points and the text's alignment
+LABEL_SPOTS = (
+    (5, 0, "left", "center"),
+    (-5, 0, "right", "center"),
+    (0, 6, "center", "bottom"),
+    (0, -6, "center", "top"),
+    (5, 5, "left", "bottom"),
+    (5, -5, "left", "top"),
+    (-5, 5, "right", "bottom"),
+    (-5, -5, "right", "top"),
+)
+LABEL_RINGS = (1, 2, 3, 4, 6)  # the spots scaled out, ring by ring (a leader line from 2 on)
+
+
+def drawn_texts(fig) -> list[Text]:
+    """The texts a draw of ``fig`` shows: titles, axis and legend labels, annotations, and the
+    tick labels inside the axes' view (matplotlib keeps labels of ticks outside it, undrawn)."""
+    tick_labels, shown = set(), []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                for label in (tick.label1, tick.label2):
+                    tick_labels.add(id(label))
+                    if low - 1e-9 <= tick.get_loc() <= high + 1e-9:
+                        shown.append(label)
+    shown += [t for t in fig.findobj(Text) if id(t) not in tick_labels]
+    return [t for t in shown if t.get_visible() and t.get_text().strip()]
+
+
+def place_labels(fig, labels: list[tuple[object, float, float, str]], fontsize: float = 7) -> None:
+    """Annotate points (axes, x, y, text) so that no label overlaps another text of the figure.
+
+    Call it once the layout is final (after ``tight_layout``): each label takes the first spot
+    of ``LABEL_SPOTS`` x ``LABEL_RINGS`` whose box meets no text drawn so far."""
+    if not labels:
+        return
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    taken = [t.get_window_extent(renderer) for t in drawn_texts(fig)]
+    for ax, x, y, text in labels:
+        note = None
+        for ring in LABEL_RINGS:
+            for dx, dy, ha, va in LABEL_SPOTS:
+                if note is not None:
+                    note.remove()
+                note = ax.annotate(
+                    text,
+                    (x, y),
+                    xytext=(dx * ring, dy * ring),
+                    textcoords="offset points",
+                    ha=ha,
+                    va=va,
+                    fontsize=fontsize,
+                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.45"}
+                    if ring > 1
+                    else None,
+                    zorder=4,
+                )
+                box = note.get_window_extent(renderer)
+                if not any(box.overlaps(other) for other in taken):
+                    break
+            else:
+                continue
+            break
+        taken.append(note.get_window_extent(renderer))
 
 
 def _panels(n: int, width: float = 4.6, height: float = 3.4):
@@ -118,7 +189,7 @@ def group_accuracy_bars(results: pd.DataFrame, out_dir: Path, level: str = "clip
     ax.axhline(50, ls=":", color="k", lw=0.8)
     ax.text(len(ok) - 0.5, 51, "chance within a forward/reversed pair", ha="right", fontsize=7)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_title("Where motion matters: temporal vs spatial classes")
+    ax.set_title("Where motion matters:\ntemporal vs spatial classes", fontsize=10)
     return _save(fig, out_dir, f"group_accuracy_{level}")
 
 
@@ -140,6 +211,7 @@ def temporal_vs_spatial(
     used = Used()
     datasets = sorted(ok["dataset"].unique())
     fig, axes = _panels(len(datasets), width=4.6, height=4.0)
+    labels = []
     for ax, dataset in zip(axes, datasets, strict=True):
         sub = ok[ok["dataset"] == dataset]
         for r in sub.itertuples():
@@ -156,13 +228,7 @@ def temporal_vs_spatial(
                 zorder=3,
             )
             if len(sub) <= 12:
-                ax.annotate(
-                    f"f{r.frames}",
-                    (getattr(r, cols[0]), getattr(r, cols[1])),
-                    fontsize=7,
-                    xytext=(5, -3),
-                    textcoords="offset points",
-                )
+                labels.append((ax, getattr(r, cols[0]), getattr(r, cols[1]), f"f{r.frames}"))
         ax.plot([0, 100], [0, 100], ls=":", color="k", lw=0.8)
         ax.set_xlim(0, 106)
         ax.set_ylim(0, 106)
@@ -173,6 +239,7 @@ def temporal_vs_spatial(
     _shared_legend(fig, axes)
     fig.suptitle("Temporal vs spatial classes (lighter: fewer frames)", fontsize=10)
     fig.tight_layout()
+    place_labels(fig, labels)
     return used.write(_save(fig, out_dir, f"temporal_vs_spatial_{level}"))
 
 
@@ -274,7 +341,15 @@ def tp_gain(
                     xj = j + (i - (len(frames) - 1) / 2) * width
                     ax.text(xj, 0, f"f{f}", ha="center", va="top", fontsize=6, rotation=90)
         ax.axhline(0, color="k", lw=0.8)
-        ax.set_xticks(range(len(models)), models, rotation=30, ha="right", fontsize=8)
+        # upright names beyond a few models: slanted ones' boxes would overlap
+        slant = 30 if len(models) <= 4 else 90
+        ax.set_xticks(
+            range(len(models)),
+            models,
+            rotation=slant,
+            ha="right" if slant < 90 else "center",
+            fontsize=8,
+        )
         ax.set_ylabel(f"{level}-level top-1 gain (points)")
         ax.set_title(dataset)
     fig.suptitle(
@@ -389,6 +464,7 @@ def accuracy_vs_gflops(
     datasets = sorted(ok["dataset"].unique())
     fig, axes = _panels(len(datasets), width=5.2, height=4.0)
     pmax = float(ok["params"].max()) if ok["params"].notna().any() else 1.0
+    labels = []
     for ax, dataset in zip(axes, datasets, strict=True):
         sub = ok[ok["dataset"] == dataset]
         for r in sub.itertuples():
@@ -406,15 +482,7 @@ def accuracy_vs_gflops(
                 label=style.label,
             )
             if len(sub) <= 12:  # beyond that, the names would cover each other
-                ax.annotate(
-                    f"{r.model} f{r.frames}",
-                    (r.gflops, getattr(r, metric)),
-                    fontsize=7,
-                    ha="center",
-                    va="bottom",
-                    xytext=(0, 6),
-                    textcoords="offset points",
-                )
+                labels.append((ax, r.gflops, getattr(r, metric), f"{r.model} f{r.frames}"))
         ax.margins(x=0.1, y=0.15)
         sizes = sorted({int(s) for s in sub["profile_size"].dropna()})
         px = f" at {'/'.join(str(s) for s in sizes)} px" if sizes else ""
@@ -425,6 +493,7 @@ def accuracy_vs_gflops(
     _shared_legend(fig, axes, marker_size=60)
     fig.suptitle("Accuracy vs FLOPs (bubble area: parameters; lighter: fewer frames)", fontsize=10)
     fig.tight_layout()
+    place_labels(fig, labels)
     return used.write(_save(fig, out_dir, f"accuracy_vs_gflops_{metric}"))
 
 

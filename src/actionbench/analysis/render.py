@@ -19,20 +19,20 @@ import pandas as pd
 from actionbench.analysis.tables import Table
 
 CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1400px;
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1240px;
 margin:2em auto;padding:0 1em;color:#222;line-height:1.4}
 h1{border-bottom:2px solid #333}h2{margin-top:2em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.6em 0 1em;font-size:13px}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}
 th{background:#f0f0f0}thead th{text-align:center}tbody th{text-align:left;font-weight:normal;background:#fafafa}
-td:first-child{text-align:left}td.text{text-align:left;min-width:22em}td{white-space:nowrap}td.text{white-space:normal}
+td:first-child{text-align:left}td.text{text-align:left;min-width:7em}td.num{white-space:nowrap}
 .note{color:#444;font-size:13px}.missing{color:#666;font-style:italic}
 .flags{background:#fff6e0;border-left:4px solid #e0a000;padding:.4em .8em;font-size:13px}
 .flags li{margin:.2em 0}
 img{max-width:100%}figure{margin:1em 0}figcaption{font-size:13px;color:#444}
 details{margin:.3em 0}summary{cursor:pointer}pre{background:#f6f6f6;padding:.6em;
 overflow-x:auto;font-size:12px}nav ul{columns:2}
-.scroll{overflow-x:auto}
+.scroll{overflow-x:auto;max-width:100%}
 .findings{font-size:15px}.findings li{margin:.35em 0}
 .legend span.swatch{display:inline-block;width:.9em;height:.9em;margin:0 .3em 0 .9em;
 border:1px solid #333;vertical-align:middle}.legend{font-size:13px}
@@ -69,6 +69,17 @@ def _index_names(frame: pd.DataFrame) -> list[str]:
     return [_label(n) for n in frame.index.names]
 
 
+# a number, a percentage, a CI "[+1.2, +3.4]", a dash: kept on one line; other cells wrap
+NUMBER = re.compile(r"[-+−–]?[\d.,]+(e[-+]?\d+)?%?|\[[-+−\d., ]+\]|–|[<>≤≥]\s?[\d.e-]+")
+
+
+def _cell(text: str) -> str:
+    """A body cell: numbers stay on one line, long prose gets a readable width, the rest wraps
+    so that a table fits the page instead of widening it."""
+    cls = ' class="num"' if NUMBER.fullmatch(text) else (' class="text"' if len(text) > 40 else "")
+    return f"<td{cls}>{html.escape(text)}</td>"
+
+
 def table_html(frame: pd.DataFrame) -> str:
     """A display frame (strings) as an HTML table; equal neighbouring labels are merged."""
     cols = _col_tuples(frame)
@@ -103,12 +114,7 @@ def table_html(frame: pd.DataFrame) -> str:
                 span += 1
             rs = f' rowspan="{span}"' if span > 1 else ""
             cells.append(f"<th{rs}>{html.escape(row[level])}</th>")
-        cells += [
-            f'<td class="text">{html.escape(_label(v))}</td>'
-            if len(_label(v)) > 40
-            else f"<td>{html.escape(_label(v))}</td>"
-            for v in values[r]
-        ]
+        cells += [_cell(_label(v)) for v in values[r]]
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f'<div class="scroll"><table><thead>{"".join(head)}</thead>'
@@ -248,12 +254,23 @@ class Figure(Block):
         return (
             f'<figure id="fig-{slug(self.png.stem)}" data-models="{meta}">'
             f'<img alt="{html.escape(self.png.stem)}" src="data:image/png;base64,{data}"/>'
-            f"<figcaption>{html.escape(self.caption)} "
-            f"(<code>figures/{html.escape(self.png.stem)}.svg</code>)</figcaption>{link}</figure>"
+            f"<figcaption>{html.escape(self.caption)} ({self._files_html()})</figcaption>"
+            f"{link}</figure>"
+        )
+
+    def _files(self) -> list[tuple[str, str]]:
+        """(label, path relative to the page) of the figure's files beside the report."""
+        return [("SVG", f"figures/{self.png.stem}.svg"), ("PNG", f"figures/{self.png.name}")]
+
+    def _files_html(self) -> str:
+        return ", ".join(
+            f'<a href="{html.escape(path, quote=True)}">{label}</a>'
+            for label, path in self._files()
         )
 
     def markdown(self) -> str:
-        out = f"![{self.png.stem}](figures/{self.png.name})\n\n*{self.caption}*\n"
+        files = ", ".join(f"[{label}]({path})" for label, path in self._files())
+        out = f"![{self.png.stem}](figures/{self.png.name})\n\n*{self.caption}* ({files})\n"
         if self.flags:  # Markdown has no anchors of ours: name the place instead
             out += f"\n⚠ The runs compared here differ in protocol: see {self.flags[1]}"
             out += (

@@ -33,6 +33,7 @@ from actionbench.analysis import (
     plotdata,
     prose,
     provenance,
+    published,
     tables,
 )
 from actionbench.analysis import findings as findings_mod
@@ -121,6 +122,7 @@ def select_runs(params: dict) -> dict[str, RunSpec]:
 def _settings(params: dict, overrides: dict) -> dict:
     cfg = {**DEFAULTS, **((params.get("report") or {}).get("significance") or {})}
     cfg.update({k: v for k, v in overrides.items() if v is not None})
+    cfg["tolerance"] = published.tolerance(params)
     return cfg
 
 
@@ -181,7 +183,8 @@ class Collected:
     input_sizes: dict
     profile_src: str
     bench_src: str
-    data: dict = field(default_factory=dict)  # base dataset -> its lists' summary.json
+    data: list = field(default_factory=list)  # data_summaries: the datasets the runs train on
+    published_numbers: pd.DataFrame = field(default_factory=pd.DataFrame)  # published.load()
 
     @property
     def ok(self) -> pd.DataFrame:
@@ -197,6 +200,8 @@ class Computed:
     t7_pairs: tables.Table
     t_pairs: tables.Table
     t_protocol: tables.Table
+    t_published: tables.Table
+    beside: pd.DataFrame  # published.beside: runs next to the published numbers they match
     pair_frame: pd.DataFrame
     long7: pd.DataFrame
     pairs7: pd.DataFrame
@@ -256,42 +261,80 @@ def collect(params: dict, runs_dir: Path, inputs_dir: Path) -> Collected:
             else f"{inputs_dir / 'profile.csv'} or {inputs_dir / 'profile'}/*.csv"
         ),
         bench_src=f"{inputs_dir / 'benchmarks'}/*.json",
-        data=data_summaries(params, set(results["dataset"])),
+        data=data_summaries(params, results),
+        published_numbers=published.load(),
     )
 
 
-def data_summaries(params: dict, datasets: set[str]) -> dict[str, dict]:
-    """The ``summary.json`` that ``actionbench lists`` wrote for each base dataset of the runs."""
+def _list_counts(directory: Path) -> dict[str, int] | None:
+    """Classes and videos per split of a dataset's lists (None when they are not built yet)."""
+    counts = {}
+    for name in ("classes", "train", "val"):
+        path = directory / f"{name}.csv"
+        if not path.is_file():
+            return None
+        with path.open() as fh:
+            counts[name] = sum(1 for line in fh.read().splitlines()[1:] if line.strip())
+    return counts
+
+
+def data_summaries(params: dict, results: pd.DataFrame) -> list[dict]:
+    """The datasets the runs train on, each mini set followed by the set it is drawn from.
+
+    A mini set: its classes and videos per split, from its lists, and how its classes were
+    chosen; a set built from raw data: the counts ``actionbench lists`` wrote to its
+    ``summary.json`` (indexed, extracted, excluded by reason, per split). Datasets whose lists
+    are not built yet are left out."""
     refs = dataset_refs(params)
-    bases = sorted({refs[d].base for d in datasets if d in refs})
-    out = {}
-    for base in bases:
-        summary = read_json(lists_dir(base) / "summary.json")
-        if summary is not None:
-            out[base] = summary
-    return out
+    runs = results["dataset"].value_counts()
+    rows: list[dict] = []
+    for name in sorted(runs.index):
+        ref = refs.get(name)
+        if ref is None:
+            continue
+        trained = prose.trained_on(int(runs[name]))
+        if ref.is_mini:
+            counts = _list_counts(lists_dir(name))
+            if counts is not None:
+                mini = params["datasets"][ref.base]["mini"]
+                rows.append({"dataset": name, "role": trained, "from": ref.base, **counts,
+                             "how": prose.mini_selection(mini)})  # fmt: skip
+        summary = read_json(lists_dir(ref.base) / "summary.json")
+        if summary is not None and not any(r["dataset"] == ref.base for r in rows):
+            role = prose.source_of(name) if ref.is_mini else trained
+            rows.append({"dataset": ref.base, "role": role, **summary})
+    return rows
 
 
-def data_table(summaries: dict[str, dict]) -> tables.Table:
-    """Videos indexed, extracted and excluded (by reason) per dataset, and the split sizes."""
-    rows = []
-    for base, s in summaries.items():
-        reasons = s.get("excluded_by_reason") or {}
-        rows.append(
+def data_table(rows: list[dict]) -> tables.Table:
+    """One row per dataset: its role, classes and videos per split; for a set built from raw
+    data, the videos indexed, extracted and excluded (by reason)."""
+
+    def count(value) -> str:
+        return "–" if value is None else str(value)
+
+    frame = pd.DataFrame(
+        [
             {
-                "dataset": base,
-                "annotation rows": s.get("annotation_rows"),
-                "indexed": s.get("indexed"),
-                "extracted": s.get("extracted"),
-                "excluded": s.get("excluded"),
-                "excluded by reason": "; ".join(f"{k}: {v}" for k, v in reasons.items()) or "–",
-                "annotation rows skipped": s.get("annotation_rows_skipped"),
-                "train / val videos": f"{s.get('train')} / {s.get('val')}",
-                "classes": s.get("classes"),
+                "dataset": r["dataset"],
+                "used as": r["role"],
+                "classes": count(r.get("classes")),
+                "train / val videos": f"{count(r.get('train'))} / {count(r.get('val'))}",
+                "classes chosen": r.get("how", "–"),
+                "annotation rows": count(r.get("annotation_rows")),
+                "indexed": count(r.get("indexed")),
+                "extracted": count(r.get("extracted")),
+                "excluded": count(r.get("excluded")),
+                "excluded by reason": "; ".join(
+                    f"{k}: {v}" for k, v in (r.get("excluded_by_reason") or {}).items()
+                )
+                or "–",
+                "annotation rows skipped": count(r.get("annotation_rows_skipped")),
             }
-        )
-    frame = pd.DataFrame(rows).set_index("dataset") if rows else pd.DataFrame()
-    return tables.Table("data", "Data", frame)
+            for r in rows
+        ]
+    )
+    return tables.Table("data", "Data", frame.set_index("dataset") if rows else frame)
 
 
 def comparison_groups(c: Collected, tp_pairs: pd.DataFrame) -> dict:
@@ -364,6 +407,7 @@ def compute(c: Collected, settings: dict) -> Computed:
         settings["seed"],
         settings["alpha"],
     )
+    beside = published.beside(results, c.published_numbers, settings["tolerance"])
     runs = plotdata.accuracy_vs_frames(results)
     plots = {
         "accuracy_vs_frames": runs,
@@ -373,13 +417,15 @@ def compute(c: Collected, settings: dict) -> Computed:
         "accuracy_vs_gflops": plotdata.accuracy_vs_gflops(c.profiled),
     }
     return Computed(
-        t_results=tables.results_table(results, c.stale),
+        t_results=tables.results_table(results, c.stale, beside, settings["tolerance"]),
         paper_tables=paper_tables,
         t7_pairs=t7_pairs,
         t_pairs=comparisons.as_table(
             pair_frame, settings["alpha"], settings["resamples"], settings["seed"]
         ),
         t_protocol=tables.protocol_table(results, protocols),
+        t_published=tables.published_table(beside, settings["tolerance"]),
+        beside=beside,
         pair_frame=pair_frame,
         long7=contrib[0],
         pairs7=contrib[1],
@@ -400,69 +446,37 @@ def draw(c: Collected, k: Computed, fig_dir: Path, styles: Styles) -> tuple[Draw
     """(the headline figure, the other figures); figures with nothing to draw are left out."""
     plots, results = k.plots, c.results
     headline = figures.temporal_vs_spatial(results, fig_dir, "clip", styles)
+    captions = prose.FIGURE_CAPTIONS
     specs = [
-        (
-            figures.group_accuracy_bars(results, fig_dir, "clip"),
-            "Clip-level top-1 on temporal vs spatial classes.",
-            "datasets",
-        ),
-        (
-            figures.group_accuracy_bars(results, fig_dir, "video"),
-            "Video-level top-1 on temporal vs spatial classes.",
-            "datasets",
-        ),
+        (figures.group_accuracy_bars(results, fig_dir, "clip"), "group_bars_clip", "datasets"),
+        (figures.group_accuracy_bars(results, fig_dir, "video"), "group_bars_video", "datasets"),
         (
             figures.accuracy_vs_frames(plots["accuracy_vs_frames"], fig_dir, "clip_top1", styles),
-            "Fig. 4 style: clip-level top-1 vs input frames per module and backbone.",
+            "frames_clip",
             "modules",
         ),
         (
             figures.accuracy_vs_frames(plots["accuracy_vs_frames"], fig_dir, "video_top1", styles),
-            "Video-level top-1 vs input frames.",
+            "frames_video",
             "modules",
         ),
-        (
-            figures.tp_gain(plots["tp_gain"], fig_dir, "clip", styles),
-            "Fig. 6 style: clip-level gain from temporal pooling.",
-            "tp",
-        ),
-        (
-            figures.contribution_bars(k.long7, fig_dir, "clip"),
-            "Table 7 as bars (clip level): mean Φ, Ψ^ta, Ψ^ta+tp per module.",
-            "table:table7",
-        ),
-        (
-            figures.accuracy_vs_clips(plots["acc_vs_clips"], fig_dir, styles),
-            "Video-level top-1 when averaging the first k clips (Fig. 8 left).",
-            "clips",
-        ),
+        (figures.tp_gain(plots["tp_gain"], fig_dir, "clip", styles), "tp_gain", "tp"),
+        (figures.contribution_bars(k.long7, fig_dir, "clip"), "table7_bars", "table:table7"),
+        (figures.accuracy_vs_clips(plots["acc_vs_clips"], fig_dir, styles), "clips", "clips"),
         (
             figures.accuracy_vs_gflops(plots["accuracy_vs_gflops"], fig_dir, "video_top1", styles),
-            "Fig. 1 style: video-level top-1 vs GFLOPs of one clip; bubble area = parameters.",
+            "gflops",
             "datasets",
         ),
         (
             figures.per_class_accuracy(plots["per_class"], fig_dir, "clip", styles=styles),
-            "Per-class clip-level top-1, temporal vs spatial classes.",
+            "per_class",
             "datasets",
         ),
-        (
-            figures.training_curves(c.histories, fig_dir, styles),
-            "Training loss and validation top-1.",
-            None,
-        ),
+        (figures.training_curves(c.histories, fig_dir, styles), "training", None),
     ]
-    head = (
-        Drawn(
-            headline,
-            "Each run's clip-level top-1 on temporal classes against spatial classes: above the "
-            "diagonal, motion helps.",
-            "datasets",
-        )
-        if headline
-        else None
-    )
-    return head, [Drawn(p, cap, g) for p, cap, g in specs if p is not None]
+    head = Drawn(headline, captions["headline"], "datasets") if headline else None
+    return head, [Drawn(p, captions[key], g) for p, key, g in specs if p is not None]
 
 
 def write_data_files(out_dir: Path, c: Collected, k: Computed) -> None:
@@ -471,7 +485,7 @@ def write_data_files(out_dir: Path, c: Collected, k: Computed) -> None:
     _write_csv(k.long7, out_dir / "contributions.csv")
     _write_csv(k.pairs7, out_dir / "contribution_pairs.csv")
     _write_csv(k.pair_frame, out_dir / "pairwise.csv")
-    for t in k.paper_tables + [k.t_protocol]:
+    for t in k.paper_tables + [k.t_protocol, k.t_published]:
         if t.shown and t.data is not None:
             _write_csv(t.data, out_dir / "tables" / f"{t.key}.csv")
     for name in PLOT_FILES:
@@ -588,23 +602,16 @@ def compose(
         used.update(styles_mod.read_used(d.png))
     legend = {s.label: {"color": s.color, "marker": s.marker} for s in styles.models.values()}
     legend = {label: m for label, m in legend.items() if label in used}
-    findings_blocks: list = [Bullets(prose.findings_lines(k.findings), "findings")]
+    lines = prose.findings_lines(k.findings)
+    if not k.beside.empty:
+        lines.append(prose.published_line(k.beside, k.t_published.title))
+    findings_blocks: list = [Bullets(lines, "findings")]
     if headline:
         findings_blocks.append(figure(headline))
     findings_blocks.append(Legend(legend))
 
     ok, results = c.ok, c.results
-    n_ok = len(ok)
-    summary = [
-        f"{len(results)} runs in the grid, {n_ok} evaluated"
-        + (f", {len(results) - n_ok} without results" if len(results) > n_ok else "")
-        + ".",
-        "Tables follow the paper's shapes (Tables 4–8, 10); only runs that exist fill them. "
-        "Under a table, ⚠ lists protocol factors (backbone, frames, sampling, pretraining, "
-        "evaluation clips x crops, epochs, input, optimizer, layout, code version) that differ "
-        "between runs it compares; figures link to the protocol differences of the runs they "
-        "compare, listed once per kind of comparison.",
-    ]
+    summary = prose.summary_lines(len(results), len(ok))
     banner = partial_banner(results)
     sections = [banner] if banner else []
     sections += [
@@ -616,13 +623,7 @@ def compose(
             Section(
                 "Data",
                 [
-                    Text(
-                        "Videos of each dataset the runs train on: annotation rows, indexed "
-                        "(rows whose video exists), extracted, and excluded with the reason "
-                        "(annotation rows − extracted: skipped by the index or lost in "
-                        "extraction; data/lists/<dataset>/excluded.csv lists every one).",
-                        "note",
-                    ),
+                    Text(prose.DATA_NOTE, "note"),
                     TableBlock(data_table(c.data), heading=False),
                 ],
             )
@@ -630,6 +631,10 @@ def compose(
     sections += [
         Section("Accuracy (%)", [TableBlock(k.t_results, heading=False)]),
     ]
+    if k.t_published.shown:
+        sections.append(
+            Section("Published beside measured", [TableBlock(k.t_published, heading=False)])
+        )
     for t in [t for t in k.paper_tables if t.shown]:
         blocks: list = [TableBlock(t, heading=False)]
         title = t.title
@@ -645,14 +650,7 @@ def compose(
         sections.append(
             Section(
                 "Protocol differences",
-                [
-                    Text(
-                        "Factors other than the one studied that differ between runs a figure "
-                        "compares (a gap may come from them, not from the model); each kind of "
-                        "comparison once.",
-                        "note",
-                    )
-                ]
+                [Text(prose.PROTOCOL_DIFFERENCES_NOTE, "note")]
                 + [
                     Bullets(msgs, "flags", f"⚠ {title}:", anchors[key])
                     for key, title, msgs in flagged

@@ -38,8 +38,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _hours(seconds: float | None) -> str:
-    return "?" if seconds is None else f"{seconds / 3600:.2f} h"
+def duration(seconds: float | None) -> str:
+    """A re-run cost as people say it: minutes below an hour, hours (one decimal) above."""
+    if seconds is None:
+        return "?"
+    if seconds < 60:
+        return "<1 min"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def mlflow_line(params: dict) -> str | None:
+    """Where `mlflow ui` shows the study's runs table, when its local store has the experiment."""
+    from actionbench.config import expand_grid, run_protocol
+    from actionbench.engine import tracking
+
+    runs = list(expand_grid(params))
+    if not runs:
+        return None
+    settings = {"tracking": run_protocol(params, runs[0])["tracking"]}  # as every job gets them
+    link = tracking.ui_link(tracking.resolve_uri(settings), settings["tracking"]["experiment"])
+    return None if link is None else f"MLflow runs table: run `mlflow ui`, then open {link}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,22 +75,28 @@ def run(args: argparse.Namespace) -> int:
         width = max([len(s.run_id) for s in shown] + [6])
         print(f"{'run':<{width}}  {'state':<15}  {'re-run':>8}  detail")
         for s in shown:
-            cost = "" if s.state == "done" else _hours(s.seconds)
+            cost = "" if s.state == "done" else duration(s.seconds)
             print(f"{s.run_id:<{width}}  {s.state:<15}  {cost:>8}  {s.detail}")
         total = summary(statuses)
         counts = ", ".join(f"{v} {k}" for k, v in total["counts"].items())
         print(f"\n{total['runs']} runs: {counts}")
         todo = total["train_jobs"] + total["eval_jobs"]
         if todo:
-            note = (
-                f"; {total['without_estimate']} without a recorded time"
-                if total["without_estimate"]
-                else ""
-            )
-            print(
-                f"re-running: {total['train_jobs']} train + {total['eval_jobs']} evaluate jobs, "
-                f"about {total['hours']:.2f} h of recorded step time{note}"
-            )
+            jobs = f"re-running: {total['train_jobs']} train + {total['eval_jobs']} evaluate jobs"
+            if total["without_estimate"] == sum(s.state != "done" for s in statuses):
+                print(f"{jobs}; none has a recorded step time yet")
+            else:
+                note = (
+                    f"; {total['without_estimate']} without a recorded time"
+                    if total["without_estimate"]
+                    else ""
+                )
+                print(
+                    f"{jobs}, about {duration(total['hours'] * 3600)} of recorded step time{note}"
+                )
             print("run `snakemake --profile local all` (stale-by-code runs: see docs/reruns.md)")
+        line = mlflow_line(params)
+        if line:
+            print(line)
     not_done = any(s.state != "done" for s in statuses)
     return 1 if args.check and not_done else 0

@@ -307,6 +307,7 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
         workers = runcfg.get_int(cfg, "data.workers", minimum=0)
         tracker.start(parent_run_id=_train_mlflow_run(tracker, cfg, out_dir, weights))
         tracker.set_tags({"checkpoint": str(weights)})
+        tracker.log_model_cost()
 
         clip_ds = factory.build_dataset(cfg, "val", train=False)
         clip = predict(model, clip_ds, rt, batch, workers, _clip_reducer, "eval clip")

@@ -12,8 +12,17 @@ version), the host, the device and the torch/CUDA versions, the DVC experiment w
 whose checkpoint it scores (``mlflow.parentRunId``), and a run id re-run with a changed config marks
 the older runs ``actionbench.superseded_by``. System metrics (CPU, memory, disk, network, GPU) are
 logged by MLflow's own monitor; ``MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING=false`` turns them off and
-``MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`` sets their period (MLflow's variables). The experiment
-is tagged as a model-training experiment, so ``mlflow ui`` opens it on the runs table.
+``MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL`` sets their period (MLflow's variables).
+
+The runs table: MLflow 3's UI shows an experiment as GenAI (overview, traces) or as model
+training (the runs table) after a workflow switch kept in the browser, default GenAI, which the
+``workflowType`` query parameter overrides; the experiment's ``mlflow.experimentKind`` tag is only
+read when that switch is off. So the experiment carries a saved view (an experiment tag
+``mlflow.sharedViewState.<key>``, listed in the runs page's Views menu): the evaluated, current
+runs (``tags.stage = 'eval'``, not superseded) sorted by name, the run-name column wide enough for
+the longest run id, and the columns runs are compared on (clip/video top-1 overall and per class
+group, GFLOPs, parameters, dataset, arch, backbone, frames, tp, sampling). ``ui_path`` is the link
+that opens it on the runs table; ``ui_link`` the whole URL for the store ``mlflow ui`` serves.
 
 Concurrency: SQLite serialises writers. Creating the database (schema migrations) and the
 experiment are done under an exclusive file lock beside the database; every later call is
@@ -48,9 +57,30 @@ DEFAULT_FILE_STORE = "mlruns"
 RETRY_ATTEMPTS = 10
 RETRY_BASE_S = 0.2
 TAG_PREFIX = "actionbench."
-#: MLflow 3's UI opens an experiment of this kind on its runs table (not the GenAI overview).
+#: the experiment kind of a model-training experiment (read by MLflow 3's UI when its
+#: GenAI/model-training switch is off; with the switch, ``ui_path`` selects the workflow)
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
+#: the saved runs-table view each experiment carries, and the link parameters that open it
+VIEW_KEY = "actionbench"
+VIEW_TAG = "mlflow.sharedViewState." + VIEW_KEY
+VIEW_NAME = "actionbench: compare runs"
+VIEW_FILTER = "tags.stage = 'eval' and tags.`actionbench.superseded_by` IS NULL"
+VIEW_METRICS = (
+    "clip_top1",
+    "video_top1",
+    "clip_top1_temporal",
+    "clip_top1_spatial",
+    "video_top1_temporal",
+    "video_top1_spatial",
+    "gflops",
+    "params_m",
+)
+VIEW_TAGS = ("dataset", "arch", "backbone", "frames", "tp", "sampling")
+RUN_NAME_COLUMN = "attributes.`Run Name`"
+#: run-name column width: the UI's padding and icons, then pixels per character (13 px font)
+NAME_COLUMN_PAD_PX, NAME_COLUMN_CHAR_PX = 90, 7
+DEFAULT_UI = "http://127.0.0.1:5000"  # where `mlflow ui` serves, with no flags
 #: config keys that do not change what a job computes (where it is tracked is not what it is)
 _UNFINGERPRINTED = ("tracking",)
 
@@ -202,6 +232,84 @@ def _system_metrics_wanted() -> bool:
     return True
 
 
+def name_column_width(run_name: str) -> int:
+    """Pixels the runs table's name column needs to show ``run_name`` whole."""
+    return NAME_COLUMN_PAD_PX + NAME_COLUMN_CHAR_PX * len(run_name)
+
+
+def runs_view(width: int, created_ms: int, updated_ms: int) -> str:
+    """The saved view's tag value: MLflow's envelope (name, times, state as a JSON string)."""
+    state = {
+        "searchFilter": VIEW_FILTER,
+        "orderByKey": "tags.`mlflow.runName`",
+        "orderByAsc": True,
+        "selectedColumns": [f"metrics.`{m}`" for m in VIEW_METRICS]
+        + [f"tags.`{t}`" for t in VIEW_TAGS],
+        "columnOrder": [RUN_NAME_COLUMN],
+        "columnWidths": {RUN_NAME_COLUMN: width},
+    }
+    return json.dumps(
+        {
+            "name": VIEW_NAME,
+            "createdAt": created_ms,
+            "updatedAt": updated_ms,
+            "state": json.dumps(state, sort_keys=True),
+        },
+        sort_keys=True,
+    )
+
+
+def _view_width(tag_value: str | None) -> int:
+    """The name-column width a saved view holds (0: no view, or not one of ours)."""
+    try:
+        state = json.loads(json.loads(tag_value or "")["state"])
+        return int(state["columnWidths"][RUN_NAME_COLUMN])
+    except (ValueError, KeyError, TypeError):
+        return 0
+
+
+def ui_path(experiment_id: str) -> str:
+    """The UI route of the experiment's runs table in the saved view (append to the UI's URL)."""
+    return (
+        f"/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+        f"&viewStateShareKey={VIEW_KEY}"
+    )
+
+
+def ui_link(uri: str, experiment: str, ui: str = DEFAULT_UI) -> str | None:
+    """The URL that opens ``experiment`` of a local store in ``mlflow ui`` on the saved view;
+    None when the store or the experiment does not exist yet (nothing is created)."""
+    db = _sqlite_path(uri)
+    local = db or _local_dir(uri)
+    if local is None or not local.exists():
+        return None
+    from mlflow.tracking import MlflowClient
+
+    try:
+        found = MlflowClient(tracking_uri=uri).get_experiment_by_name(experiment)
+    except Exception as err:  # a store of another mlflow version, a locked file: say nothing
+        log.debug("mlflow store %s unreadable (%s)", uri, err)
+        return None
+    return None if found is None else ui.rstrip("/") + ui_path(found.experiment_id)
+
+
+def model_cost(cfg: Mapping[str, Any]) -> dict[str, float]:
+    """GFLOPs of one clip at the run's input size and parameters (millions) of the network the
+    run's config builds, for the runs table. Counted as ``actionbench profile`` counts, on the
+    meta device: nothing is allocated or computed (milliseconds)."""
+    import torch
+
+    from actionbench.engine import factory
+    from actionbench.models.profiling import count_macs, count_parameters
+
+    frames = runcfg.get_int(cfg, "frames", minimum=1)
+    size = runcfg.get_int(cfg, "data.input_size", minimum=1)
+    with torch.device("meta"):
+        model = factory.build_model(cfg, pretrained=None)
+        clip = torch.empty(1, 3, frames, size, size)
+    return {"gflops": count_macs(model, clip) / 1e9, "params_m": count_parameters(model) / 1e6}
+
+
 class Tracker:
     """One MLflow run. ``enabled=False`` (non-zero ranks, tracking.enabled false) logs nothing."""
 
@@ -274,18 +382,26 @@ class Tracker:
         return self.run_id
 
     def _experiment_id(self, name: str) -> str:
+        """The experiment's id, created with its tags if new; its saved view widened when this
+        run's name is longer than the name column it holds."""
         experiment = self._client.get_experiment_by_name(name)
-        if experiment is not None:
-            if experiment.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
-                self._client.set_experiment_tag(
-                    experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND
-                )
-            return experiment.experiment_id
-        db = _sqlite_path(self.uri)
-        location = (db.parent / DEFAULT_FILE_STORE / _safe(name)).as_uri() if db else None
-        return self._client.create_experiment(
-            name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
-        )
+        width = name_column_width(str(runcfg.get(self.cfg, "run_id")))
+        now = int(time.time() * 1000)
+        if experiment is None:
+            db = _sqlite_path(self.uri)
+            location = (db.parent / DEFAULT_FILE_STORE / _safe(name)).as_uri() if db else None
+            tags = {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND, VIEW_TAG: runs_view(width, now, now)}
+            return self._client.create_experiment(name, artifact_location=location, tags=tags)
+        exp_id, tags = experiment.experiment_id, experiment.tags
+        if tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+            self._client.set_experiment_tag(exp_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+        if _view_width(tags.get(VIEW_TAG)) < width:
+            try:
+                created = int(json.loads(tags[VIEW_TAG])["createdAt"])
+            except (KeyError, ValueError, TypeError):
+                created = now
+            self._client.set_experiment_tag(exp_id, VIEW_TAG, runs_view(width, created, now))
+        return exp_id
 
     def _supersede_older(self, experiment_id: str, fingerprint: str) -> None:
         """Mark earlier runs of this run id and stage made with another config as superseded."""
@@ -354,6 +470,14 @@ class Tracker:
         self._safe_call(lambda: self._client.set_terminated(self.run_id, status=status), "end run")
 
     # -- logging ---------------------------------------------------------------------------
+    def log_model_cost(self) -> None:
+        """The model's GFLOPs and parameters as metrics (the saved view's cost columns)."""
+        if self.run_id is None:
+            return
+        cost = self._safe_call(lambda: model_cost(self.cfg), "count the model's cost")
+        if cost:
+            self.log_metrics(cost)
+
     def log_params(self, params: Mapping[str, str]) -> None:
         from mlflow.entities import Param
         from mlflow.utils.validation import MAX_PARAMS_TAGS_PER_BATCH
