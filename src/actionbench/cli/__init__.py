@@ -25,6 +25,8 @@ SUBCOMMAND_MODULES = [
     "benchmark",
     "report_cmds",
     "grid",
+    "plan",
+    "launch",
     "status",
     "dvc_cmds",
 ]
