@@ -325,3 +325,36 @@ def test_simulated_wall_time_respects_the_jobs_limit_and_gpus():
     assert simulate(jobs, limit=2, gpu_capacity=16) == 90  # a, b together, then c
     assert simulate(jobs, limit=1, gpu_capacity=16) == 150
     assert simulate(jobs, limit=2, gpu_capacity=8) == 120  # a and b cannot share 8 GPUs
+
+
+def test_benchmark_grid_writes_the_records_auto_sizing_reads(
+    base_params, params_file, tmp_path, monkeypatch
+):
+    """`actionbench benchmark --grid` on this CPU: one model, both modes, two batch sizes."""
+    from actionbench.cli import main
+
+    monkeypatch.chdir(tmp_path)  # the profile cache (.snakemake/actionbench) goes here
+    p = copy.deepcopy(base_params)
+    p["experiments"]["demo"].update(archs=["tsn"], frames=[8])
+    p["resources"]["cluster"] = {
+        "gpu_type": "cpu",
+        "gpus_per_node": 0,
+        "cpus_per_node": 2,
+        "max_runtime": 60,
+        "records": str(tmp_path / "records"),
+    }
+    p["experiments"]["demo"]["resources"] = {"train": {"runtime": "auto", "mem_mb": "auto"}}
+    path = params_file(p)
+    args = ["benchmark", "--grid", "--params", str(path), "--device", "cpu", "--batch-size", "2"]
+    assert main([*args, "--iters", "1", "--threads", "1"]) == 0
+    doc = json.loads((tmp_path / "records" / "cpu.json").read_text())
+    assert doc["device_type"] == "cpu"
+    (row,) = doc["records"]
+    assert row["model"] == "tsn-resnet18/f8/32px" and row["gmacs"] > 0
+    for mode in ("train", "inference"):
+        assert row[mode]["batch_sizes"] == [1, 2] and row[mode]["clips_per_s"] > 0
+    train = requests(p).get("mini-synthetic/tsn-resnet18/f8", "train")
+    assert (train.estimate["memory"], train.estimate["throughput"]) == ("record", "record")
+    clips = 12 * 192 + 12 * 128 * row["train"]["clips_per_s"] / row["inference"]["clips_per_s"]
+    expected = clips / row["train"]["clips_per_s"] / 60  # 12 epochs of 192 videos, validations
+    assert train.estimate["expected_minutes"] == pytest.approx(expected + 5, abs=0.1)

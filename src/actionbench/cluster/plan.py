@@ -244,8 +244,9 @@ def render(plan: Plan, per_run: bool = True) -> str:
     lines = []
     cl = plan.cluster
     if cl:
+        devices = f"{cl['gpus_per_node']} {cl['gpu_type']}" if cl["gpus_per_node"] else "no GPU"
         lines.append(
-            f"cluster: {cl.get('nodes', 1)} node(s) x {cl['gpus_per_node']} {cl['gpu_type']}, "
+            f"cluster: {cl.get('nodes', 1)} node(s) x {devices}, "
             f"time limit {cl['max_runtime']} min, safety x{cl.get('safety', 1.5)}"
         )
     lines.append(
@@ -266,7 +267,11 @@ def render(plan: Plan, per_run: bool = True) -> str:
         f"({plan.chain_minutes / 1440:.1f} days): {' -> '.join(_short(plan.chain))}",
         f"whole grid: {plan.wall_minutes / 60:.1f} h ({plan.wall_minutes / 1440:.1f} days) with "
         f"at most {plan.jobs_limit} jobs"
-        + (f" on {cl.get('nodes', 1) * cl['gpus_per_node']} GPUs" if cl else "")
+        + (
+            f" on {cl.get('nodes', 1) * cl['gpus_per_node']} GPUs"
+            if cl and cl["gpus_per_node"]
+            else ""
+        )
         + " (simulated, no queue waits)",
         "",
         "disk:",
@@ -286,14 +291,25 @@ def _per_run_table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         t, e = r["train"], r["evaluate"]
         est = t.get("estimate") or {}
-        basis = f"memory: {est['memory']}; throughput: {est['throughput']}" if est else "given"
+        basis = "given"
+        if est:
+            memory, speed = _short_source(est["memory"]), _short_source(est["throughput"])
+            basis = f"memory {memory}, speed {speed}"
         out.append(
             f"{r['run']:<{width}}  {t['nodes']:>9} x {t['gpus']:<6} {t['cpus']:>5} "
-            f"{t['mem_mb'] / 1000:>7.0f} {t['minutes'] / 60:>7.1f} "
+            f"{t['mem_mb'] / 1000:>7.0f} {t['minutes'] / 60:>7.2f} "
             f"{(t.get('estimate') or {}).get('allocations', 1):>5} {e['gpus']:>9} "
-            f"{e['minutes'] / 60:>6.1f}  {r['gpu_hours']:>8.1f}  {basis}"
+            f"{e['minutes'] / 60:>6.2f}  {r['gpu_hours']:>8.1f}  {basis}"
         )
     return "\n".join(out)
+
+
+def _short_source(source: str) -> str:
+    """``record``, ``estimate``, ``similar`` (another model's recorded rate) or ``assumed``."""
+    for word, short in (("record of", "similar"), ("recorded", "similar"), ("assumed", "assumed")):
+        if word in source:
+            return short
+    return source.split()[0]
 
 
 def _short(chain: list[str]) -> list[str]:

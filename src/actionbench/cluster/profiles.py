@@ -181,4 +181,5 @@ def _write(path: Path, rows: Mapping[str, dict]) -> None:
     with os.fdopen(fd, "w") as fh:
         json.dump(doc, fh, indent=1)
         fh.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the table from the checkout's other users
     os.replace(tmp, path)

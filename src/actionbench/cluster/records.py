@@ -27,7 +27,9 @@ from actionbench.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-MODES = ("train", "inference")
+# Inference first: on CPU peak memory is the process's resident set, which never shrinks, so the
+# smaller footprint must be measured before the larger one (GPUs reset their peak per step).
+MODES = ("inference", "train")
 
 
 def device_slug(device_type: str) -> str:
