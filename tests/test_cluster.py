@@ -20,7 +20,7 @@ import yaml
 from actionbench.cluster.entries import resource_problems, run_entry
 from actionbench.cluster.jobs import JobRequest, Requests
 from actionbench.cluster.launch import launch_argv, srun_argv
-from actionbench.cluster.plan import Job, build_plan, simulate
+from actionbench.cluster.plan import Job, build_plan, render, simulate
 from actionbench.cluster.profiles import ModelKey, measure
 from actionbench.cluster.records import RecordBook, device_slug, split_memory, write_records
 from actionbench.cluster.sizing import GPU_MEM_USABLE
@@ -358,3 +358,15 @@ def test_benchmark_grid_writes_the_records_auto_sizing_reads(
     clips = 12 * 192 + 12 * 128 * row["train"]["clips_per_s"] / row["inference"]["clips_per_s"]
     expected = clips / row["train"]["clips_per_s"] / 60  # 12 epochs of 192 videos, validations
     assert train.estimate["expected_minutes"] == pytest.approx(expected + 5, abs=0.1)
+
+
+def test_plan_warns_of_runs_longer_than_the_retries_allow(paper):
+    for name, group in paper["experiments"].items():
+        group["enabled"] = name == "paper_table6_ssv2"  # 3 TAM-R18 f8 runs
+    paper["resources"]["cluster"].update(max_runtime=120, nodes=1, gpus_per_node=1)
+    plan = build_plan(paper, jobs_limit=10, group_size=8, retries=1)
+    allocations = {r["run"]: r["train"]["estimate"]["allocations"] for r in plan.runs}
+    assert min(allocations.values()) > 2  # each needs 3+ allocations of 2 h on one GPU
+    assert set(plan.short_of_retries()) == set(allocations)
+    assert build_plan(paper, 10, 8, retries=99).short_of_retries() == []
+    assert "need more allocations than the profile's retries (1)" in render(plan)

@@ -40,8 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def profile_settings(name: str, root: Path) -> tuple[int, int]:
-    """(jobs, evaluations per group job) of a Snakemake profile folder under workflow/profiles."""
+def profile_settings(name: str, root: Path) -> tuple[int, int, int]:
+    """(jobs, evaluations per group job, retries) of a profile folder under workflow/profiles."""
     import yaml
 
     from actionbench.errors import ConfigError
@@ -56,7 +56,7 @@ def profile_settings(name: str, root: Path) -> tuple[int, int]:
         if m:
             group = int(m.group(1))
     jobs = cfg.get("jobs")
-    return (int(jobs) if str(jobs).isdigit() else 1), group
+    return (int(jobs) if str(jobs).isdigit() else 1), group, int(cfg.get("retries", 0))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     if args.write_profiles:
         return _write_profiles(params, Path(args.write_profiles))
-    jobs, group = profile_settings(args.profile, Path(args.params).resolve().parent)
-    plan = build_plan(params, args.jobs or jobs, group)
+    jobs, group, retries = profile_settings(args.profile, Path(args.params).resolve().parent)
+    plan = build_plan(params, args.jobs or jobs, group, retries)
     if args.json:
         print(json.dumps(plan.as_dict(), indent=1, sort_keys=True))
     else:

@@ -54,6 +54,17 @@ class Plan:
     chain: list[str]
     chain_minutes: float
     wall_minutes: float
+    retries: int | None = None  # the profile's: a run gets at most retries + 1 allocations
+
+    def short_of_retries(self) -> list[str]:
+        """Runs that need more allocations than the profile's retries give them."""
+        if self.retries is None:
+            return []
+        return [
+            r["run"]
+            for r in self.runs
+            if (r["train"].get("estimate") or {}).get("allocations", 1) > self.retries + 1
+        ]
 
     def kinds(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -79,10 +90,13 @@ class Plan:
             "longest_chain": {"jobs": self.chain, "hours": self.chain_minutes / 60},
             "wall_hours": self.wall_minutes / 60,
             "disk_bytes": self.disk,
+            "more_allocations_than_retries": self.short_of_retries(),
         }
 
 
-def build_plan(params: Mapping[str, Any], jobs_limit: int, group_size: int = 1) -> Plan:
+def build_plan(
+    params: Mapping[str, Any], jobs_limit: int, group_size: int = 1, retries: int | None = None
+) -> Plan:
     runs = expand_grid(params)
     protocols: dict[str, dict] = {}
 
@@ -143,6 +157,7 @@ def build_plan(params: Mapping[str, Any], jobs_limit: int, group_size: int = 1) 
         chain,
         chain_minutes,
         simulate(jobs, jobs_limit, capacity),
+        retries,
     )
 
 
@@ -279,6 +294,14 @@ def render(plan: Plan, per_run: bool = True) -> str:
     for what, size in plan.disk.items():
         lines.append(f"  {what:<28} {_bytes(size):>10}")
     lines.append(f"  {'total':<28} {_bytes(sum(plan.disk.values())):>10}")
+    short = plan.short_of_retries()
+    if short:
+        lines += [
+            "",
+            f"warning: {len(short)} run(s) need more allocations than the profile's "
+            f"retries ({plan.retries}) allow: raise `retries` in the profile, or their GPUs: "
+            + ", ".join(short),
+        ]
     return "\n".join(lines)
 
 
