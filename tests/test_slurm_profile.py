@@ -114,6 +114,28 @@ def dry_run_jobs(text: str) -> list[dict]:
     return jobs
 
 
+def slurm_dry_run(proj: Path, cores: int) -> subprocess.CompletedProcess:
+    """`snakemake --profile slurm -n -p all` with Snakemake's full job blocks (resources, shell;
+    ACTIONBENCH_VERBOSE) instead of one line per job. A dry run caps each job's threads at its
+    own --cores (1 unless given); the cluster does not."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "ACTIONBENCH_VERBOSE": "1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "slurm", "-n", "-p", "--cores", str(cores)]
+        + ["all"],
+        cwd=proj,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out
+
+
 @pytest.fixture(scope="module")
 def cluster_dry_run(tmp_path_factory) -> list[dict]:
     """`snakemake --profile slurm -n -p all` on the tiny grid with distinctive cluster resources."""
@@ -138,33 +160,7 @@ def cluster_dry_run(tmp_path_factory) -> list[dict]:
         "report": {"mem_mb": 2000, "runtime": 10},
     }
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
-    # ACTIONBENCH_VERBOSE: Snakemake's full job blocks (resources, shell), not one line per job
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "ACTIONBENCH_VERBOSE": "1",
-    }
-    out = subprocess.run(
-        # a dry run caps each job's threads at its own --cores (1 unless given); the cluster does not
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--profile",
-            "slurm",
-            "--dry-run",
-            "--printshellcmds",
-            "--cores",
-            "64",
-            "all",
-        ],
-        cwd=proj,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    out = slurm_dry_run(proj, cores=64)
     jobs = dry_run_jobs(out.stdout + out.stderr)
     assert {j["rule"] for j in jobs} >= {"train", "evaluate", "extract", "report"}, jobs
     return jobs
@@ -262,20 +258,7 @@ def test_paper_grid_dry_run_asks_each_model_for_what_it_needs(tmp_path, monkeypa
     from actionbench.config import expand_grid, run_protocol
 
     proj, params = paper_project(tmp_path)
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "ACTIONBENCH_VERBOSE": "1",
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--profile", "slurm", "-n", "-p", "--cores", "256"],
-        cwd=proj,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    out = slurm_dry_run(proj, cores=256)
     text = out.stdout + out.stderr
     jobs = {}
     for block in re.split(r"\n(?=[ ]*rule \w+:\n)", text):

@@ -12,6 +12,21 @@ from engine_tiny import make_cfg, subprocess_env
 from actionbench.engine import tracking
 
 
+def job_cfg(experiment: str) -> dict:
+    """The keys a Tracker reads of a run config."""
+    return {
+        "run_id": "d/tsn-r/f8",
+        "dataset": "d",
+        "arch": "tsn",
+        "backbone": "r",
+        "frames": 8,
+        "temporal_pooling": False,
+        "sampling": "uniform",
+        "output_dir": "runs/x",
+        "tracking": {"experiment": experiment},
+    }
+
+
 def test_default_store_is_mlflow_ui_default(tmp_path, monkeypatch):
     from mlflow.tracking._tracking_service.utils import _get_default_tracking_uri
 
@@ -39,17 +54,7 @@ def test_environment_beats_config_beats_default(tmp_path, monkeypatch):
 def test_relative_sqlite_uri_keeps_artifacts_beside_it(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///sub/store.db")
-    cfg = {
-        "run_id": "d/tsn-r/f8",
-        "dataset": "d",
-        "arch": "tsn",
-        "backbone": "r",
-        "frames": 8,
-        "temporal_pooling": False,
-        "sampling": "uniform",
-        "output_dir": "runs/x",
-        "tracking": {"experiment": "rel"},
-    }
+    cfg = job_cfg("rel")
     tracker = tracking.Tracker(cfg, "eval")
     tracker.start()
     tracker.end()
@@ -142,17 +147,7 @@ def test_a_copied_checkout_writes_artifacts_into_its_own_store(tmp_path, monkeyp
 
     from mlflow.tracking import MlflowClient
 
-    cfg = {
-        "run_id": "d/tsn-r/f8",
-        "dataset": "d",
-        "arch": "tsn",
-        "backbone": "r",
-        "frames": 8,
-        "temporal_pooling": False,
-        "sampling": "uniform",
-        "output_dir": "runs/x",
-        "tracking": {"experiment": "portable"},
-    }
+    cfg = job_cfg("portable")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     original, copy = tmp_path / "original", tmp_path / "copy"
     original.mkdir()

@@ -58,6 +58,14 @@ class ModelKey:
         )
         return f"{base}/f{self.frames}/{self.size}px"
 
+    def spec_args(self) -> tuple[tuple, dict]:
+        """(positional, keyword) arguments of ``build_model``/``profile_model`` for this model,
+        its classifier sized NUM_CLASSES."""
+        return (
+            (self.arch, self.backbone, self.frames, NUM_CLASSES, self.temporal_pooling),
+            {"tam_locations": self.tam_locations, "layout": self.layout},
+        )
+
     @classmethod
     def of_run(cls, cfg: Mapping[str, Any]) -> ModelKey:
         """The model a resolved run config trains, at its training input size."""
@@ -86,25 +94,9 @@ def measure(key: ModelKey) -> Profile:
     from actionbench.models.profiling import profile_model
     from actionbench.models.registry import as_spec, build_model
 
-    flops = profile_model(
-        key.arch,
-        key.backbone,
-        key.frames,
-        NUM_CLASSES,
-        key.temporal_pooling,
-        size=key.size,
-        tam_locations=key.tam_locations,
-        layout=key.layout,
-    )
-    spec = as_spec(
-        key.arch,
-        key.backbone,
-        key.frames,
-        NUM_CLASSES,
-        key.temporal_pooling,
-        tam_locations=key.tam_locations,
-        layout=key.layout,
-    )
+    args, kwargs = key.spec_args()
+    flops = profile_model(*args, size=key.size, **kwargs)
+    spec = as_spec(*args, **kwargs)
     with torch.device("meta"):
         model = build_model(spec)
         clip = torch.empty(1, 3, key.frames, key.size, key.size)

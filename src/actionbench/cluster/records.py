@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from actionbench.cluster.profiles import NUM_CLASSES, ModelKey
+from actionbench.cluster.profiles import ModelKey
 from actionbench.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -141,15 +141,8 @@ def measure_models(
         for mode in MODES:
             results = []
             for batch in batches:
-                model = build_model(
-                    key.arch,
-                    key.backbone,
-                    key.frames,
-                    NUM_CLASSES,
-                    key.temporal_pooling,
-                    tam_locations=key.tam_locations,
-                    layout=key.layout,
-                )
+                args, kwargs = key.spec_args()
+                model = build_model(*args, **kwargs)
                 log.info("benchmarking %s %s at batch %d on %s", key.name, mode, batch, device)
                 results.append(
                     benchmark_model(
