@@ -51,8 +51,14 @@ rule all:
 
 
 # A failed run (NaN, OOM, bad data) must not hide the others: with --keep-going every other
-# job still finishes, and then the report is built anyway, listing the failed runs with the
-# reason each job left in runs/<run id>/failure.json.
+# job still finishes, and then a partial report is built anyway: a banner names each run that
+# has no current result and why (runs/<run id>/failure.json, or missing). It removes
+# reports/complete.json, which `rule all` needs, so the next `snakemake all` runs every missing
+# or failed job and then the full report.
 onerror:
     shell(f"actionbench report --params {PARAMS_FILE} --out-dir {REPORTS_DIR} > logs/report-after-failure.log 2>&1 || true")
-    print(f"Some jobs failed; the report lists them: {REPORTS_DIR}/index.html", file=sys.stderr)
+    print(
+        f"Some jobs failed or were interrupted; the partial report names them: "
+        f"{REPORTS_DIR}/index.html. Run the same command again to run what is missing.",
+        file=sys.stderr,
+    )

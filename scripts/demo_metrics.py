@@ -9,8 +9,14 @@ and ``reports/metrics.json``. ``check`` names every value that differs.
     python scripts/demo_metrics.py collect ROOT [--out tests/expected/demo_metrics.json]
     python scripts/demo_metrics.py check ROOT tests/expected/demo_metrics.json
 
-The expected file is machine-specific (float results differ across CPUs and torch builds):
-regenerate it with ``collect`` when a change alters the numbers on purpose.
+Bit-identity holds on one machine kind only: training runs float kernels that PyTorch (ATen,
+oneDNN, MKL) picks for the CPU's instruction sets, and a few ulps of difference grow over 12
+epochs into other accuracies. So ``collect`` records the ``machine`` (torch version, the CPU
+capability ATen dispatches to, the CPU's vector/matrix instruction sets) and ``check`` compares
+every number only when the finished demo ran on the same kind of machine; on another one it
+checks the demo's finding instead (:data:`FINDING`: TSN near chance on the temporal classes,
+TAM far above it, both good on the spatial classes) and says that it did. Regenerate the
+expected file with ``collect`` when a change alters the numbers on purpose.
 """
 
 from __future__ import annotations
@@ -25,6 +31,54 @@ from typing import Any
 
 VOLATILE_KEYS = ("code", "mlflow_run_id")  # provenance: commit, dirty flag, MLflow run
 VOLATILE_SUFFIXES = ("_seconds", "clips_per_s")
+# The instruction sets that change which float kernels run (x86 names from /proc/cpuinfo).
+ISA_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "avx512_vnni",
+             "avx_vnni", "amx_tile", "amx_bf16", "sve", "asimd")  # fmt: skip
+# The README's finding, as bounds on clip top-1 (%): (arch, classes) -> (lowest, highest).
+# Chance within a forward/reversed pair is 50%.
+FINDING = {
+    ("tsn", "temporal"): (25.0, 70.0),
+    ("tam", "temporal"): (90.0, 100.0),
+    ("tsn", "spatial"): (80.0, 100.0),
+    ("tam", "spatial"): (80.0, 100.0),
+}
+
+
+def machine() -> dict[str, Any]:
+    """What decides the demo's float results besides the code: torch and the CPU's ISA."""
+    import platform
+
+    import torch
+
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    return {
+        "torch": torch.__version__,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "isa": sorted(f for f in ISA_FLAGS if f in flags),
+        "arch": platform.machine(),
+    }
+
+
+def finding_problems(found: dict[str, Any]) -> list[str]:
+    """Where a finished demo's clip top-1 leaves the bounds of :data:`FINDING`."""
+    problems = []
+    for rid, entry in sorted(found["runs"].items()):
+        arch = rid.split("/")[1].split("-")[0]
+        for classes in ("temporal", "spatial"):
+            low, high = FINDING[(arch, classes)]
+            value = (entry.get("eval") or {}).get(f"clip_top1_{classes}")
+            if value is None or not low <= value <= high:
+                problems.append(
+                    f"{rid}: clip top-1 on {classes} classes {value}, expected {low}..{high}"
+                )
+    return problems
 
 
 def _stable(obj: Any) -> Any:
@@ -66,7 +120,11 @@ def collect(root: Path) -> dict[str, Any]:
     report = root / "reports" / "metrics.json"
     if not report.is_file():
         raise SystemExit(f"{report} does not exist: run the demo to the end (rule all)")
-    return {"runs": runs, "report": _stable(json.loads(report.read_text()))}
+    return {
+        "machine": machine(),
+        "runs": runs,
+        "report": _stable(json.loads(report.read_text())),
+    }
 
 
 def differences(expected: Any, actual: Any, where: str = "") -> list[str]:
@@ -109,10 +167,23 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    diffs = differences(json.loads(args.expected.read_text()), found)
+    expected = json.loads(args.expected.read_text())
+    n_runs = len(found["runs"])
+    if expected.get("machine") != found["machine"]:
+        problems = finding_problems(found)
+        for line in problems:
+            print(line)
+        print(
+            f"other machine: {args.expected} was made on {expected.get('machine')}, this demo "
+            f"ran on {found['machine']}; numbers cannot be bit-identical across machine kinds, "
+            f"so the finding was checked instead: "
+            + ("HOLDS" if not problems else "FAILS")
+            + f" for {n_runs} runs"
+        )
+        return 1 if problems else 0
+    diffs = differences(expected, found)
     for line in diffs:
         print(line)
-    n_runs = len(found["runs"])
     print(
         f"{'DIFFERENT' if diffs else 'identical'}: {n_runs} runs and reports/metrics.json "
         f"against {args.expected} ({len(diffs)} differences)"

@@ -80,15 +80,19 @@ def test_entries_merge_kind_group_and_overrides_key_by_key(base_params):
 
 
 def test_resources_change_neither_a_run_nor_the_report(base_params):
-    from actionbench.fingerprints import report_fingerprint, train_fingerprint
+    from actionbench.fingerprints import report_fingerprint
+    from actionbench.identity import train_identity
 
     p = copy.deepcopy(base_params)
     runs = list(expand_grid(p))
-    before = report_fingerprint(p, runs), train_fingerprint(runs[0], lambda r: run_protocol(p, r))
+
+    def fingerprints():
+        return report_fingerprint(p, runs), train_identity(run_protocol(p, runs[0]))["fingerprint"]
+
+    before = fingerprints()
     p["experiments"]["demo"]["resources"] = {"train": {"gpus": 2, "runtime": "auto"}}
     p["resources"]["train"]["mem_mb"] = 123
-    after = report_fingerprint(p, runs), train_fingerprint(runs[0], lambda r: run_protocol(p, r))
-    assert after == before
+    assert fingerprints() == before
 
 
 def test_schema_and_checks_name_the_bad_key(base_params, repo_root):

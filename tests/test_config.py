@@ -10,11 +10,11 @@ from actionbench.config import (
     expand_grid,
     load_params,
     parse_run_id,
-    protocol_fingerprint,
     resolve_run,
     run_protocol,
 )
 from actionbench.errors import ConfigError
+from actionbench.fingerprints import protocol_digest
 
 
 def test_shipped_params_are_valid(repo_root):
@@ -102,7 +102,7 @@ def test_run_protocol_links_previous_stage(repo_root):
         "inflation": "copy",
         "new_head": False,
         "source_run": "mini-synthetic/tam-resnet18/f8",
-        "source_fingerprint": protocol_fingerprint(
+        "source_fingerprint": protocol_digest(
             run_protocol(params, "mini-synthetic/tam-resnet18/f8")
         ),
     }

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
-
-import yaml
 
 from actionbench.config import expand_grid, run_protocol
-from actionbench.fingerprints import eval_fingerprint, report_fingerprint, train_fingerprint
+from actionbench.fingerprints import eval_fingerprint, protocol_digest, report_fingerprint
 from actionbench.spec import init_source_run
+from study_params import demo_params
 
-REPO = Path(__file__).resolve().parents[1]
-PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
+PARAMS = demo_params()
 
 
 def prints(params):
     runs = expand_grid(params)
     cfgs = {rid: run_protocol(params, rid, runs) for rid in runs}
-    train = {rid: train_fingerprint(rid, cfgs.get) for rid in runs}
+    train = {rid: protocol_digest(cfg) for rid, cfg in cfgs.items()}
     ev = {rid: eval_fingerprint(cfg) for rid, cfg in cfgs.items()}
     return train, ev, report_fingerprint(params, list(runs))
 
@@ -80,24 +77,23 @@ def test_report_settings_change_only_the_report():
     assert changed(BASE[0], train) == [] and changed(BASE[1], ev) == [] and report != BASE[2]
 
 
-def test_the_chain_follows_init_source_run_or_a_legacy_checkpoint_path():
+def test_init_source_run_follows_source_run_or_a_legacy_checkpoint_path():
     legacy = {"kind": "checkpoint", "path": "runs/d/tam-resnet18/f8/final.pt"}
     assert init_source_run(legacy) == "d/tam-resnet18/f8"
     assert init_source_run({"kind": "checkpoint", "source_run": "x/y/f8", "path": "z"}) == "x/y/f8"
     assert init_source_run({"kind": "scratch", "path": None}) is None
-    # a legacy config (no init.source_run) still chains to the run its path names
-    cfgs = {
-        "d/tam-resnet18/f8": {"init": {"kind": "scratch"}, "optim": {"lr": 0.01}},
-        "d/tam-resnet18/f16": {"init": legacy},
+
+
+def test_the_protocol_digest_covers_the_chain_through_the_source_fingerprint():
+    """f32 holds f16's protocol digest, which holds f8's: an f8 edit reaches f32."""
+    params = copy.deepcopy(PARAMS)
+    params["experiments"]["demo"]["frames"] = [8, 16, 32]
+    params["experiments"]["demo"]["train"]["stages"]["f32"] = {
+        "init": "previous",
+        "epochs": 2,
+        "schedule": "cosine",
     }
-    before = train_fingerprint("d/tam-resnet18/f16", cfgs.get)
-    cfgs["d/tam-resnet18/f8"]["optim"]["lr"] = 0.02
-    assert train_fingerprint("d/tam-resnet18/f16", cfgs.get) != before
-
-
-def test_a_missing_config_in_the_chain_gives_no_fingerprint():
-    runs = expand_grid(PARAMS)
-    cfgs = {rid: run_protocol(PARAMS, rid, runs) for rid in runs}
-    cfgs.pop(F8[0])
-    assert train_fingerprint(F16[0], cfgs.get) is None
-    assert train_fingerprint(F16[1], cfgs.get) is not None
+    before = prints(params)[0]
+    params["experiments"]["demo"]["train"]["stages"]["f8"]["epochs"] = 3
+    after = prints(params)[0]
+    assert {rid for rid in before if before[rid] != after[rid]} == set(before)

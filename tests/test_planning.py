@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actionbench.config import load_params
+from actionbench.config import load_params, read_yaml
 from actionbench.errors import ConfigError, DataError
 from actionbench.planning import RESOLVED_PARAMS, missing_raw_data, resolve_workflow_params
 
@@ -48,6 +48,51 @@ def test_yaml_syntax_error_names_line_and_column(proj, read):
     assert message.startswith("params.yaml:") and "not valid YAML" in message
     reported = int(message.split(":")[1])
     assert line <= reported <= line + 1  # the scanner reports where the bad token ends the flow
+
+
+@pytest.mark.parametrize(
+    "read",
+    [lambda path: resolve_workflow_params(path, {}), load_params],
+    ids=["snakefile", "cli"],
+)
+def test_a_key_written_twice_names_both_lines(proj, read):
+    """PyYAML alone keeps the second ``archs:`` and drops runs from the grid without a word."""
+    text = (REPO / "params.yaml").read_text()
+    lines = text.splitlines()
+    demo = lines.index("  demo:")
+    first = next(i for i in range(demo, len(lines)) if lines[i].startswith("    archs:")) + 1
+    lines.insert(first, "    archs: [tsn]")  # a second archs: right below the first
+    (proj / "params.yaml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as err:
+        read("params.yaml")
+    assert str(err.value).startswith(
+        f"params.yaml:{first + 1}:5: duplicate key 'archs' in experiments.demo "
+        f"(first written at params.yaml:{first}:5)"
+    )
+
+
+def test_anchors_aliases_and_merge_keys_still_load(proj):
+    """The shipped params.yaml shares a protocol through an anchor; a merge key's keys may be
+    overridden by the mapping's own (that is not a duplicate)."""
+    text = (REPO / "params.yaml").read_text()
+    assert "&kinetics_protocol" in text and "*kinetics_protocol" in text
+    (proj / "params.yaml").write_text(text)
+    assert load_params("params.yaml") == PARAMS
+    (proj / "merge.yaml").write_text(
+        "base: &b {epochs: 2, lr: 0.1}\n"
+        "same: *b\n"
+        "more:\n  <<: *b\n  lr: 0.5\n"
+        "two:\n  <<: [*b, {gamma: 0.2}]\n  gamma: 0.1\n"
+    )
+    assert read_yaml("merge.yaml") == {
+        "base": {"epochs": 2, "lr": 0.1},
+        "same": {"epochs": 2, "lr": 0.1},
+        "more": {"epochs": 2, "lr": 0.5},
+        "two": {"epochs": 2, "lr": 0.1, "gamma": 0.1},
+    }
+    (proj / "merge.yaml").write_text("base: &b {epochs: 2}\nmore:\n  <<: *b\n  x: 1\n  x: 2\n")
+    with pytest.raises(ConfigError, match=r"merge.yaml:5:3: duplicate key 'x' in more \(first"):
+        read_yaml("merge.yaml")
 
 
 def test_schema_error_is_two_lines_naming_the_key(proj):

@@ -10,8 +10,9 @@ import torch
 import yaml
 
 from actionbench import spec
-from actionbench.config import expand_grid, load_params, protocol_fingerprint, run_protocol
+from actionbench.config import expand_grid, load_params, run_protocol
 from actionbench.errors import ConfigError, ModelError
+from actionbench.fingerprints import protocol_digest
 from actionbench.spec import ModelSpec, RunSpec
 
 
@@ -161,7 +162,7 @@ def test_resolved_config_records_the_init_source(repo_root):
     assert f8["init"]["source_run"] is None and f8["init"]["source_fingerprint"] is None
     f16 = run_protocol(params, "mini-synthetic/tam-resnet18/f16")
     assert f16["init"]["source_run"] == "mini-synthetic/tam-resnet18/f8"
-    assert f16["init"]["source_fingerprint"] == protocol_fingerprint(f8)
+    assert f16["init"]["source_fingerprint"] == protocol_digest(f8)
     # sampling and the evaluation protocol travel with the run, too
     assert f16["sampling"] == "uniform" and f16["dense_stride"] >= 1
     assert {"num_clips", "num_crops"} <= set(f16["eval"])
@@ -213,7 +214,7 @@ def test_init_run_records_the_run_it_starts_from(params_file, base_params):
     cfg = run_protocol(loaded, "synthetic/tam-resnet18/f16", runs)
     assert cfg["init"]["kind"] == "checkpoint" and cfg["init"]["new_head"] is True
     assert cfg["init"]["source_run"] == "mini-synthetic/tam-resnet18/f16"
-    assert cfg["init"]["source_fingerprint"] == protocol_fingerprint(
+    assert cfg["init"]["source_fingerprint"] == protocol_digest(
         run_protocol(loaded, "mini-synthetic/tam-resnet18/f16", runs)
     )
     assert demo["archs"]  # the source group is unchanged

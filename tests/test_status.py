@@ -8,40 +8,58 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
 from actionbench.config import expand_grid, run_protocol
 from actionbench.dvc_metrics import short_metrics
 from actionbench.engine.code_version import code_version, source_changed_since
+from actionbench.identity import eval_identity, train_identity, weights_record
 from actionbench.status import grid_status, summary
+from study_params import demo_params
 
-REPO = Path(__file__).resolve().parents[1]
-PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
+PARAMS = demo_params()
 TSN8, TSN16 = "mini-synthetic/tsn-resnet18/f8", "mini-synthetic/tsn-resnet18/f16"
 TAM8, TAM16 = "mini-synthetic/tam-resnet18/f8", "mini-synthetic/tam-resnet18/f16"
+LISTS = Path("data/lists/mini-synthetic")
 
 
-def write_run(root: Path, params: dict, rid: str, code: dict, train_seconds=120.0, evaluated=True):
-    """The files a finished train + evaluate job leaves (config, metrics with code, final.pt)."""
+def write_run(
+    root: Path,
+    params: dict,
+    rid: str,
+    code: dict,
+    train_seconds=120.0,
+    evaluated=True,
+    weights=b"weights",
+):
+    """The files a finished train + evaluate job leaves: config, final.pt, and metrics with the
+    code and the identities the jobs record (computed as the jobs compute them)."""
     cfg = run_protocol(params, rid, expand_grid(params))
     cfg["num_classes"] = 8
     d = root / "runs" / rid
     (d / "eval").mkdir(parents=True, exist_ok=True)
-    (d / "final.pt").write_bytes(b"weights")
+    (d / "final.pt").write_bytes(weights + rid.encode())
     (d / "config.json").write_text(json.dumps(cfg))
-    (d / "train_metrics.json").write_text(
-        json.dumps({"train_seconds": train_seconds, "code": code})
-    )
+    metrics = {
+        "train_seconds": train_seconds,
+        "code": code,
+        "identity": train_identity(cfg),
+        "final": weights_record(weights + rid.encode()),
+    }
+    (d / "train_metrics.json").write_text(json.dumps(metrics))
     if evaluated:
         (d / "eval" / "config.json").write_text(json.dumps(cfg))
-        (d / "eval" / "metrics.json").write_text(json.dumps({"eval_seconds": 6.0, "code": code}))
+        record = {"eval_seconds": 6.0, "code": code, "identity": eval_identity(cfg)}
+        (d / "eval" / "metrics.json").write_text(json.dumps(record))
 
 
 @pytest.fixture
 def study(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    LISTS.mkdir(parents=True)
+    for name in ("train", "val", "classes"):
+        (LISTS / f"{name}.csv").write_text(f"{name} rows\n")
     here = code_version()
-    for rid in (TSN8, TSN16, TAM8, TAM16):
+    for rid in (TSN8, TAM8, TSN16, TAM16):  # sources first: f16 records f8's final.pt digest
         write_run(tmp_path, PARAMS, rid, here)
     return tmp_path, here
 
@@ -97,13 +115,61 @@ def test_mlflow_rename_leaves_every_run_as_it_was(study):
 
 
 def test_a_retrained_source_makes_its_descendant_stale(study):
-    root, _ = study
-    import os
+    root, here = study
+    write_run(root, PARAMS, TAM8, here, weights=b"re-trained")
+    got = states(PARAMS)
+    assert got[TAM8].state in ("done", "stale-by-code")
+    assert got[TAM16].state == "stale-by-init" and got[TAM16].train_job
+    assert "the source run was re-trained" in got[TAM16].detail
 
-    final8 = root / "runs" / TAM8 / "final.pt"
-    later = (root / "runs" / TAM16 / "final.pt").stat().st_mtime + 10
-    os.utime(final8, (later, later))
-    assert states(PARAMS)[TAM16].detail == "init checkpoint re-trained since"
+
+def test_a_source_that_will_be_retrained_takes_its_descendants_along(study):
+    params = copy.deepcopy(PARAMS)
+    params["experiments"]["demo"]["train"]["stages"]["f8"]["epochs"] = 3
+    got = states(params)
+    assert got[TSN8].state == "stale-by-params"
+    # f16's own protocol digest holds f8's: the chain is stale by params as well
+    assert got[TSN16].state == "stale-by-params" and got[TSN16].train_job
+
+
+def test_changed_data_and_weights_are_their_own_states(study):
+    root, here = study
+    (LISTS / "train.csv").write_text("an edited train list\n")
+    got = states(PARAMS)
+    assert {got[r].state for r in (TSN8, TAM8, TSN16, TAM16)} == {"stale-by-data"}
+    assert "data changed (train list" in got[TSN8].detail
+    # validation data changes only the evaluations
+    for rid in (TSN8, TAM8, TSN16, TAM16):
+        write_run(root, PARAMS, rid, here)
+    (LISTS / "val.csv").write_text("an edited val list\n")
+    got = states(PARAMS)
+    assert got[TSN8].state == "stale-by-data" and not got[TSN8].train_job and got[TSN8].eval_job
+
+
+def test_an_evaluation_of_an_earlier_model_is_missing(study):
+    root, here = study
+    d = root / "runs" / TSN16
+    record = json.loads((d / "train_metrics.json").read_text())
+    (d / "final.pt").write_bytes(b"trained again, same identity")
+    record["final"] = weights_record(b"trained again, same identity")
+    (d / "train_metrics.json").write_text(json.dumps(record))
+    got = states(PARAMS)[TSN16]
+    assert got.state == "missing" and "earlier final.pt" in got.detail
+    assert got.eval_job and not got.train_job
+
+
+def test_a_propagated_source_marks_a_done_descendant():
+    """A source that will be re-trained (here: never recorded) re-trains its descendants."""
+    from actionbench.status import RunStatus, _propagate_from_sources
+
+    out = {
+        TSN8: RunStatus(TSN8, "missing", "not trained", train_job=True, eval_job=True),
+        TSN16: RunStatus(TSN16, "done"),
+    }
+    current = {TSN8: {"init": {"kind": "scratch"}}, TSN16: {"init": {"source_run": TSN8}}}
+    _propagate_from_sources(out, current)
+    assert out[TSN16].state == "stale-by-init" and out[TSN16].train_job
+    assert TSN8 in out[TSN16].detail
 
 
 def test_stale_by_code(study, tmp_path):

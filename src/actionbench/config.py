@@ -9,7 +9,6 @@ a run's resolved config is a JSON-serialisable dict, the engine never reads para
 from __future__ import annotations
 
 import copy
-import hashlib
 import importlib.resources
 import itertools
 import json
@@ -21,6 +20,7 @@ from typing import Any
 import yaml
 
 from actionbench.errors import ConfigError
+from actionbench.fingerprints import protocol_digest
 from actionbench.spec import FRAME_STAGES, LAYOUTS, RunSpec, parse_run_id, previous_stage
 
 SCHEMA_RELPATH = Path("workflow") / "schemas" / "params.schema.yaml"
@@ -78,13 +78,63 @@ def validate_params(params: dict, schema: dict, source: str = "params.yaml") -> 
     _check_semantics(params, source)
 
 
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A key written twice in one YAML mapping (``first``: where it was written first)."""
+
+    def __init__(self, key: str, where: str, first: yaml.Mark, second: yaml.Mark):
+        super().__init__(problem=f"duplicate key {key!r}", problem_mark=second)
+        self.key, self.where, self.first = key, where, first
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader that refuses a key written twice in one mapping.
+
+    Plain PyYAML keeps the last value: a second ``archs:`` in an experiment group would silently
+    replace the first and runs would vanish from the grid. Keys brought in by a merge key
+    (``<<: *anchor``) may be overridden by the mapping's own keys, as YAML intends; anchors and
+    aliases work as usual.
+    """
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        self._check_keys(node, "", set())
+        return super().construct_document(node)
+
+    def _check_keys(self, node: yaml.Node, where: str, seen: set[int]) -> None:
+        if id(node) in seen:  # an alias of a node already checked
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._check_keys(item, f"{where}[{i}]", seen)
+        elif isinstance(node, yaml.MappingNode):
+            first: dict[str, yaml.Mark] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    self._check_keys(value_node, where, seen)
+                    continue
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+                if key in first:
+                    raise DuplicateKeyError(key, where, first[key], key_node.start_mark)
+                first[key] = key_node.start_mark
+                self._check_keys(value_node, f"{where}.{key}" if where else str(key), seen)
+
+
 def read_yaml(path: str | os.PathLike) -> dict:
-    """A YAML mapping; a syntax error names the file, line and column (1-based)."""
+    """A YAML mapping; a syntax error names the file, line and column (1-based), a key written
+    twice in one mapping names both lines."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"params file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=UniqueKeyLoader)
+    except DuplicateKeyError as err:
+        second, first = err.problem_mark, err.first
+        inside = f" in {err.where}" if err.where else " at the top level"
+        raise ConfigError(
+            f"{path}:{second.line + 1}:{second.column + 1}: duplicate key {err.key!r}{inside} "
+            f"(first written at {path}:{first.line + 1}:{first.column + 1}); YAML would keep "
+            "only the second: merge the two or delete one"
+        ) from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -400,7 +450,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
             path=str(runs_dir / src / "final.pt"),
             source_run=src,
             # a report's sub-grid may lack a source trained by another group: use the full grid
-            source_fingerprint=protocol_fingerprint(
+            source_fingerprint=protocol_digest(
                 run_protocol(params, src, runs if src in runs else None)
             ),
         )
@@ -460,6 +510,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
             "tracking_uri": params["project"].get("tracking_uri"),
         },
         "output_dir": str(runs_dir / spec.run_id),
+        "checkpoints": {"keep_set_aside": params["project"].get("keep_set_aside", 1)},
     }
 
 
@@ -490,16 +541,6 @@ def reencode_settings(ds_cfg: dict) -> dict:
         "gop": reencode.get("gop", 8),
         "crf": reencode.get("crf", 18),
     }
-
-
-def protocol_fingerprint(protocol: dict) -> str:
-    """A short digest of a resolved run protocol (sorted-key JSON, SHA-256).
-
-    A run's ``init.source_fingerprint`` is its source run's fingerprint; since that protocol
-    holds its own source's fingerprint, the digest covers the whole progressive chain.
-    """
-    blob = json.dumps(protocol, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def count_classes(classes_csv: str | os.PathLike) -> int:

@@ -41,7 +41,13 @@ def short_metrics(report_metrics: dict) -> dict:
     for value in (report_metrics.get("contributions") or {}).values():
         if not isinstance(value, dict) or value.get("classes") != "all classes":
             continue
-        model = f"{value.get('dataset')}/{value.get('arch')}"
+        # the default layout and sampling stay out of the name (one row each otherwise)
+        variant = [
+            str(value[k])
+            for k, default in (("layout", "reference"), ("sampling", "uniform"))
+            if value.get(k) not in (None, default)
+        ]
+        model = "/".join([str(value.get("dataset")), *variant, str(value.get("arch"))])
         for name, field in (("phi", "phi"), ("psi", "psi_ta")):
             number = _number(value.get(field))
             if number is not None:

@@ -4,15 +4,17 @@ Snakemake re-runs a job when its ``params:`` change. If a train job's params wer
 resolved config, renaming the MLflow experiment or changing ``evaluate.num_clips`` would re-train
 every model. Each rule therefore gets the fingerprint of only what its command reads:
 
-* train: the resolved run config minus evaluation, tracking and where/how-fast settings, plus the
-  train fingerprint of the run it initialises from (so an f8 change reaches f16, f32, f64);
-* evaluate: the evaluation settings, the model's identity and its input pipeline (the checkpoint
-  itself is an input file: a re-trained model re-runs its evaluation through Snakemake's input
-  trigger);
+* train: the run's identity (:mod:`actionbench.identity`): the resolved run config minus
+  evaluation, tracking and where/how-fast settings (:func:`protocol_digest`; it holds the
+  protocol digest of the run it initialises from, so an f8 change reaches f16, f32, f64), the
+  content of its lists and the digest of its initial weights;
+* evaluate: the evaluation settings, the model's identity and its input pipeline, plus (see
+  :func:`actionbench.identity.eval_identity`) the content of the validation list and the digest
+  of the ``final.pt`` it scores;
 * report: the report settings, the runs it reads and the groups' descriptions.
 
-The same functions compare the configs saved in ``runs/<id>/`` with the current params.yaml in
-``actionbench status`` (stale by params).
+The same functions compare what is recorded in ``runs/<id>/`` with the current params.yaml in
+``actionbench status``.
 """
 
 from __future__ import annotations
@@ -20,10 +22,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
-
-from actionbench.spec import init_source_run
 
 # Dotted keys of a resolved run config that do not change what training computes.
 TRAIN_IGNORED = (
@@ -36,11 +36,12 @@ TRAIN_IGNORED = (
     "num_classes",  # read from the class list, an input file
     "data.workers",
     "data.val_list",  # per-epoch validation only (history.csv); an input file anyway
+    "data.eval_min_frames",  # which videos evaluation scores
     "runtime.device",
     "runtime.threads",
     "runtime.log_interval_s",
     "runtime.dist_timeout_s",
-    "init.source_fingerprint",  # replaced by the recursive source fingerprint below
+    "checkpoints",  # retention of set-aside checkpoints
 )
 # Keys the evaluation does not read: the training protocol (its result, final.pt, is an input).
 EVAL_IGNORED = (
@@ -60,6 +61,7 @@ EVAL_IGNORED = (
     "runtime.sync_bn",
     "runtime.log_interval_s",
     "runtime.dist_timeout_s",
+    "checkpoints",
 )
 
 
@@ -91,27 +93,10 @@ def eval_view(cfg: Mapping[str, Any]) -> dict:
     return _without(cfg, EVAL_IGNORED)
 
 
-def train_fingerprint(
-    run_id: str, config_of: Callable[[str], Mapping[str, Any] | None]
-) -> str | None:
-    """Fingerprint of a run's training, chained through the runs it initialises from.
-
-    ``config_of(run_id)`` returns that run's resolved config (from params.yaml, or the one saved
-    in ``runs/<id>/config.json``); ``None`` for any run in the chain gives ``None``.
-    """
-    chain: list[dict] = []
-    seen: set[str] = set()
-    current: str | None = run_id
-    while current is not None:
-        if current in seen:
-            raise ValueError(f"run {run_id}: initialisation cycle through {current}")
-        seen.add(current)
-        cfg = config_of(current)
-        if cfg is None:
-            return None
-        chain.append(train_view(cfg))
-        current = init_source_run(cfg.get("init"))
-    return digest(chain)
+def protocol_digest(cfg: Mapping[str, Any]) -> str:
+    """Digest of what a run config says about training: :func:`train_view`, which keeps
+    ``init.source_fingerprint`` (the source run's own protocol digest), so it covers the chain."""
+    return digest(train_view(cfg))
 
 
 def eval_fingerprint(cfg: Mapping[str, Any]) -> str:

@@ -3,16 +3,23 @@
 Snakemake re-runs a job when what it reads changes (``fingerprints``), but on purpose not when the
 code under ``src/`` changes: a 288-model study must not restart because a docstring changed. This
 module makes that visible instead. For each run of the enabled grid it compares what is on disk
-(``runs/<id>/config.json``, ``eval/config.json``, ``train_metrics.json``'s ``code``, ``failure.json``)
-with params.yaml and the checkout, and classifies the run as
+(the identities recorded in ``train_metrics.json`` and ``eval/metrics.json``, their ``code``,
+``failure.json``) with the identity params.yaml, the lists and the initial weights give the run
+now (:mod:`actionbench.identity`, the one Snakemake's ``params:`` and the trainer's resume check
+use), and classifies the run as
 
 * ``failed``: its last job left ``failure.json``;
-* ``missing``: not trained or not evaluated yet;
-* ``stale-by-params``: params.yaml now trains (or evaluates) it differently, or the run it
-  initialises from was re-trained after it;
+* ``missing``: not trained or not evaluated yet (or its evaluation scored an earlier model);
+* ``stale-by-params``: params.yaml now trains (or evaluates) it differently;
+* ``stale-by-data``: the data it trains on (or is evaluated on) changed: re-extracted frames, an
+  edited or re-drawn list;
+* ``stale-by-init``: its initial weights changed: a replaced ImageNet file, a re-trained source
+  run, or a source run that will be re-trained;
 * ``stale-by-code``: the package source changed since the commit it was trained/evaluated with
   (or that run was made from uncommitted changes);
 * ``done``: none of the above.
+
+Snakemake re-runs exactly the runs that are not ``done`` or ``stale-by-code``.
 
 The cost of re-running is estimated from recorded times: the run's own ``train_seconds`` /
 ``eval_seconds`` (scaled by the new number of epochs), else Snakemake's benchmark TSV, else the
@@ -30,9 +37,22 @@ from typing import Any
 
 from actionbench.config import expand_grid, run_protocol
 from actionbench.engine.code_version import source_changed_since
-from actionbench.fingerprints import eval_fingerprint, train_fingerprint
+from actionbench.identity import change_kind, eval_identity, identity_changes, train_identity
+from actionbench.spec import RunSpec, init_source_run
 
-STATES = ("done", "missing", "stale-by-params", "stale-by-code", "failed")
+STATES = (
+    "done",
+    "missing",
+    "stale-by-params",
+    "stale-by-data",
+    "stale-by-init",
+    "stale-by-code",
+    "failed",
+)
+
+
+# States Snakemake leaves as they are (a code change is reported, not re-run).
+UP_TO_DATE = ("done", "stale-by-code")
 
 
 @dataclass
@@ -77,7 +97,6 @@ class _Disk:
         d = runs_dir / rid
         self.final = d / "final.pt"
         self.config = _read_json(d / "config.json")
-        self.eval_config = _read_json(d / "eval" / "config.json")
         self.train_metrics = _read_json(d / "train_metrics.json")
         self.eval_metrics = _read_json(d / "eval" / "metrics.json")
         self.failure = _read_json(d / "failure.json")
@@ -114,75 +133,103 @@ def grid_status(
     package_dir: str | Path | None = None,
 ) -> list[RunStatus]:
     """The status of every run of the enabled grid, in grid order."""
-    runs = expand_grid(params)
+    return list(run_states(params, expand_grid(params), bench_dir, package_dir).values())
+
+
+def run_states(
+    params: dict,
+    runs: dict[str, RunSpec],
+    bench_dir: str | Path = "logs/benchmarks",
+    package_dir: str | Path | None = None,
+) -> dict[str, RunStatus]:
+    """The status of each of ``runs`` (a grid, or the report's selection of one), by run id."""
     runs_dir = Path(params["project"]["runs_dir"])
     bench = Path(bench_dir)
     current = {rid: run_protocol(params, rid, runs) for rid in runs}
     disk = {rid: _Disk(runs_dir, bench, rid) for rid in runs}
 
-    def saved(rid: str) -> dict | None:
-        if rid in disk:
-            return disk[rid].config
-        return _read_json(runs_dir / rid / "config.json")
-
     pkg = Path(package_dir) if package_dir else None
-    out = []
-    for rid in runs:
-        on_disk, cfg = disk[rid], current[rid]
-        status = RunStatus(rid, "done")
-        status.recorded = {
-            "train_seconds": on_disk.train_seconds,
-            "eval_seconds": on_disk.eval_seconds,
-            "code": (on_disk.train_metrics or {}).get("code"),
-        }
-        trained = on_disk.final.is_file() and on_disk.train_metrics is not None
-        evaluated = on_disk.eval_metrics is not None
-        if on_disk.failure and not (trained and evaluated and _newer(on_disk, runs_dir, rid)):
-            status.state = "failed"
-            status.detail = (
-                f"{on_disk.failure.get('stage', '?')}: {on_disk.failure.get('reason', '')}"
-            )
-            status.train_job = on_disk.failure.get("stage") != "evaluate" or not trained
-            status.eval_job = True
-        elif not trained:
-            status.state, status.detail = "missing", "not trained"
-            status.train_job = status.eval_job = True
-        else:
-            now_fp = train_fingerprint(rid, lambda r: current.get(r) or saved(r))
-            then_fp = train_fingerprint(rid, saved)
-            source = _source_final(cfg)
-            if then_fp is None:
-                status.state, status.detail = "stale-by-params", "no saved config.json"
-                status.train_job = status.eval_job = True
-            elif now_fp != then_fp:
-                status.state, status.detail = "stale-by-params", "training settings changed"
-                status.train_job = status.eval_job = True
-            elif (
-                source
-                and source.is_file()
-                and source.stat().st_mtime > on_disk.final.stat().st_mtime
-            ):
-                status.state, status.detail = "stale-by-params", "init checkpoint re-trained since"
-                status.train_job = status.eval_job = True
-            elif not evaluated:
-                status.state, status.detail = "missing", "not evaluated"
-                status.eval_job = True
-            elif on_disk.eval_config is None or eval_fingerprint(
-                on_disk.eval_config
-            ) != eval_fingerprint(cfg):
-                status.state, status.detail = "stale-by-params", "evaluation settings changed"
-                status.eval_job = True
-            else:
-                why = _code_state(on_disk.train_metrics, pkg)
-                why_eval = _code_state(on_disk.eval_metrics, pkg)
-                if why or why_eval:
-                    status.state = "stale-by-code"
-                    status.detail = f"trained with {why}" if why else f"evaluated with {why_eval}"
-                    status.train_job = bool(why)
-                    status.eval_job = True
-        out.append(status)
-    _estimate(out, disk, current)
+    out = {rid: _run_status(rid, disk[rid], current[rid], runs_dir, pkg) for rid in runs}
+    _propagate_from_sources(out, current)
+    _estimate(list(out.values()), disk, current)
     return out
+
+
+def _run_status(rid: str, on_disk: _Disk, cfg: dict, runs_dir: Path, pkg: Path | None) -> RunStatus:
+    status = RunStatus(rid, "done")
+    status.recorded = {
+        "train_seconds": on_disk.train_seconds,
+        "eval_seconds": on_disk.eval_seconds,
+        "code": (on_disk.train_metrics or {}).get("code"),
+        "identity": (on_disk.train_metrics or {}).get("identity"),
+    }
+    trained = on_disk.final.is_file() and on_disk.train_metrics is not None
+    evaluated = on_disk.eval_metrics is not None
+    if on_disk.failure and not (trained and evaluated and _newer(on_disk, runs_dir, rid)):
+        status.state = "failed"
+        status.detail = f"{on_disk.failure.get('stage', '?')}: {on_disk.failure.get('reason', '')}"
+        status.train_job = on_disk.failure.get("stage") != "evaluate" or not trained
+        status.eval_job = True
+        return status
+    if not trained:
+        status.state, status.detail = "missing", "not trained"
+        status.train_job = status.eval_job = True
+        return status
+    changes = identity_changes(status.recorded["identity"], train_identity(cfg))
+    if changes:
+        status.state, status.detail = change_kind(changes), "; ".join(changes)
+        status.train_job = status.eval_job = True
+        return status
+    if not evaluated:
+        status.state, status.detail = "missing", "not evaluated"
+        status.eval_job = True
+        return status
+    why_eval = _eval_changes((on_disk.eval_metrics or {}).get("identity"), eval_identity(cfg))
+    if why_eval:
+        status.state, status.detail = why_eval
+        status.eval_job = True
+        return status
+    why = _code_state(on_disk.train_metrics, pkg)
+    why_eval_code = _code_state(on_disk.eval_metrics, pkg)
+    if why or why_eval_code:
+        status.state = "stale-by-code"
+        status.detail = f"trained with {why}" if why else f"evaluated with {why_eval_code}"
+        status.train_job = bool(why)
+        status.eval_job = True
+    return status
+
+
+def _eval_changes(old: dict | None, new: dict) -> tuple[str, str] | None:
+    """(state, detail) when a recorded evaluation is not the one params.yaml asks for now."""
+    if not old or old.get("version") != new.get("version"):
+        return "stale-by-params", "no evaluation identity recorded (made before identities)"
+    if old.get("fingerprint") == new.get("fingerprint"):
+        return None
+    if old.get("model") != new.get("model"):
+        return "missing", "not evaluated (its evaluation scored an earlier final.pt)"
+    if old.get("settings") != new.get("settings"):
+        return "stale-by-params", "evaluation settings changed"
+    return "stale-by-data", "validation data changed (val list or its videos)"
+
+
+def _propagate_from_sources(out: dict[str, RunStatus], current: dict[str, dict]) -> None:
+    """A run whose init source will be re-trained will be re-trained too (Snakemake re-runs
+    the jobs downstream of a re-run job): mark it, through whole chains (f8 -> f16 -> f32)."""
+    changed = True
+    while changed:
+        changed = False
+        for rid, status in out.items():
+            source = init_source_run(current[rid].get("init"))
+            upstream = out.get(source) if source else None
+            if upstream is None or upstream.state in UP_TO_DATE or not upstream.train_job:
+                continue
+            if status.train_job and status.state not in UP_TO_DATE:
+                continue
+            if status.state != "failed":
+                status.state = "stale-by-init"
+                status.detail = f"its init source {source} will be re-trained"
+            status.train_job = status.eval_job = True
+            changed = True
 
 
 def _newer(on_disk: _Disk, runs_dir: Path, rid: str) -> bool:
@@ -190,11 +237,6 @@ def _newer(on_disk: _Disk, runs_dir: Path, rid: str) -> bool:
     record = runs_dir / rid / "failure.json"
     metrics = runs_dir / rid / "eval" / "metrics.json"
     return metrics.is_file() and metrics.stat().st_mtime >= record.stat().st_mtime
-
-
-def _source_final(cfg: dict) -> Path | None:
-    init = cfg.get("init") or {}
-    return Path(init["path"]) if init.get("kind") == "checkpoint" and init.get("path") else None
 
 
 def _estimate(statuses: list[RunStatus], disk: dict[str, _Disk], current: dict[str, dict]) -> None:

@@ -60,7 +60,6 @@ def write_run(
     for g in ("temporal", "spatial"):
         metrics[f"clip_top1_{g}"] = 100 * clip_ok[groups == g].mean()
         metrics[f"video_top1_{g}"] = 100 * video_ok[groups == g].mean()
-    (run_dir / "eval" / "metrics.json").write_text(json.dumps(metrics))
     per_class = pd.DataFrame(
         {
             "label": range(len(CLASSES)),
@@ -85,10 +84,36 @@ def write_run(
             "val_top1": np.linspace(30, metrics["clip_top1"], epochs),
         }
     ).to_csv(run_dir / "history.csv", index=False)
-    (run_dir / "train_metrics.json").write_text(json.dumps({"epochs": epochs}))
+    write_trained(run_dir, {"epochs": epochs}, metrics, config)
     if config is not None:
         (run_dir / "config.json").write_text(json.dumps(config))
     return metrics
+
+
+def write_trained(
+    run_dir: Path, train_metrics: dict, eval_metrics: dict | None, config: dict | None = None
+) -> None:
+    """final.pt, train_metrics.json and eval/metrics.json as the jobs leave them: the train
+    record names final.pt's digest (and, given the run's config, the run's identity); the
+    evaluation names the weights it scored, so ``actionbench status`` calls it current."""
+    from actionbench.identity import eval_identity, train_identity, weights_record
+
+    weights = f"weights of {run_dir}".encode()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "final.pt").write_bytes(weights)
+    record = {**train_metrics, "final": weights_record(weights)}
+    if config is not None:
+        record["identity"] = train_identity(config)
+    (run_dir / "train_metrics.json").write_text(json.dumps(record))
+    if eval_metrics is not None:
+        if config is not None:
+            identity = eval_identity({**config, "output_dir": str(run_dir)})
+        else:
+            identity = {"version": 1, "model": weights_record(weights)["sha256"]}
+        (run_dir / "eval").mkdir(exist_ok=True)
+        (run_dir / "eval" / "metrics.json").write_text(
+            json.dumps({**eval_metrics, "identity": identity})
+        )
 
 
 def predictions_with_accuracy(

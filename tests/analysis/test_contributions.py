@@ -126,3 +126,101 @@ def test_sampling_must_match_and_is_kept_apart():
     pairs = pair_with_tsn(pd.DataFrame(rows + [dense]))
     assert bool(pairs.set_index("run_id").loc["kinetics400/tam-resnet50-dense/f8", "tsn_missing"])
     assert list(contribution_table(pairs)["sampling"]) == ["uniform"]
+
+
+def _layouts(dataset, values):
+    """Rows of both layouts: ``values`` maps (arch, frames, layout) to top-1."""
+    rows = []
+    for (arch, frames, layout), acc in values.items():
+        suffix = "-paper" if layout == "paper" else ""
+        rows.append(
+            {
+                **_rows(dataset, {(arch, frames): acc})[0],
+                "run_id": f"{dataset}/{arch}-resnet50{suffix}/f{frames}",
+                "layout": layout,
+            }
+        )
+    return rows
+
+
+def test_layouts_are_never_paired_with_each_other_and_get_a_row_each():
+    # the issue's case: reference TAM f8 has no reference TSN f8, only the -paper one
+    results = pd.DataFrame(
+        _layouts(
+            "mini-ssv2",
+            {
+                ("tsn", 8, "paper"): 40.0,
+                ("tam", 8, "paper"): 70.0,
+                ("tam", 8, "reference"): 64.0,
+                ("tsn", 16, "reference"): 36.0,
+                ("tam", 16, "reference"): 68.0,
+            },
+        )
+    )
+    pairs = pair_with_tsn(results).set_index("run_id")
+    assert bool(pairs.loc["mini-ssv2/tam-resnet50/f8", "tsn_missing"])
+    assert pairs.loc["mini-ssv2/tam-resnet50-paper/f8", "tsn_run_id"] == (
+        "mini-ssv2/tsn-resnet50-paper/f8"
+    )
+    assert pairs.loc["mini-ssv2/tam-resnet50/f16", "tsn_run_id"] == "mini-ssv2/tsn-resnet50/f16"
+    table = contribution_table(pairs.reset_index()).set_index(["layout", "arch"])
+    assert list(table.index) == [("paper", "tam"), ("reference", "tam")]
+    assert table.loc[("paper", "tam"), "phi"] == pytest.approx(40.0 / 70.0)
+    assert table.loc[("reference", "tam"), "phi"] == pytest.approx(36.0 / 68.0)  # f16 only
+    assert table.loc[("reference", "tam"), "n_ta"] == 1
+
+
+def _protocol(input_px=224, commit="aaaa"):
+    return {
+        "backbone": "resnet50",
+        "frames": "8",
+        "sampling": "uniform",
+        "pretraining": "ImageNet",
+        "weights": "resnet50.pth",
+        "eval_protocol": "10x1",
+        "epochs": "75",
+        "total_epochs": "75",
+        "input": f"{input_px}px (scale 256)",
+        "optimizer": "lr 0.01, batch 72, wd 0.0005, momentum 0.9",
+        "schedule": "cosine",
+        "layout": "reference",
+        "normalization": "imagenet",
+        "code": commit,
+    }
+
+
+def test_a_counterpart_with_another_protocol_is_refused_the_code_version_is_not():
+    results = pd.DataFrame(
+        _rows("mini-ssv2", {("tsn", 8): 30.0, ("tam", 8): 60.0, ("i3d", 8): 50.0})
+    )
+    protocols = {
+        "mini-ssv2/tsn-resnet50/f8": _protocol(),
+        "mini-ssv2/tam-resnet50/f8": _protocol(input_px=112),  # refused: input size
+        "mini-ssv2/i3d-resnet50/f8": _protocol(commit="bbbb"),  # paired: the code is flagged only
+    }
+    pairs = pair_with_tsn(results, protocols=protocols).set_index("run_id")
+    tam = pairs.loc["mini-ssv2/tam-resnet50/f8"]
+    assert bool(tam["tsn_missing"]) and math.isnan(tam["phi"])
+    assert tam["tsn_mismatch"] == (
+        "mini-ssv2/tsn-resnet50/f8: input size: 112px (scale 256) vs 224px (scale 256)"
+    )
+    i3d = pairs.loc["mini-ssv2/i3d-resnet50/f8"]
+    assert i3d["tsn_run_id"] == "mini-ssv2/tsn-resnet50/f8" and i3d["tsn_mismatch"] == ""
+    assert list(contribution_table(pairs.reset_index())["arch"]) == ["i3d"]
+    # without protocol records the keys alone decide (as for hand-built frames)
+    assert not pair_with_tsn(results)["tsn_missing"].any()
+
+
+def test_n_counts_only_the_pairs_a_mean_averages():
+    # TSN at 100% leaves no headroom: Psi is undefined there, Phi is not
+    rows = _rows("mini-kinetics", {("tsn", 8): 100.0, ("tam", 8): 100.0})
+    rows += _rows("mini-kinetics", {("tsn", 16): 50.0, ("tam", 16): 75.0})
+    rows += [
+        {**rows[1], "run_id": "mini-kinetics/tam-resnet50-tp/f8", "tp": True, "clip_top1": 90.0}
+    ]
+    table = contribution_table(pair_with_tsn(pd.DataFrame(rows))).set_index("arch")
+    assert table.loc["tam", "psi_ta"] == pytest.approx(25.0 / 50.0)  # the f16 pair alone
+    assert table.loc["tam", "phi"] == pytest.approx((1.0 + 50.0 / 75.0) / 2)  # both pairs
+    assert (table.loc["tam", "n_phi"], table.loc["tam", "n_ta"]) == (2, 1)
+    assert math.isnan(table.loc["tam", "psi_ta_tp"]) and table.loc["tam", "n_ta_tp"] == 0
+    assert table.loc["tam", "n_models"] == 3

@@ -9,29 +9,25 @@ import pytest
 
 from actionbench.analysis.report import build_report
 from actionbench.config import load_params
+from conftest import write_trained
 
 
 def _write_eval(run_dir, clip, temporal, spatial):
-    (run_dir / "eval").mkdir(parents=True)
-    (run_dir / "eval" / "metrics.json").write_text(
-        json.dumps(
-            {
-                "clip_top1": clip,
-                "clip_top5": 100.0,
-                "video_top1": clip + 1,
-                "clip_top1_temporal": temporal,
-                "clip_top1_spatial": spatial,
-                "video_top1_temporal": temporal,
-                "video_top1_spatial": spatial,
-                "num_videos": 128,
-                "num_clips": 4,
-                "num_crops": 1,
-            }
-        )
-    )
+    metrics = {
+        "clip_top1": clip,
+        "clip_top5": 100.0,
+        "video_top1": clip + 1,
+        "clip_top1_temporal": temporal,
+        "clip_top1_spatial": spatial,
+        "video_top1_temporal": temporal,
+        "video_top1_spatial": spatial,
+        "num_videos": 128,
+        "num_clips": 4,
+        "num_crops": 1,
+    }
+    write_trained(run_dir, {"epochs": 2}, metrics)
     (run_dir / "eval" / "acc_vs_clips.csv").write_text("clips,top1\n1,50\n2,55\n")
     (run_dir / "history.csv").write_text("epoch,loss,val_top1\n1,2.0,40\n2,1.0,60\n")
-    (run_dir / "train_metrics.json").write_text(json.dumps({"epochs": 2}))
 
 
 def test_report_tables_figures_and_missing_runs(tmp_path, params_file, base_params, monkeypatch):
@@ -41,8 +37,7 @@ def test_report_tables_figures_and_missing_runs(tmp_path, params_file, base_para
     _write_eval(runs / "tsn-resnet18" / "f8", 75.0, 50.0, 100.0)
     _write_eval(runs / "tam-resnet18" / "f8", 95.0, 90.0, 100.0)
     _write_eval(runs / "tsn-resnet18" / "f16", 74.0, 48.0, 100.0)
-    (runs / "tam-resnet18" / "f16").mkdir(parents=True)
-    (runs / "tam-resnet18" / "f16" / "train_metrics.json").write_text("{}")
+    write_trained(runs / "tam-resnet18" / "f16", {}, None)  # trained, not evaluated
 
     paths = build_report(params, tmp_path / "reports")
 
@@ -258,14 +253,28 @@ def test_findings_first_and_protocol_warnings_once(demo_runs, tmp_path):
     assert "4 run(s) record no code version" in page
 
 
-def test_run_code_from_train_metrics():
+def test_run_identity_from_train_metrics():
     from actionbench.analysis import provenance
 
-    rows = provenance.run_code(
+    identity = {
+        "version": 1,
+        "protocol": "p" * 16,
+        "data": {"train_list": "a" * 64, "classes": "c" * 64},
+        "init": {
+            "kind": "checkpoint",
+            "path": "runs/d/tam-resnet18/f8/final.pt",
+            "sha256": "b" * 64,
+        },
+        "fingerprint": "f" * 16,
+    }
+    rows = provenance.run_identity(
         {
-            "d/tam-resnet18/f8": {
+            "d/tam-resnet18/f16": {
                 "epochs": 2,
+                "identity": identity,
+                "final": {"sha256": "e" * 64, "bytes": 3},
                 "code": {"package_version": "0.1.0", "git_commit": "abc123", "git_dirty": True},
+                "code_resumes": [{"epoch": 1}],
             },
             "d/tsn-resnet18/f8": {"epochs": 2},
             "d/tsn-resnet18/f16": None,
@@ -273,10 +282,14 @@ def test_run_code_from_train_metrics():
     )
     assert rows == [
         {
-            "run": "d/tam-resnet18/f8",
-            "package version": "0.1.0",
-            "git commit": "abc123",
-            "uncommitted changes": "yes",
+            "run": "d/tam-resnet18/f16",
+            "identity": "f" * 16,
+            "settings": "p" * 12,
+            "train list": "a" * 12,
+            "classes": "c" * 12,
+            "initial weights": "checkpoint " + "b" * 12,
+            "final.pt": "e" * 12,
+            "code": "0.1.0 abc123 + uncommitted changes; resumed 1x under other code",
         }
     ]
 
@@ -288,12 +301,16 @@ def test_report_lists_the_data_counts_of_each_dataset(demo_runs, tmp_path, monke
     lists = tmp_path / "data" / "lists" / "synthetic"
     lists.mkdir(parents=True)
     summary = {
-        "dataset": "synthetic", "annotation_rows_skipped": 1, "indexed": 16, "extracted": 14,
-        "excluded": 2, "excluded_by_reason": {"not a video": 1, "empty file": 1},
+        "dataset": "synthetic", "annotation_rows": 17, "annotation_rows_skipped": 1,
+        "indexed": 16, "extracted": 14, "excluded": 3,
+        "excluded_by_reason": {"video not found": 1, "not a video": 1, "empty file": 1},
         "train": 7, "val": 7, "classes": 4, "classes_without_train": [],
     }  # fmt: skip
     (lists / "summary.json").write_text(json.dumps(summary))
     paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=100)
     md = paths["markdown"].read_text()
     data = md.split("## Data", 1)[1].split("\n## ", 1)[0]
-    assert "| synthetic | 16 | 14 | 2 | not a video: 1; empty file: 1 | 1 | 7 / 7 | 4 |" in data
+    assert (
+        "| synthetic | 17 | 16 | 14 | 3 | video not found: 1; not a video: 1; empty file: 1 | 1 "
+        "| 7 / 7 | 4 |"
+    ) in data

@@ -159,6 +159,60 @@ def test_table7_reports_missing_counterparts():
     assert not t.shown and "no model has a TSN counterpart" in t.missing
 
 
+def test_table7_one_row_group_per_layout_and_refused_counterparts_named():
+    rows = [
+        {"arch": "tsn", "clip_top1": 40.0},
+        {"arch": "tam", "clip_top1": 60.0},
+        {"arch": "tsn", "clip_top1": 30.0, "run_id": "mini-ssv2/tsn-resnet50-paper/f8"},
+        {"arch": "tam", "clip_top1": 70.0, "run_id": "mini-ssv2/tam-resnet50-paper/f8"},
+        {"arch": "i3d", "clip_top1": 65.0, "run_id": "mini-ssv2/i3d-resnet50-paper/f8"},
+    ]
+    for row in rows:
+        row["layout"] = "paper" if row.get("run_id", "").endswith("-paper/f8") else "reference"
+    results = _results(rows)
+    protocols, _ = _protocols(results)
+    for rid in ("mini-ssv2/tsn-resnet50-paper/f8", "mini-ssv2/tam-resnet50-paper/f8"):
+        protocols[rid] = {**protocols[rid], "layout": "paper"}
+    protocols["mini-ssv2/i3d-resnet50-paper/f8"] = {
+        **protocols["mini-ssv2/i3d-resnet50-paper/f8"],
+        "layout": "paper",
+        "input": "112px (scale 128)",
+    }
+    t, detail = tables.table7(results, protocols)
+    assert t.frame.index.names == ["Dataset", "Layout", "Metric"]
+    phi = t.frame.xs("mean Φ (spatial)", level="Metric")[("TAM", "clip")]
+    assert phi[("mini-ssv2", "reference")] == f"{40 / 60:.2f}"
+    assert phi[("mini-ssv2", "paper")] == f"{30 / 70:.2f}"
+    assert list(t.data.loc[t.data["level"] == "clip", "layout"]) == ["reference", "paper"]
+    notes = "\n".join(t.notes)
+    assert "mini-ssv2 (reference) TAM: 1 without tp" in notes
+    assert (
+        "TSN counterpart with another protocol (left out, not averaged): "
+        "mini-ssv2/i3d-resnet50-paper/f8 vs mini-ssv2/tsn-resnet50-paper/f8: input size: "
+        "112px (scale 128) vs 224px (scale 256)" in notes
+    )
+    assert detail.frame.loc["mini-ssv2/i3d-resnet50-paper/f8", "TSN counterpart"].startswith(
+        "refused: mini-ssv2/tsn-resnet50-paper/f8: input size"
+    )
+    assert not any("layout" in flag for flag in t.flags)  # no pair mixes the two
+
+
+def test_results_table_shows_videos_scored_and_dropped_per_run():
+    results = _results(
+        [
+            {"arch": "tsn", "clip_top1": 40.0, "num_videos": 1990, "num_videos_dropped": 10},
+            {"arch": "tam", "clip_top1": 60.0, "num_videos": 2000, "num_videos_dropped": 0},
+            {"arch": "i3d", "status": "not evaluated"},
+        ]
+    )
+    table = tables.results_table(results)
+    shown = table.frame[["videos scored", "videos dropped"]]
+    assert shown.loc["mini-ssv2/tsn-resnet50/f8"].tolist() == ["1990", "10"]
+    assert shown.loc["mini-ssv2/tam-resnet50/f8"].tolist() == ["2000", "0"]
+    assert shown.loc["mini-ssv2/i3d-resnet50/f8"].tolist() == ["–", "–"]
+    assert any("data.eval_min_frames" in note for note in table.notes)
+
+
 def test_table4_transfer_from_configs():
     results = _results(
         [

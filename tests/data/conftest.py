@@ -36,6 +36,19 @@ def make_video(
     return path
 
 
+def make_audio(path: Path, seconds: float = 0.5) -> Path:
+    """An audio-only file (silent AAC; the container follows the suffix: .mp4, .m4a)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", str(seconds), "-c:a", "aac",
+         "file:" + str(path.absolute())],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return path
+
+
 def make_frames(
     folder: Path, frames: int = 6, size: str = "40x30", name: str = "{:05d}.jpg"
 ) -> Path:
@@ -97,3 +110,9 @@ def video_maker():
 def frames_maker():
     """The :func:`make_frames` helper, as a fixture."""
     return make_frames
+
+
+@pytest.fixture
+def audio_maker():
+    """The :func:`make_audio` helper, as a fixture."""
+    return make_audio

@@ -103,6 +103,27 @@ def test_training_drops_videos_shorter_than_min_frames(list_csv, tmp_path, caplo
         VideoClipDataset(list_csv, num_frames=4, min_frames=13, root=tmp_path)
 
 
+def test_evaluation_drops_videos_shorter_than_eval_min_frames(list_csv, tmp_path, caplog):
+    caplog.set_level("INFO")
+    test = VideoClipDataset(
+        list_csv, num_frames=4, train=False, eval_min_frames=6, min_frames=11, root=tmp_path
+    )
+    assert test.video_ids == ["vid0", "vid2"]  # 10 and 12 frames kept; 5 and 3 dropped
+    assert test.list_rows.tolist() == [0, 2]
+    assert test.dropped == [
+        ("vid1", 5, "fewer than 6 frames (eval_min_frames)"),
+        ("vid3", 3, "fewer than 6 frames (eval_min_frames)"),
+    ]
+    assert "2 of 4 evaluation videos have fewer than eval_min_frames=6 frames" in caplog.text
+    assert test[1][2] == 1 and test.video_lengths[1] == 12  # item 1 is the list's row 2
+    train = VideoClipDataset(list_csv, num_frames=4, eval_min_frames=6, root=tmp_path)
+    assert len(train) == 4 and train.dropped == []  # eval_min_frames is for evaluation only
+    every = VideoClipDataset(list_csv, num_frames=4, train=False, root=tmp_path)
+    assert len(every) == 4 and every.dropped == []  # the default scores every video
+    with pytest.raises(DataError, match="every video has fewer than eval_min_frames=13"):
+        VideoClipDataset(list_csv, num_frames=4, train=False, eval_min_frames=13, root=tmp_path)
+
+
 def test_ten_crops_need_flipping_allowed(list_csv):
     with pytest.raises(ConfigError, match="num_crops=10 adds mirrored views"):
         VideoClipDataset(list_csv, num_frames=4, train=False, num_crops=10, flip=False)

@@ -201,6 +201,28 @@ def test_bad_files_each_get_one_failure_row(tmp_path, video_maker):
     assert leftovers == ["good"]
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".m4a"])
+def test_an_audio_only_file_is_named_no_video_stream(tmp_path, audio_maker, video_maker, suffix):
+    """ffmpeg only says "Error parsing options for output file ...img_%05d.jpg" (or that its map
+    matches no streams): the file is fine, it just holds no video."""
+    audio = audio_maker(tmp_path / f"speech{suffix}")
+    good = video_maker(tmp_path / "good.mp4")
+    for short_side in (32, None):  # with and without the scale filter
+        result = extract_videos(
+            index_of({"speech": audio, "good": good}),
+            tmp_path / f"frames{short_side}",
+            short_side=short_side,
+            workers=1,
+            progress=False,
+        )
+        assert result.extracted["video_id"].tolist() == ["good"]
+        assert result.failures[["video_id", "reason"]].values.tolist() == [
+            ["speech", "no video stream (audio only)"]
+        ]
+    with pytest.raises(DataError, match=r"speech\.m?[a-z0-9]+: no video stream \(audio only\)$"):
+        probe_video(audio)
+
+
 def test_names_with_spaces_quotes_and_unicode(tmp_path, video_maker):
     odd = video_maker(tmp_path / "raw" / 'it\'s a "weird" vidéo 東京 -x:y.mp4', frames=5)
     result = extract_videos(

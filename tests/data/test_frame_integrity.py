@@ -144,19 +144,25 @@ def test_verify_by_stat_and_by_decoding(tmp_path, video_maker, monkeypatch, caps
 
 
 def test_lists_cli_reports_every_reason_summary_and_empty_split(
-    tmp_path, video_maker, monkeypatch, capsys, caplog
+    tmp_path, video_maker, audio_maker, monkeypatch, capsys, caplog
 ):
+    """Every annotated video missing from the lists is in excluded.csv with its reason, the
+    videos the index skipped (never downloaded, malformed row) included, and the console line
+    counts each reason."""
     monkeypatch.chdir(tmp_path)
     good = video_maker(Path("raw/good.mp4"), frames=12)
     Path("raw/text.mp4").write_text("just text\n")
     Path("raw/empty.mp4").write_bytes(b"")
-    videos = {"g1": good, "g2": good, "text": Path("raw/text.mp4"), "empty": Path("raw/empty.mp4")}
-    index = index_of(videos, {"text": "val", "empty": "val"})
+    audio_maker(Path("raw/speech.mp4"))
+    videos = {"g1": good, "g2": good, "text": Path("raw/text.mp4"), "empty": Path("raw/empty.mp4"),
+              "speech": Path("raw/speech.mp4")}  # fmt: skip
+    index = index_of(videos, {"text": "val", "empty": "val", "speech": "val"})
     index.to_csv("index.csv", index=False)
     pd.DataFrame(
-        [["train.csv", 7, "x", "video not found: raw/x.mp4"]],
+        [["train.csv", 7, "x", "video not found: raw/x.mp4"],
+         ["train.csv", 9, "", "expected 4 fields, found 2"]],
         columns=["file", "row", "video_id", "reason"],
-    ).to_csv("index_failures.csv", index=False)
+    ).to_csv("index_failures.csv", index=False)  # fmt: skip
     assert main(["extract", "--index", "index.csv", "--frames-root", "fr", "--short-side", "32",
                  "--no-progress", "--out", "ex.csv", "--failures", "fail.csv"]) == 0  # fmt: skip
     assert main(["lists", "--index", "index.csv", "--extracted", "ex.csv", "--failures", "fail.csv",
@@ -165,15 +171,27 @@ def test_lists_cli_reports_every_reason_summary_and_empty_split(
     assert "dataset 'tiny': split 'val' is empty" in caplog.text
     out = capsys.readouterr().out
     assert out.strip() == (
-        "tiny: 1 annotation rows skipped, 4 indexed, 2 extracted, 2 excluded "
-        "(1 not a video, 1 empty file); 2 train / 0 val videos, 1 classes"
+        "tiny: 7 annotation rows, 5 indexed, 2 extracted, 5 excluded (1 video not found; "
+        "1 expected 4 fields, found 2; 1 not a video; 1 empty file; 1 no video stream); "
+        "2 train / 0 val videos, 1 classes"
     )
-    excluded = pd.read_csv("lists/tiny/excluded.csv").set_index("video_id")["reason"]
-    assert excluded["empty"] == "empty file (0 bytes)"
-    assert excluded["text"] == "not a video: a text file (starts with 'just text')"
+    excluded = pd.read_csv("lists/tiny/excluded.csv", keep_default_na=False)
+    assert excluded[["video_id", "stage", "reason"]].values.tolist() == [
+        ["x", "index", "video not found: raw/x.mp4 (train.csv row 7)"],
+        ["", "index", "expected 4 fields, found 2 (train.csv row 9)"],
+        ["text", "extract", "not a video: a text file (starts with 'just text')"],
+        ["empty", "extract", "empty file (0 bytes)"],
+        ["speech", "extract", "no video stream (audio only)"],
+    ]
+    assert excluded.set_index("video_id").loc["speech", "split"] == "val"
     summary = json.loads(Path("lists/tiny/summary.json").read_text())
-    assert summary["excluded_by_reason"] == {"not a video": 1, "empty file": 1}
-    assert (summary["indexed"], summary["extracted"], summary["train"]) == (4, 2, 2)
+    assert summary["excluded_by_reason"] == {
+        "video not found": 1, "expected 4 fields, found 2": 1, "not a video": 1,
+        "empty file": 1, "no video stream": 1,
+    }  # fmt: skip
+    assert (summary["annotation_rows"], summary["annotation_rows_skipped"]) == (7, 2)
+    assert (summary["indexed"], summary["extracted"], summary["excluded"]) == (5, 2, 5)
+    assert summary["annotation_rows"] - summary["extracted"] == summary["excluded"]
 
 
 def test_a_class_without_training_video_is_an_error_naming_it():

@@ -36,6 +36,26 @@ def test_layout_defaults_and_explicit_settings(layout, fmt, settings, expected):
     assert (resolved["flip"], resolved["min_frames"], resolved["test_crop_size"]) == expected
 
 
+@pytest.mark.parametrize(
+    "layout, fmt, settings, expected",
+    [
+        # reference: test.py -e filters the val list with the training filter_video
+        ("reference", "kinetics400", {}, 30),
+        ("reference", "ssv2", {}, 3),
+        ("reference", "synthetic", {}, 1),
+        ("reference", "kinetics400", {"min_frames": 8}, 8),  # one filter for both lists
+        ("reference", "kinetics400", {"eval_min_frames": 1}, 1),  # score every video
+        # paper: every video is scored unless asked otherwise
+        ("paper", "kinetics400", {}, 1),
+        ("paper", "ssv2", {"min_frames": 3}, 1),
+        ("paper", "ssv2", {"eval_min_frames": 5}, 5),
+    ],
+)
+def test_evaluation_drops_what_the_reference_drops(layout, fmt, settings, expected):
+    resolved = data_protocol(layout, fmt, settings, input_size=224, scale_size=256)
+    assert resolved["eval_min_frames"] == expected
+
+
 def test_unknown_layout():
     with pytest.raises(ValueError, match="layout 'mmaction'"):
         data_protocol("mmaction", "ssv2", {}, 224, 256)
@@ -46,6 +66,7 @@ def test_run_config_carries_the_resolved_data_protocol(repo_root):
     data = run_protocol(params, "mini-synthetic/tam-resnet18/f8")["data"]
     # the synthetic set: explicit flip: false and test_crop_size: 32 (= input_size)
     assert (data["flip"], data["min_frames"], data["test_crop_size"]) == (False, 1, 32)
+    assert data["eval_min_frames"] == 1  # the demo's 48-frame videos are all scored
     edited = copy.deepcopy(params)
     del edited["datasets"]["synthetic"]["test_crop_size"]
     data = run_protocol(edited, "mini-synthetic/tam-resnet18/f8")["data"]
@@ -65,5 +86,9 @@ def test_schema_names_a_bad_setting(repo_root):
     with pytest.raises(ConfigError, match="datasets.ssv2.min_frames"):
         validate_params(params, schema)
     params["datasets"]["ssv2"]["min_frames"] = 3
+    params["datasets"]["ssv2"]["eval_min_frames"] = 0
+    with pytest.raises(ConfigError, match="datasets.ssv2.eval_min_frames"):
+        validate_params(params, schema)
+    params["datasets"]["ssv2"]["eval_min_frames"] = 1  # today's behaviour: score every video
     params["evaluate"]["num_crops"] = 10  # 5- and 10-crop views exist in both layouts
     validate_params(params, schema)

@@ -10,6 +10,7 @@ the smooth test video below: <= 2.4 (gop 8) and <= 1.9 (gop 1); the neighbouring
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -126,13 +127,15 @@ def test_reencode_keeps_every_frame_at_the_short_side_with_a_short_gop(both_mode
     assert [i for i, k in enumerate(keys) if k] == list(range(0, 61, 8))
 
 
-def test_reencode_reuses_done_files_and_reports_failures(both_modes, tmp_path):
+def test_reencode_reuses_done_files_and_reports_failures(both_modes, tmp_path, audio_maker):
     root, _, _ = both_modes
     (tmp_path / "empty.mp4").write_bytes(b"")
     (tmp_path / "junk.mp4").write_bytes(b"garbage" * 100)
+    audio_maker(tmp_path / "speech.m4a")
     index = pd.DataFrame(
         [["v0", str(root / "raw" / "v0.mp4")], ["gone", str(tmp_path / "missing.mp4")],
-         ["empty", str(tmp_path / "empty.mp4")], ["junk", str(tmp_path / "junk.mp4")]],
+         ["empty", str(tmp_path / "empty.mp4")], ["junk", str(tmp_path / "junk.mp4")],
+         ["speech", str(tmp_path / "speech.m4a")]],
         columns=["video_id", "video_path"],
     )  # fmt: skip
     result = reencode_videos(index, root / "videos", ReencodeSettings(short_side=40), workers=1,
@@ -144,9 +147,36 @@ def test_reencode_reuses_done_files_and_reports_failures(both_modes, tmp_path):
     assert reasons["gone"] == "video file not found"
     assert reasons["empty"] == "empty file (0 bytes)"
     assert reasons["junk"]  # ffmpeg's own diagnosis
+    assert reasons["speech"] == "no video stream (audio only)"  # as extraction says it
     assert not (root / "videos" / ".partial").exists()
     with pytest.raises(ConfigError, match="gop=0"):
         ReencodeSettings(gop=0)
+
+
+def test_reencode_redoes_a_file_made_with_other_settings_and_lists_digest_its_record(tmp_path):
+    """A re-encoded file is reused only with its record's settings: a changed short side
+    re-encodes it, and the list row's content digest (a run's identity) changes with it."""
+    from actionbench.data.lists import frames_check
+    from actionbench.data.reencode import record_path
+
+    source = make_ramp_video(tmp_path / "raw" / "v.mp4", frames=12)
+    index = pd.DataFrame([["v", str(source)]], columns=["video_id", "video_path"])
+
+    def encode(side):
+        out = reencode_videos(index, tmp_path / "videos", ReencodeSettings(short_side=side),
+                              workers=1, progress=False)  # fmt: skip
+        video = tmp_path / "videos" / "v.mp4"
+        return bool(out.extracted["reused"].iloc[0]), frames_check(str(video), 12)[1]
+
+    first = encode(40)
+    assert first[0] is False and first[1]
+    record = json.loads(record_path(tmp_path / "videos" / "v.mp4").read_text())
+    assert record["settings"]["short_side"] == 40 and record["num_frames"] == 12
+    assert encode(40) == (True, first[1])  # same settings: reused, same digest
+    again = encode(32)
+    assert again[0] is False and again[1] != first[1]
+    record_path(tmp_path / "videos" / "v.mp4").unlink()  # made before records existed
+    assert encode(32)[0] is False
 
 
 def _datasets(root, **kwargs):

@@ -161,6 +161,7 @@ BASE_CFG: dict[str, Any] = {
         "min_lr": 0.0,
     },
     "eval": {"num_clips": 4, "num_crops": 1, "batch_size": 4, "val_every": 1},
+    "checkpoints": {"keep_set_aside": 1},
     "runtime": {
         "device": "cpu",
         "amp": "none",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from torch import nn
 
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine.seed import capture_rng, restore_rng
-from actionbench.errors import ModelError
+from actionbench.errors import ModelError, TrainingError
 
 
 def test_crash_during_save_leaves_previous_file_intact(tmp_path, monkeypatch):
@@ -88,13 +89,94 @@ def test_load_model_weights_progressive_and_new_head(tmp_path):
     ckpt.atomic_save(ckpt.model_state(source), path)
 
     same = Net(5)
-    ckpt.load_model_weights(same, path)
+    report = ckpt.load_model_weights(same, path)
     assert torch.equal(same.fc.weight, source.fc.weight)
+    assert report.to_record()["kind"] == "checkpoint" and len(report.loaded) == 4
+    assert not report.new and not report.inflated
 
     other = Net(3)
-    with pytest.raises(ModelError, match="new_head"):
+    with pytest.raises(ModelError, match="set init.new_head: true"):
         ckpt.load_model_weights(other, path)
     fc_before = other.fc.weight.clone()
-    ckpt.load_model_weights(other, path, new_head=True)
+    report = ckpt.load_model_weights(other, path, new_head=True)
     assert torch.equal(other.body.weight, source.body.weight)
     assert torch.equal(other.fc.weight, fc_before)  # classifier left freshly initialised
+    assert report.loaded == ["body.weight", "body.bias"]
+    assert sorted(report.new) == ["fc.bias", "fc.weight"]
+
+
+# one line: the file, what it was expected to fit, then the first keys of each problem
+MISFIT = re.compile(
+    r"^(pretrained weights|checkpoint) (?P<file>\S+) do(es)? not fit (?P<target>[^:]+): "
+    r"(\d+ (tensors? of another shape|unexpected keys?|missing keys?) \([^)]*(\([^)]*\)[^)]*)*\)"
+    r"(, )?)+(; .+)?$"
+)
+
+
+def _refusal(model, path, **kwargs) -> str:
+    with pytest.raises(ModelError) as info:
+        ckpt.load_model_weights(model, path, **kwargs)
+    message = str(info.value)
+    match = MISFIT.match(message)
+    assert match and match["file"] == str(path), message
+    return message
+
+
+def test_a_checkpoint_of_another_architecture_is_refused_in_one_line(tmp_path):
+    from actionbench.models import build_model
+
+    path = tmp_path / "final.pt"
+    ckpt.atomic_save(ckpt.model_state(build_model("tsn", "resnet18", 8, 5)), path)
+    message = _refusal(build_model("tam", "resnet18", 16, 5), path)
+    assert "does not fit tam-resnet18 (backbone resnet18): 8 missing keys" in message
+    assert (
+        "(layer1.0.temporal.weight, layer1.1.temporal.weight, layer2.0.temporal.weight, ...)"
+        in (message)
+    )
+    message = _refusal(build_model("i3d", "resnet18", 16, 5), path)
+    assert "conv1.weight: (64, 3, 7, 7) in the file, (64, 3, 3, 7, 7) expected" in message
+    assert "new_head" not in message  # not a classifier problem
+
+
+def test_imagenet_weights_given_as_a_checkpoint(tmp_path):
+    import torchvision
+
+    from actionbench.models import build_model
+    from actionbench.models.pretrained import load_pretrained
+
+    path = tmp_path / "resnet18.pth"
+    torch.save(torchvision.models.resnet18().state_dict(), path)
+    message = _refusal(build_model("tam", "resnet18", 8, 5), path, new_head=True)
+    assert message.endswith("the file holds resnet18 ImageNet weights: use init.kind imagenet")
+    # the ImageNet path words its refusals with the same formatter
+    wrong = tmp_path / "resnet50.pth"
+    torch.save(torchvision.models.resnet50().state_dict(), wrong)
+    with pytest.raises(ModelError) as info:
+        load_pretrained(build_model("tam", "resnet18", 8, 5), wrong)
+    assert MISFIT.match(str(info.value)), str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "file is empty (0 bytes)"),
+        ("half", "truncated: a PyTorch file cut short at"),
+        ("module", "pickled objects that are not tensors (actionbench"),
+    ],
+)
+def test_unreadable_checkpoints_get_a_reason_to_act_on(tmp_path, content, reason):
+    path = tmp_path / "last.pt"
+    if content == "half":
+        ckpt.atomic_save({"model": {"w": torch.zeros(1000)}}, path)
+        path.write_bytes(path.read_bytes()[:2000])
+    elif content == "module":
+        from actionbench.models import build_model
+
+        torch.save(build_model("tsn", "resnet18", 8, 5), path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(TrainingError) as info:
+        ckpt.load(path)
+    message = str(info.value)
+    assert message.startswith(f"cannot read checkpoint {path}: ") and reason in message
+    assert "weights_only" not in message and "\n" not in message

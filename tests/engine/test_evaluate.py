@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -14,6 +15,7 @@ from torch.utils.data import Dataset
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine import factory, metrics
 from actionbench.engine.evaluate import evaluate
+from actionbench.identity import eval_identity
 
 LABELS = [0, 1, 2, 0]
 GROUPS = ["temporal", "temporal", "spatial", "spatial"]
@@ -97,13 +99,18 @@ def test_metrics_and_tables_match_hand_computation(run_cfg, tmp_path):
     result = evaluate(run_cfg)
     out = tmp_path / "run" / "eval"
     saved = json.loads((out / "metrics.json").read_text())
-    # the code that evaluated the run is recorded (issue 11); the numbers match the returned ones
+    # the code that evaluated the run is recorded; the numbers match the returned ones
     code = saved.pop("code")
     assert code == result.pop("code") and set(code) == {
         "package_version",
         "git_commit",
         "git_dirty",
     }
+    # what it is made of: settings, lists and the weights it scored
+    identity = saved.pop("identity")
+    assert identity == result.pop("identity") == eval_identity(run_cfg)
+    weights = (tmp_path / "run" / "final.pt").read_bytes()
+    assert identity["model"] == hashlib.sha256(weights).hexdigest()
     assert saved == pytest.approx(result)
     assert result["num_videos"] == 4
     assert result["clip_top1"] == 50.0 and result["video_top1"] == 75.0
@@ -187,3 +194,63 @@ def test_topk_is_top_min_k_classes():
     assert metrics.topk_hits(logits, labels, 5).tolist() == [False, True]
     assert metrics.topk_hits(logits, labels, 7).tolist() == [True, True]
     assert metrics.topk_hits(logits[:, :3], np.array([2, 0]), 5).tolist() == [True, True]
+
+
+def _colour_frames(folder, count: int, label: int) -> None:
+    """``count`` 16x16 JPEGs of one pure colour (red, green, blue = class 0, 1, 2)."""
+    from torchvision.io import encode_jpeg
+
+    from actionbench.data.dataset import frame_path
+
+    folder.mkdir(parents=True, exist_ok=True)
+    image = torch.zeros(3, 16, 16, dtype=torch.uint8)
+    image[label] = 255
+    for i in range(count):
+        frame_path(folder, i).write_bytes(encode_jpeg(image, quality=95).numpy().tobytes())
+
+
+@pytest.mark.parametrize("eval_min_frames, scored", [(3, ["v0", "v2", "v4"]), (1, None)])
+def test_short_videos_are_left_out_counted_and_named(
+    tmp_path, monkeypatch, eval_min_frames, scored
+):
+    """The reference's test.py -e scores only videos with at least filter_video frames; the run
+    config's data.eval_min_frames says which, and metrics.json / dropped.csv say what was left."""
+    import engine_tiny as tiny
+
+    lengths, labels = [4, 2, 6, 1, 3], [0, 1, 2, 0, 1]
+    rows = []
+    for i, (n, label) in enumerate(zip(lengths, labels, strict=True)):
+        _colour_frames(tmp_path / "frames" / f"v{i}", n, label)
+        rows.append([f"v{i}", str(tmp_path / "frames" / f"v{i}"), n, label, f"c{label}"])
+    cfg = tiny.make_cfg(tmp_path, backbone="resnet18", eval={"num_clips": 2, "batch_size": 2})
+    pd.DataFrame(
+        rows, columns=["video_id", "frames_dir", "num_frames", "label", "label_name"]
+    ).to_csv(cfg["data"]["val_list"], index=False)
+    cfg["data"].update(
+        input_size=16, scale_size=16, test_crop_size=16, eval_min_frames=eval_min_frames
+    )
+    cfg["tracking"]["enabled"] = False
+    monkeypatch.setattr(factory, "build_model", lambda cfg, pretrained=None: ChannelMeans())
+    ckpt.atomic_save(ckpt.model_state(ChannelMeans()), ckpt.final_path(cfg["output_dir"]))
+
+    result = evaluate(cfg)  # the real VideoClipDataset on the frames above
+    out = tmp_path / "run" / "eval"
+    saved = json.loads((out / "metrics.json").read_text())
+    scored = scored or [f"v{i}" for i in range(5)]
+    dropped = sorted(set(f"v{i}" for i in range(5)) - set(scored))
+    assert (saved["num_videos"], saved["num_videos_dropped"], saved["num_videos_listed"]) == (
+        len(scored),
+        len(dropped),
+        5,
+    )
+    assert saved["eval_min_frames"] == eval_min_frames == result["eval_min_frames"]
+    pred = pd.read_csv(out / "predictions.csv", dtype={"video_id": str})
+    assert pred["video_id"].tolist() == scored  # each scored video with its own label
+    assert pred["label"].tolist() == [labels[int(v[1:])] for v in scored]
+    assert result["clip_top1"] == result["video_top1"] == 100.0  # colour = class: all right
+    assert pd.read_csv(out / "per_class.csv")["num_videos"].sum() == len(scored)
+    gone = pd.read_csv(out / "dropped.csv", dtype={"video_id": str})
+    assert gone.values.tolist() == [
+        [v, lengths[int(v[1:])], f"fewer than {eval_min_frames} frames (eval_min_frames)"]
+        for v in dropped
+    ]

@@ -77,8 +77,11 @@ def test_train_then_evaluate_with_real_dataset_and_model(real_cfg, tmp_path):
     metrics = evaluate(real_cfg)
     out = tmp_path / "run" / "eval"
     saved = json.loads((out / "metrics.json").read_text())
-    assert saved.pop("code") == metrics["code"]  # the code that evaluated the run (issue 11)
-    assert saved == pytest.approx({k: v for k, v in metrics.items() if k != "code"})
+    assert saved.pop("code") == metrics["code"]  # the code that evaluated the run
+    assert saved.pop("identity")["model"] == result["final"]["sha256"]  # the model it scored
+    assert saved == pytest.approx(
+        {k: v for k, v in metrics.items() if k not in ("code", "identity")}
+    )
     assert metrics["num_videos"] == 6 and metrics["num_clips"] == 2 and metrics["num_crops"] == 3
     assert {"clip_top1_temporal", "clip_top1_spatial", "video_top1_temporal"} <= set(metrics)
     pred = pd.read_csv(out / "predictions.csv", dtype={"video_id": str})

@@ -80,17 +80,104 @@ def test_nan_loss_raises_and_leaves_last_checkpoint(tmp_path, tiny_factory, monk
 def test_changed_protocol_sets_old_checkpoint_aside_and_starts_over(tmp_path, tiny_factory, caplog):
     cfg = tiny_factory.make_cfg(tmp_path, tracking=NO_TRACKING, schedule={"epochs": 1})
     train(cfg)
-    old_last = (tmp_path / "run" / "checkpoints" / "last.pt").read_bytes()
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    old_last, old_id = last.read_bytes(), ckpt.load(last)["identity"]["fingerprint"]
     cfg["optim"]["lr"] = 0.5
-    cfg["data"]["workers"] = 0  # runtime-only keys may change
+    cfg["data"]["workers"] = 0  # where/how fast it runs is not part of the identity
     with caplog.at_level("WARNING"):
         train(cfg)
-    assert "optim.lr: 0.1 -> 0.5" in caplog.text and "starting over" in caplog.text
-    stale = list((tmp_path / "run" / "checkpoints").glob("stale-*.pt"))
-    assert len(stale) == 1 and stale[0].read_bytes() == old_last  # nothing lost
-    assert (
-        ckpt.load(tmp_path / "run" / "checkpoints" / "last.pt")["run_config"]["optim"]["lr"] == 0.5
+    said = [r.message for r in caplog.records if "another identity" in r.message]
+    assert len(said) == 1 and "training settings changed" in said[0]
+    assert "training starts fresh" in said[0] and f"set-aside-{old_id}.pt" in said[0]
+    aside = tmp_path / "run" / "checkpoints" / f"set-aside-{old_id}.pt"
+    assert aside.read_bytes() == old_last  # nothing lost
+    assert ckpt.load(last)["run_config"]["optim"]["lr"] == 0.5
+
+
+def test_same_identity_resumes_despite_runtime_changes(tmp_path, tiny_factory, caplog):
+    cfg = tiny_factory.make_cfg(tmp_path, tracking=NO_TRACKING, schedule={"epochs": 1})
+    train(cfg)
+    cfg["runtime"]["threads"] = 2
+    cfg["eval"]["batch_size"] = 2
+    with caplog.at_level("INFO"):
+        train(cfg)
+    assert "resuming from" in caplog.text and "another identity" not in caplog.text
+    assert not list((tmp_path / "run" / "checkpoints").glob("set-aside-*"))
+
+
+def test_edited_train_list_or_new_init_weights_start_fresh(tmp_path, tiny_factory, caplog):
+    source = tiny_factory.make_cfg(tmp_path / "src", tracking=NO_TRACKING, schedule={"epochs": 1})
+    train(source)
+    cfg = tiny_factory.make_cfg(
+        tmp_path / "run",
+        tracking=NO_TRACKING,
+        schedule={"epochs": 1},
+        init={"kind": "checkpoint", "path": str(ckpt.final_path(source["output_dir"]))},
     )
+    train(cfg)
+    train_list = tmp_path / "run" / "lists" / "train.csv"
+    train_list.write_text(train_list.read_text() + "\n")  # same rows, other bytes
+    with caplog.at_level("WARNING"):
+        train(cfg)
+    assert "data changed (train list or its videos)" in caplog.text
+    caplog.clear()
+    source["optim"]["lr"] = 0.05  # the source run is re-trained: its final.pt changes
+    train(source)
+    with caplog.at_level("WARNING"):
+        train(cfg)
+    assert "initial weights changed (the source run was re-trained" in caplog.text
+    metrics = json.loads((tmp_path / "run" / "run" / "train_metrics.json").read_text())
+    recorded = json.loads((tmp_path / "src" / "run" / "train_metrics.json").read_text())
+    assert metrics["identity"]["init"]["sha256"] == recorded["final"]["sha256"]
+
+
+@pytest.mark.parametrize("keep", [0, 1, 2])
+def test_set_aside_checkpoints_follow_the_retention_setting(tmp_path, tiny_factory, keep):
+    cfg = tiny_factory.make_cfg(
+        tmp_path, tracking=NO_TRACKING, schedule={"epochs": 1}, checkpoints={"keep_set_aside": keep}
+    )
+    fingerprints = []
+    for lr in (0.1, 0.2, 0.3, 0.4):
+        cfg["optim"]["lr"] = lr
+        train(cfg)
+        last = tmp_path / "run" / "checkpoints" / "last.pt"
+        fingerprints.append(ckpt.load(last)["identity"]["fingerprint"])
+    aside = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("set-aside-*.pt"))
+    # the newest `keep` of the three older identities
+    assert aside == sorted(f"set-aside-{fp}.pt" for fp in fingerprints[::-1][1 : 1 + keep])
+
+
+def test_a_finished_checkpoint_rewrites_outputs_snakemake_removed(tmp_path, tiny_factory):
+    """Snakemake removes a job's outputs before it runs: resuming a finished last.pt (same
+    identity) must write them all again, final.pt byte for byte."""
+    cfg = tiny_factory.make_cfg(tmp_path, tracking=NO_TRACKING, schedule={"epochs": 2})
+    first = train(cfg)
+    out = tmp_path / "run"
+    final_bytes = (out / "final.pt").read_bytes()
+    history = (out / "history.csv").read_text()
+    for name in ("final.pt", "history.csv", "train_metrics.json"):
+        (out / name).unlink()
+    again = train(cfg)
+    assert (out / "final.pt").read_bytes() == final_bytes
+    assert (out / "history.csv").read_text() == history
+    assert again["final"] == first["final"] and again["identity"] == first["identity"]
+
+
+def test_resuming_under_another_code_version_warns_and_records_it(
+    tmp_path, tiny_factory, caplog, monkeypatch
+):
+    cfg = tiny_factory.make_cfg(tmp_path, tracking=NO_TRACKING, schedule={"epochs": 2})
+    from actionbench.engine import train as train_mod
+
+    old = {"package_version": "0.0.9", "git_commit": "a" * 40, "git_dirty": False}
+    with monkeypatch.context() as m:
+        m.setattr(train_mod, "code_version", lambda: old)
+        train(cfg)
+    with caplog.at_level("WARNING"):
+        result = train(cfg)  # resumes the finished last.pt written by the "old" code
+    assert "written by another code version (0.0.9 aaaaaaaaaa)" in caplog.text
+    assert "another identity" not in caplog.text  # a code change never restarts a run
+    assert result["code_resumes"] == [{"epoch": 2, "written_by": old, "resumed_by": result["code"]}]
 
 
 def test_checkpoint_init_loads_previous_stage(tmp_path, tiny_factory):

@@ -3,7 +3,8 @@ import functools
 
 from actionbench.cluster.jobs import PLUGIN_RESOURCE_NAMES, Requests, kind_request
 from actionbench.config import dataset_refs, lists_dir, run_protocol
-from actionbench.fingerprints import eval_fingerprint, report_fingerprint, train_fingerprint
+from actionbench.fingerprints import report_fingerprint
+from actionbench.identity import eval_identity, train_identity
 
 DATASETS = dataset_refs(config)
 RUN_WILDCARDS = dict(dataset=r"[A-Za-z0-9_.-]+", model=r"[a-z0-9_]+-[a-z0-9_-]+", frames=r"[0-9]+")
@@ -59,22 +60,18 @@ REQUESTS = Requests(config, RUNS, resolved)
 
 
 def train_fp(w):
-    """What a train job computes from: its protocol and, chained, its init source's.
-
-    Evaluation, tracking and speed settings are left out (fingerprints.TRAIN_IGNORED): changing
-    them must not re-train. A params change re-runs the job through Snakemake's params trigger.
-    """
-    return _train_fp(run_id(w))
-
-
-@functools.lru_cache(maxsize=None)
-def _train_fp(rid):
-    return train_fingerprint(rid, lambda r: _resolved(r) if r in RUNS else None)
+    """The run's identity (actionbench.identity): its training settings (chained through the run
+    it starts from), the content of its lists and the digest of its initial weights. Evaluation,
+    tracking and speed settings are left out (fingerprints.TRAIN_IGNORED): changing them must not
+    re-train. Read again right before the job runs, so what Snakemake records is what the job
+    trained from; the trainer's resume check compares the same identity."""
+    return train_identity(resolved(run_id(w)))["fingerprint"]
 
 
 def eval_fp(w):
-    """What an evaluate job reads besides final.pt: evaluation settings and the input pipeline."""
-    return eval_fingerprint(_resolved(run_id(w)))
+    """What an evaluate job reads: evaluation settings and input pipeline, the validation list's
+    content and the digest of the final.pt it scores (actionbench.identity.eval_identity)."""
+    return eval_identity(resolved(run_id(w)))["fingerprint"]
 
 
 def job_message(kind):

@@ -2,8 +2,10 @@
 # f16, f64 from f32 — each an edge of the DAG, so changing f8's protocol re-runs its descendants.
 
 def train_inputs(w):
+    """The lists a run trains on and its initial weights (the validation list only feeds the
+    per-epoch monitoring: editing it re-runs evaluation, not training)."""
     cfg = resolved(run_id(w))
-    inputs = {k: v for k, v in list_files(w.dataset).items()}
+    inputs = {k: v for k, v in list_files(w.dataset).items() if k != "val"}
     if cfg["init"]["kind"] == "checkpoint":
         inputs["init"] = cfg["init"]["path"]
     elif cfg["init"]["kind"] == "imagenet" and cfg["init"]["path"]:
@@ -12,8 +14,9 @@ def train_inputs(w):
 
 
 rule train:
-    """Train one run of the grid (resuming from its last checkpoint); re-runs when its training
-    protocol or its init checkpoint changes, not when evaluation or tracking settings do."""
+    """Train one run of the grid (resuming from its last checkpoint of the same identity);
+    re-runs when its identity changes (training settings, data, initial weights), not when
+    evaluation or tracking settings do."""
     input:
         unpack(train_inputs),
     output:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,6 +30,8 @@ ACCURACY_KEYS = (
     "video_top1_spatial",
     "mean_class_acc",
 )
+# train_metrics.json's ``init_weights`` counts: tensors by origin, columns ``init_<count>``
+INIT_COUNTS = ("loaded", "inflated", "new")
 
 
 def _as_percent(value):
@@ -49,14 +53,25 @@ def read_json(path: Path) -> dict | None:
         return None
 
 
-def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame:
-    """One row per run of the grid with its identity, status and accuracies (percent)."""
+def collect_runs(
+    runs: dict[str, RunSpec], runs_dir: str | Path, states: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """One row per run of the grid with its identity, status and accuracies (percent).
+
+    ``states`` (``actionbench.status.run_states``: what ``actionbench status`` says of each run)
+    decide which evaluations are current: one of a model that is gone or was re-trained since is
+    not shown; ``stale`` runs (settings, data or initial weights changed since) keep their
+    numbers, flagged. Without ``states`` every saved evaluation counts.
+    """
     runs_dir = Path(runs_dir)
     rows = []
     for rid, spec in runs.items():
         out = runs_dir / rid
         evaluation = read_json(out / "eval" / "metrics.json")
         training = read_json(out / "train_metrics.json")
+        state = states.get(rid) if states else None
+        if state is not None and state.state in ("failed", "missing"):
+            evaluation = None  # no current result: not trained, or scored an earlier model
         row = {
             "run_id": rid,
             "group": spec.group,
@@ -67,10 +82,15 @@ def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame
             "frames": spec.frames,
             "sampling": spec.sampling,
             "tam_locations": spec.tam_locations,
+            "layout": spec.layout,
             "model": spec.model_name,
         }
+        if state is not None:
+            row["state"], row["state_detail"] = state.state, state.detail
         if evaluation is None:
             reason = "not trained" if training is None else "not evaluated"
+            if state is not None and state.state == "missing":
+                reason = state.detail
             failure = read_json(out / "failure.json")
             if failure:
                 reason = f"failed: {failure.get('reason', 'unknown')}"
@@ -79,12 +99,16 @@ def collect_runs(runs: dict[str, RunSpec], runs_dir: str | Path) -> pd.DataFrame
             row["status"] = "ok"
             for key in ACCURACY_KEYS:
                 row[key] = _as_percent(evaluation.get(key))
-            row["num_videos"] = evaluation.get("num_videos")
+            row["num_videos"] = evaluation.get("num_videos")  # scored
+            row["num_videos_dropped"] = evaluation.get("num_videos_dropped")  # too short
             row["eval_clips"] = evaluation.get("num_clips")
             row["eval_crops"] = evaluation.get("num_crops")
         if training:
             row["epochs"] = training.get("epochs")
             row["train_seconds"] = training.get("seconds") or training.get("train_seconds")
+            init = training.get("init_weights") or {}
+            for count in INIT_COUNTS:
+                row[f"init_{count}"] = init.get(count)
         rows.append(row)
     frame = pd.DataFrame(rows)
     for key in ACCURACY_KEYS:

@@ -291,14 +291,16 @@ def contribution_bars(table7: pd.DataFrame, out_dir: Path, level: str = "clip") 
     sub = table7[table7["level"] == level]
     if sub.empty:
         return None
-    panels = list(sub.groupby(["dataset", "sampling", "classes"], sort=True))
+    if "layout" not in sub:
+        sub = sub.assign(layout="reference")
+    panels = list(sub.groupby(["dataset", "layout", "sampling", "classes"], sort=True))
     fig, axes = _panels(len(panels), width=4.2)
     metrics = [
         ("phi", "mean Φ", "#404040"),
         ("psi_ta", "mean Ψ ta", "#8c8c8c"),
         ("psi_ta_tp", "mean Ψ ta+tp", "#d0d0d0"),
     ]
-    for ax, ((dataset, sampling, classes), grp) in zip(axes, panels, strict=True):
+    for ax, ((dataset, layout, sampling, classes), grp) in zip(axes, panels, strict=True):
         grp = grp.sort_values("arch", key=lambda s: s.map(arch_key))
         x = np.arange(len(grp))
         for i, (col, label, color) in enumerate(metrics):
@@ -326,6 +328,7 @@ def contribution_bars(table7: pd.DataFrame, out_dir: Path, level: str = "clip") 
         )
         title = dataset + ("" if classes == "all classes" else f", {classes}")
         title += "" if sampling == "uniform" else f", {sampling}"
+        title += "" if layout == "reference" else f", {layout} layout"
         ax.set_title(title, fontsize=9)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8)

@@ -6,8 +6,10 @@
   data and models the numbers came from);
 * hardware: the machine that built the report (CPU model, cores, memory, GPUs via torch.cuda);
   it says nothing about where the runs trained;
-* code of each run: the ``code`` record (package version, git commit, uncommitted changes) its
-  train job wrote into train_metrics.json, where present;
+* what each run is made of: the identity its train job recorded in train_metrics.json (digests
+  of its settings, train and class lists, initial weights; its final.pt's digest) and the code
+  that trained it (package version, git commit, uncommitted changes, resumptions under other
+  code), where present;
 * per run: the resolved config it was trained with (see artifacts.run_configs).
 """
 
@@ -131,22 +133,38 @@ def dvc_lock_outputs(lock: Path) -> list[dict[str, str]]:
     return rows
 
 
-def run_code(train_metrics: dict[str, dict | None]) -> list[dict[str, str]]:
-    """Per run, the code that trained it (train_metrics.json ``code``); runs without: left out."""
+def _short(digest: str | None) -> str:
+    return "–" if not digest else str(digest)[:12]
+
+
+def run_identity(train_metrics: dict[str, dict | None]) -> list[dict[str, str]]:
+    """Per run, what its weights are made of (the identity its train job recorded, see
+    ``actionbench.identity``) and the code that trained it; runs with neither: left out."""
     rows = []
     for rid, metrics in train_metrics.items():
-        code = (metrics or {}).get("code")
-        if not code:
+        identity, code = (metrics or {}).get("identity"), (metrics or {}).get("code")
+        if not identity and not code:
             continue
+        identity, code = identity or {}, code or {}
+        data, init = identity.get("data") or {}, identity.get("init") or {}
         dirty = code.get("git_dirty")
+        commit = str(code.get("git_commit") or "unknown")[:12]
         rows.append(
             {
                 "run": rid,
-                "package version": str(code.get("package_version") or "unknown"),
-                "git commit": str(code.get("git_commit") or "unknown"),
-                "uncommitted changes": "unknown" if dirty is None else ("yes" if dirty else "no"),
+                "identity": str(identity.get("fingerprint") or "not recorded"),
+                "settings": _short(identity.get("protocol")),
+                "train list": _short(data.get("train_list")),
+                "classes": _short(data.get("classes")),
+                "initial weights": str(init.get("kind") or "–")
+                + ("" if not init.get("sha256") else f" {_short(init['sha256'])}"),
+                "final.pt": _short(((metrics or {}).get("final") or {}).get("sha256")),
+                "code": f"{code.get('package_version') or '?'} {commit}"
+                + (" + uncommitted changes" if dirty else "")
+                + (f"; resumed {len(metrics['code_resumes'])}x under other code"
+                   if (metrics or {}).get("code_resumes") else ""),
             }
-        )
+        )  # fmt: skip
     return rows
 
 

@@ -53,6 +53,7 @@ from actionbench.analysis.render import (
 from actionbench.analysis.styles import Styles
 from actionbench.config import dataset_refs, expand_grid, lists_dir
 from actionbench.spec import RunSpec
+from actionbench.status import UP_TO_DATE, run_states
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +149,13 @@ def _metrics_json(results: pd.DataFrame, long7: pd.DataFrame) -> dict:
             continue
         entries = {}
         for rec in json.loads(sub.to_json(orient="records")):
-            name = f"{rec['dataset']}/{rec['classes']}/{rec['arch']}"
-            if rec.get("sampling") not in (None, "uniform"):
-                name = f"{rec['dataset']}/{rec['sampling']}/{rec['classes']}/{rec['arch']}"
+            # the default layout and sampling stay out of the name (the paper's rows)
+            variant = [
+                rec[k]
+                for k, default in (("layout", "reference"), ("sampling", "uniform"))
+                if rec.get(k) not in (None, default)
+            ]
+            name = "/".join([rec["dataset"], *variant, rec["classes"], rec["arch"]])
             entries[name] = rec
         metrics[key] = entries
     return metrics
@@ -203,7 +208,8 @@ class Computed:
 def collect(params: dict, runs_dir: Path, inputs_dir: Path) -> Collected:
     """Read the runs the report covers and the profile/benchmark files."""
     runs = select_runs(params)
-    results = collect_runs(runs, runs_dir)
+    states = run_states(params, runs)  # what `actionbench status` says: one view of each run
+    results = collect_runs(runs, runs_dir, states)
     ok_ids = list(results.loc[results["status"] == "ok", "run_id"])
     config_pairs = artifacts.run_configs(params, runs, runs_dir)
     configs = {rid: saved or current for rid, (saved, current) in config_pairs.items()}
@@ -274,6 +280,7 @@ def data_table(summaries: dict[str, dict]) -> tables.Table:
         rows.append(
             {
                 "dataset": base,
+                "annotation rows": s.get("annotation_rows"),
                 "indexed": s.get("indexed"),
                 "extracted": s.get("extracted"),
                 "excluded": s.get("excluded"),
@@ -339,7 +346,7 @@ def comparison_groups(c: Collected, tp_pairs: pd.DataFrame) -> dict:
 def compute(c: Collected, settings: dict) -> Computed:
     """Tables, pairwise tests, contributions, plot data, findings and protocol groups."""
     results, protocols = c.results, c.protocols
-    contrib = tables.contributions(results)
+    contrib = tables.contributions(results, protocols)
     t7, t7_pairs = tables.table7(results, protocols, contrib)
     paper_tables = [
         tables.table5(results, protocols),
@@ -538,6 +545,26 @@ def _prepare(out_dir: Path) -> dict[str, Path]:
     }
 
 
+def partial_banner(results: pd.DataFrame) -> Section | None:
+    """'Partial report' first on the page when a run of the grid has no current result (not
+    trained, failed, interrupted, evaluation of an earlier model) or an out-of-date one, naming
+    each and why: the same states ``actionbench status`` prints, and the runs the next
+    ``snakemake --profile local all`` runs (None: the study is complete)."""
+    if "state" not in results:
+        return None
+    behind = results[~results["state"].isin(UP_TO_DATE)]
+    if behind.empty:
+        return None
+    lines = [f"{r.run_id}: {r.state} — {r.state_detail}" for r in behind.itertuples()]
+    note = (
+        f"This report is partial: {len(behind)} of {len(results)} runs have no current result "
+        "(their numbers are missing from the tables, or flagged as out of date). Run "
+        "`snakemake --profile local all` (or `--profile slurm`) to run what is missing; "
+        "`actionbench status` lists the same runs."
+    )
+    return Section("Partial report", [Text(note, "missing"), Bullets(lines, "missing")])
+
+
 def compose(
     c: Collected, k: Computed, headline: Drawn | None, figs: list[Drawn], styles: Styles
 ) -> list[Section]:
@@ -578,7 +605,9 @@ def compose(
         "between runs it compares; figures link to the protocol differences of the runs they "
         "compare, listed once per kind of comparison.",
     ]
-    sections = [
+    banner = partial_banner(results)
+    sections = [banner] if banner else []
+    sections += [
         Section("Findings", findings_blocks),
         Section("Summary", [Text(s) for s in summary]),
     ]
@@ -588,9 +617,10 @@ def compose(
                 "Data",
                 [
                     Text(
-                        "Videos of each dataset the runs train on: indexed from the annotations, "
-                        "extracted, and excluded with the reason (data/lists/<dataset>/"
-                        "excluded.csv lists every one).",
+                        "Videos of each dataset the runs train on: annotation rows, indexed "
+                        "(rows whose video exists), extracted, and excluded with the reason "
+                        "(annotation rows − extracted: skipped by the index or lost in "
+                        "extraction; data/lists/<dataset>/excluded.csv lists every one).",
                         "note",
                     ),
                     TableBlock(data_table(c.data), heading=False),
@@ -670,12 +700,22 @@ def _reproducibility(c: Collected, repo: Path, params_path) -> Section:
         Text("Code and configuration of this report's checkout", "note"),
         TableBlock(_kv_table("code", code), False),
     ]
-    run_code = provenance.run_code(c.train_metrics)
-    if run_code:
+    identities = provenance.run_identity(c.train_metrics)
+    if identities:
         blocks += [
-            Text("Code each run was trained with (its train_metrics.json 'code')", "note"),
+            Text(
+                "What each run is made of, as its train job recorded it (train_metrics.json "
+                "'identity', 'final', 'code'): the digests of its settings (the whole "
+                "progressive chain), train and class lists (each row names its video's frame "
+                "record), initial weights and final.pt, and the code that trained it. Snakemake, "
+                "the resume check and `actionbench status` compare the same identity "
+                "(docs/reruns.md).",
+                "note",
+            ),
             TableBlock(
-                tables.Table("run_code", "run code", pd.DataFrame(run_code).set_index("run")),
+                tables.Table(
+                    "run_identity", "run identity", pd.DataFrame(identities).set_index("run")
+                ),
                 False,
             ),
         ]

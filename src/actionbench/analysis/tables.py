@@ -30,11 +30,13 @@ from typing import NamedTuple
 import pandas as pd
 
 from actionbench.analysis import fairness
+from actionbench.analysis.collect import INIT_COUNTS
 from actionbench.analysis.contributions import contribution_table, pair_with_tsn
 from actionbench.spec import (
     ARCH_LABELS,
     BACKBONE_LABELS,
     BACKBONES,
+    LAYOUTS,
     LOCATION_LABELS,
     RESNET_BLOCKS,
     init_source_run,
@@ -168,8 +170,12 @@ RESULT_COLUMNS = {
     "clip_top5": "clip top-5",
     "eval_clips": "clips",
     "eval_crops": "crops",
+    "num_videos": "videos scored",
+    "num_videos_dropped": "videos dropped",
     "epochs": "epochs",
 }
+# Counts: whole numbers even where a missing value made the column float.
+COUNT_COLUMNS = ("num_videos", "num_videos_dropped")
 
 
 def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None = None) -> Table:
@@ -180,22 +186,26 @@ def results_table(results: pd.DataFrame, stale: Mapping[str, list[str]] | None =
         if c in results.columns and (c in ("run_id", "status") or results[c].notna().any())
     ]
     frame = results[cols].copy()
-    out = pd.DataFrame(
-        {
-            RESULT_COLUMNS[c]: frame[c].map(
-                lambda v: (
-                    fmt(v)
-                    if isinstance(v, float)
-                    else (DASH if v is None or pd.isna(v) else str(v))
-                )
-            )
-            for c in cols
-        }
-    )
+
+    def cell(column: str, v) -> str:
+        if v is None or pd.isna(v):
+            return DASH
+        if column in COUNT_COLUMNS:
+            return str(int(v))
+        return fmt(v) if isinstance(v, float) else str(v)
+
+    out = pd.DataFrame({RESULT_COLUMNS[c]: frame[c].map(lambda v, c=c: cell(c, v)) for c in cols})
     notes = [
         "Top-1/top-5 in %. Clip level: one clip, centre crop; video level: the run's "
         "clips x crops, logits averaged."
     ]
+    if "num_videos_dropped" in cols:
+        notes.append(
+            "Videos scored / dropped: the validation videos each run was scored on, and those "
+            "left out for having fewer frames than data.eval_min_frames (the reference layout "
+            "drops what the reference's test.py -e drops: Kinetics < 30 frames, SSV2 < 3; "
+            "eval/dropped.csv names them)."
+        )
     stale = {k: v for k, v in (stale or {}).items() if v}
     if stale:
         notes.append(
@@ -382,15 +392,20 @@ def class_groups(results: pd.DataFrame) -> list[str]:
     return groups
 
 
-def contributions(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(Table 7 long form, Phi/Psi per model) for each level and class group ("all" first)."""
+def contributions(
+    results: pd.DataFrame, protocols: Mapping[str, Mapping[str, str]] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(Table 7 long form, Phi/Psi per model) for each level and class group ("all" first).
+
+    ``protocols`` (run id -> ``fairness.protocol_record``): a TSN counterpart whose protocol
+    differs from the model's in anything but the code version is refused (contributions.py)."""
     tables, pairs = [], []
     for level, col in LEVELS.items():
         for group in ["all"] + class_groups(results):
             metric = col if group == "all" else f"{col}_{group}"
             if metric not in results or not results[metric].notna().any():
                 continue
-            p = pair_with_tsn(results, metric)
+            p = pair_with_tsn(results, metric, protocols)
             t = contribution_table(p)
             for frame in (p, t):
                 frame.insert(1, "level", level)
@@ -405,12 +420,13 @@ def contributions(results: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 class Table7Data(NamedTuple):
     """The numbers of Table 7 and of its per-model companion, in table order (``table7_data``)."""
 
-    long: pd.DataFrame  # mean Phi/Psi per dataset, sampling, level, classes, module; empty: none
+    long: pd.DataFrame  # mean Phi/Psi per dataset, layout, sampling, level, classes, module
     melted: pd.DataFrame  # the same, one row per metric (``metric``, value in ``top1``)
     groups: dict[str, list[str]]  # "<model> vs <TSN counterpart>" -> the two run ids compared
     missing: list[str]  # runs without a TSN counterpart (left out, not guessed)
     clip_long: pd.DataFrame  # rows of ``long`` at clip level, all classes (the paper's Table 7)
     clip_pairs: pd.DataFrame  # per-model Phi/Psi at clip level, all classes
+    refused: dict[str, str]  # run -> "<TSN run>: the protocol factors that differ" (left out)
 
 
 def table7_data(long: pd.DataFrame, pairs: pd.DataFrame) -> Table7Data:
@@ -421,6 +437,7 @@ def table7_data(long: pd.DataFrame, pairs: pd.DataFrame) -> Table7Data:
     when no mean Phi or Psi^ta+tp exists."""
     groups: dict[str, list[str]] = {}
     missing: list[str] = []
+    refused: dict[str, str] = {}
     if not pairs.empty:
         # one flag list over every (model, TSN counterpart) pair actually used
         used = pairs[~pairs["tsn_missing"].astype(bool)]
@@ -428,21 +445,29 @@ def table7_data(long: pd.DataFrame, pairs: pd.DataFrame) -> Table7Data:
             f"{r.run_id} vs {r.tsn_run_id}": [r.run_id, r.tsn_run_id]
             for r in used.drop_duplicates(["run_id", "tsn_run_id"]).itertuples()
         }
-        missing = sorted(set(pairs.loc[pairs["tsn_missing"].astype(bool), "run_id"]))
+        unpaired = pairs[pairs["tsn_missing"].astype(bool)]
+        mismatch = unpaired.get("tsn_mismatch", pd.Series("", index=unpaired.index))
+        refused = {
+            rid: why
+            for rid, why in sorted(zip(unpaired["run_id"], mismatch.fillna(""), strict=True))
+            if why
+        }
+        missing = sorted(set(unpaired["run_id"]) - set(refused))
     if long.empty or long.dropna(subset=["phi", "psi_ta_tp"], how="all").empty:
         none = pd.DataFrame()
-        return Table7Data(long.iloc[0:0], none, groups, missing, none, none)
+        return Table7Data(long.iloc[0:0], none, groups, missing, none, none, refused)
     long = _order(
         long,
         [
             ("dataset", None),
+            ("layout", LAYOUTS.index),
             ("sampling", None),
             ("classes", lambda c: "" if c == "all classes" else c),
             ("arch", arch_key),
         ],
     )
     melted = long.melt(
-        id_vars=["dataset", "sampling", "level", "classes", "arch"],
+        id_vars=["dataset", "layout", "sampling", "level", "classes", "arch"],
         value_vars=list(METRIC_LABELS),
         var_name="metric",
         value_name="top1",
@@ -451,6 +476,7 @@ def table7_data(long: pd.DataFrame, pairs: pd.DataFrame) -> Table7Data:
         melted,
         [
             ("dataset", None),
+            ("layout", LAYOUTS.index),
             ("sampling", None),
             ("classes", lambda c: "" if c == "all classes" else c),
             ("metric", list(METRIC_LABELS).index),
@@ -459,7 +485,7 @@ def table7_data(long: pd.DataFrame, pairs: pd.DataFrame) -> Table7Data:
     )
     clip_long = long[(long["level"] == "clip") & (long["classes"] == "all classes")]
     clip_pairs = pairs[(pairs["level"] == "clip") & (pairs["classes"] == "all classes")]
-    return Table7Data(long, melted, groups, missing, clip_long, clip_pairs)
+    return Table7Data(long, melted, groups, missing, clip_long, clip_pairs, refused)
 
 
 def table7(
@@ -471,7 +497,7 @@ def table7(
 
     ``contrib``: ``contributions(results)`` when the caller already has it (computed once)."""
     title = "Table 7 — effects of spatio-temporal modelling (mean Φ, mean Ψ)"
-    long, pairs = contrib if contrib is not None else contributions(results)
+    long, pairs = contrib if contrib is not None else contributions(results, protocols)
     data = table7_data(long, pairs)
     base = (~results["tp"].astype(bool)) & (results["tam_locations"] == "all")
     if data.long.empty:
@@ -479,12 +505,13 @@ def table7(
             results,
             base,
             "it needs TSN without temporal pooling and another module "
-            "at the same dataset, backbone, frames and sampling",
+            "at the same dataset, layout, backbone, frames and sampling",
         )
-        if data.missing and not data.groups:
+        if (data.missing or data.refused) and not data.groups:
+            unpaired = data.missing + [f"{rid} ({why})" for rid, why in data.refused.items()]
             why = (
-                "no model has a TSN counterpart (same dataset, backbone, frames, sampling, "
-                "TSN without temporal pooling): " + ", ".join(data.missing[:8])
+                "no model has a TSN counterpart (same dataset, layout, backbone, frames, "
+                "sampling and protocol, TSN without temporal pooling): " + ", ".join(unpaired[:8])
             )
         return (
             Table("table7", title, missing=why),
@@ -495,7 +522,9 @@ def table7(
         Module=data.melted["arch"].map(lambda a: ARCH_LABELS.get(a, a)),
         Classes=data.melted["classes"],
     )
-    index = ["dataset"] + (["sampling"] if data.long["sampling"].nunique() > 1 else [])
+    melted = melted.assign(Layout=melted["layout"])
+    index = ["dataset"] + (["Layout"] if data.long["layout"].nunique() > 1 else [])
+    index += ["sampling"] if data.long["sampling"].nunique() > 1 else []
     if data.long["classes"].nunique() > 1:
         index.append("Classes")
     index.append("Metric")
@@ -503,32 +532,46 @@ def table7(
     frame = frame.rename_axis(index=[n if n != "dataset" else "Dataset" for n in index])
     notes = [
         "Φ = S_TSN / max(S_a, S_TSN) and Ψ = (S_a − S_TSN) / (100 − S_TSN) per model (Eq. 1), "
-        "with S_TSN the accuracy of TSN without temporal pooling at the same dataset, backbone, "
-        "frames and sampling; averaged over the backbones and frame counts that exist (Eq. 2). "
+        "with S_TSN the accuracy of TSN without temporal pooling at the same dataset, layout, "
+        "backbone, frames, sampling and protocol (a model and its TSN counterpart differ in the "
+        "module alone); averaged over the backbones and frame counts that exist (Eq. 2). "
         "Mean Φ and mean Ψ^ta: models without temporal pooling; mean Ψ^ta+tp: models with "
         "it (still against TSN without it). "
         "The paper's Table 7 is the clip level on all classes.",
     ]
     if not data.clip_long.empty:
+        several = data.clip_long["layout"].nunique() > 1
+
+        def averaged(r) -> str:
+            where = f"{r.dataset}{f' ({r.layout})' if several else ''}"
+            out = f"{where} {ARCH_LABELS.get(r.arch, r.arch)}: {r.n_ta} without tp"
+            if r.n_phi != r.n_ta:
+                out += f" ({r.n_phi} for Φ: Ψ is undefined where S_TSN = 100)"
+            return out + f", {r.n_ta_tp} with tp"
+
         notes.append(
             "Pairs averaged (clip level, all classes): "
-            + "; ".join(
-                f"{r.dataset} {ARCH_LABELS.get(r.arch, r.arch)}: {r.n_ta} without tp, "
-                f"{r.n_ta_tp} with tp"
-                for r in data.clip_long.itertuples()
-            )
+            + "; ".join(averaged(r) for r in data.clip_long.itertuples())
         )
     if data.missing:
         notes.append("No TSN counterpart (left out, not guessed): " + ", ".join(data.missing))
+    if data.refused:
+        notes.append(
+            "TSN counterpart with another protocol (left out, not averaged): "
+            + "; ".join(f"{rid} vs {why}" for rid, why in data.refused.items())
+        )
     table = Table("table7", title, frame, data.long, notes, _flags(protocols, data.groups))
 
     detail = data.clip_pairs
     detail_frame = pd.DataFrame(
         {
             "model": detail["run_id"],
-            "TSN counterpart": detail["tsn_run_id"].map(
-                lambda v: v if isinstance(v, str) else "missing"
-            ),
+            "TSN counterpart": [
+                tsn if isinstance(tsn, str) else (f"refused: {why}" if why else "missing")
+                for tsn, why in zip(
+                    detail["tsn_run_id"], detail["tsn_mismatch"].fillna(""), strict=True
+                )
+            ],
             "S_a": detail["s_a"].map(fmt),
             "S_TSN": detail["s_tsn"].map(lambda v: fmt(float(v)) if pd.notna(v) else DASH),
             "Φ": detail["phi"].map(lambda v: fmt(v, 3)),
@@ -892,23 +935,31 @@ def table8(
 
 # --------------------------------------------------------------------------- protocol
 
+INIT_COLUMN = "initial tensors (loaded / inflated / new)"
+
+
+def init_counts(result: Mapping) -> str:
+    """``loaded / inflated / new`` of a results row, or a dash when not recorded."""
+    values = [result.get(f"init_{k}") for k in INIT_COUNTS]
+    if any(v is None or pd.isna(v) for v in values):
+        return DASH
+    return " / ".join(str(int(v)) for v in values)
+
 
 def protocol_table(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
-    """The factors fairness is judged on, one row per run."""
+    """The factors fairness is judged on, one row per run, and where its initial tensors
+    came from (``init_*`` columns of the results, from train_metrics.json)."""
     rows = []
-    for rid in results["run_id"]:
-        rec = protocols.get(rid)
+    for _, result in results.iterrows():
+        rec = protocols.get(result["run_id"])
         if rec:
-            rows.append(
-                {
-                    "run": rid,
-                    **{
-                        fairness.FACTORS[k]: v
-                        for k, v in rec.items()
-                        if k not in ("backbone", "frames")
-                    },
-                }
-            )
+            row = {"run": result["run_id"]}
+            for k, v in rec.items():
+                if k not in ("backbone", "frames"):
+                    row[fairness.FACTORS[k]] = v
+                if k == "weights":
+                    row[INIT_COLUMN] = init_counts(result)
+            rows.append(row)
     frame = pd.DataFrame(rows).set_index("run") if rows else None
     return Table(
         "protocol",
@@ -918,6 +969,11 @@ def protocol_table(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Tabl
         [
             "From each run's saved config.json (params.yaml for runs not trained yet). "
             "Pretraining reads left to right: the initial weights, then each run "
-            "whose final checkpoint was loaded."
+            "whose final checkpoint was loaded.",
+            "Initial tensors (loaded / inflated / new): how many tensors of the model were "
+            "copied from the initial weights, inflated from 2D kernels, and left at their "
+            "initialisation (what the architecture adds to the backbone, a replaced classifier; "
+            f"all of them from scratch), from train_metrics.json; {DASH} when not trained yet "
+            "or trained before the counts were recorded.",
         ],
     )

@@ -145,7 +145,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--index-failures",
         type=Path,
         default=None,
-        help="the index command's skipped annotation rows (counted in summary.json)",
+        help="the index command's skipped annotation rows (missing videos, malformed rows): "
+        "listed in excluded.csv with their reason and counted in the summary",
     )
     p.add_argument(
         "--dataset", default=None, help="name in messages and summary.json (default: --out-dir's)"

@@ -29,6 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="RUN_ID",
         help="print one run's resolved protocol and its jobs' resources (JSON)",
     )
+    mode.add_argument(
+        "--weights",
+        action="store_true",
+        help="JSON: the SHA-256 of every ImageNet weights file the grid starts from (DVC's "
+        "`check` stage writes it, so replacing a file re-runs the runs made from it)",
+    )
     p.add_argument("--all", action="store_true", help="include disabled experiment groups")
     p.set_defaults(func=run)
 
@@ -36,13 +42,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from actionbench.config import expand_grid, load_params
+    from actionbench.config import expand_grid, load_params, run_protocol
 
     params = load_params(args.params)
     if args.show:
         print(json.dumps(show(params, args.show), indent=2, sort_keys=True))
         return 0
     runs = expand_grid(params, include_disabled=args.all)
+    if args.weights:
+        from actionbench.identity import file_sha256
+
+        paths = {
+            cfg["init"]["path"]
+            for cfg in (run_protocol(params, rid, runs) for rid in runs)
+            if cfg["init"]["kind"] == "imagenet" and cfg["init"]["path"]
+        }
+        digests = {path: file_sha256(path) or "missing" for path in sorted(paths)}
+        print(json.dumps(digests, indent=2))
+        return 0
     if args.summary:
         for field in ("dataset", "arch", "backbone", "temporal_pooling", "frames", "sampling"):
             counts = Counter(getattr(spec, field) for spec in runs.values())

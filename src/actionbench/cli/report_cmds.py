@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from actionbench.cli.helptext import description
+
+# Written only by Snakemake's `report` rule; `rule all` needs it (see --mark-complete).
+COMPLETE_MARKER = "complete.json"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="significance level of the pairwise tests (default 0.05)",
     )
+    p.add_argument(
+        "--mark-complete",
+        action="store_true",
+        help="write <out-dir>/complete.json (Snakemake's report rule only: every run of the "
+        "grid has been trained and evaluated); without it the file is removed, so a report "
+        "built by hand or after a failure never passes for the finished study",
+    )
     p.set_defaults(func=run)
 
 
@@ -59,5 +71,10 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         alpha=args.alpha,
     )
+    marker = Path(paths["html"]).parent / COMPLETE_MARKER
+    if args.mark_complete:
+        marker.write_text(json.dumps({"report": str(paths["html"]), "complete": True}) + "\n")
+    else:
+        marker.unlink(missing_ok=True)
     print(f"report: {paths['html'].resolve()}")
     return 0

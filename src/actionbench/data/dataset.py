@@ -92,7 +92,10 @@ class VideoClipDataset(Dataset):
 
     ``protocol`` ("reference" or "paper") selects the sampling and test-crop rules;
     ``test_crop_size`` is the test views' side (default ``input_size``); training drops videos
-    shorter than ``min_frames``; ``normalization`` is the model's ``(mean, std)``.
+    shorter than ``min_frames``, testing those shorter than ``eval_min_frames`` (the reference's
+    ``test.py -e`` filters its val list as its training list; :attr:`dropped` names them and
+    :attr:`list_rows` maps each kept item to its row of the list); ``normalization`` is the
+    model's ``(mean, std)``.
     """
 
     def __init__(
@@ -112,6 +115,7 @@ class VideoClipDataset(Dataset):
         protocol: str = "reference",
         test_crop_size: int | None = None,
         min_frames: int = 1,
+        eval_min_frames: int = 1,
         normalization: tuple[tuple[float, ...], tuple[float, ...]] | None = None,
         storage: str = "frames",
         decoder: str = "auto",
@@ -176,19 +180,32 @@ class VideoClipDataset(Dataset):
                 f"{self.list_csv}: line {bad[0] + 2} (video {table['video_id'].iloc[bad[0]]}) "
                 f"has num_frames={lengths[bad[0]]}; expected >= 1"
             )
-        if train and min_frames > 1:
-            keep = lengths >= min_frames
+        self.list_rows = np.arange(len(table))  # row of the list file of each item (0-based)
+        # (video_id, num_frames, reason) of the listed videos this dataset leaves out
+        self.dropped: list[tuple[str, int, str]] = []
+        shortest, key = (
+            (min_frames, "min_frames") if train else (eval_min_frames, "eval_min_frames")
+        )
+        if shortest > 1:
+            keep = lengths >= shortest
             if not keep.all():
                 log.info(
-                    "%s: %d of %d training videos have fewer than min_frames=%d frames; dropped",
-                    self.list_csv, int((~keep).sum()), len(keep), min_frames,
+                    "%s: %d of %d %s videos have fewer than %s=%d frames; dropped",
+                    self.list_csv, int((~keep).sum()), len(keep),
+                    "training" if train else "evaluation", key, shortest,
                 )  # fmt: skip
             if not keep.any():
                 raise DataError(
-                    f"{self.list_csv}: every video has fewer than min_frames={min_frames} frames"
+                    f"{self.list_csv}: every video has fewer than {key}={shortest} frames"
                 )
+            reason = f"fewer than {shortest} frames ({key})"
+            self.dropped = [
+                (str(v), int(n), reason)
+                for v, n in zip(table["video_id"][~keep], lengths[~keep], strict=True)
+            ]
             table, lengths, labels = table[keep].reset_index(drop=True), lengths[keep], labels[keep]
-            self.list_lines = np.flatnonzero(keep) + 2
+            self.list_rows = np.flatnonzero(keep)
+            self.list_lines = self.list_rows + 2
         base = Path(root) if root is not None else None
         self.frames_dirs = [
             str(base / d) if base is not None and not Path(d).is_absolute() else str(d)

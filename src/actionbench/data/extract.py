@@ -20,7 +20,8 @@ videos each time would dominate the cost. Design points:
 * **Verify without extracting.** :func:`verify_frames` checks a whole index against the frame
   folders by ``stat`` (fast) or by decoding every JPEG (``deep``).
 * **Failures are rows, not crashes.** A file that is not a video (text, an image, empty) is
-  named as such from its first bytes before ffmpeg runs. A missing, corrupt or truncated file gets
+  named as such from its first bytes before ffmpeg runs; a file ffmpeg opens but that has no
+  video stream (audio only) fails as "no video stream (audio only)". A missing, corrupt or truncated file gets
   one row (video_id, video_path, reason = ffmpeg's last meaningful stderr line) and the rest goes
   on. Zero frames produced is a failure. A truncated file that still decodes partly (the demuxer
   reports "partial file" / "ended prematurely") is a failure too: its frames would silently cut
@@ -56,6 +57,7 @@ from actionbench.data.probe import (
     is_generic,
     last_meaningful_line,
     sniff_non_video,
+    video_stream_problem,
 )
 from actionbench.errors import ConfigError, DataError
 
@@ -287,7 +289,14 @@ def extract_one(
         last = last_meaningful_line(stderr)
         # The file name is in some messages; it must not be mistaken for a diagnosis.
         truncated = _TRUNCATION.search(stderr.replace(str(source.absolute()), "<input>"))
-        if truncated:
+        no_video = (
+            video_stream_problem(source)
+            if (code != 0 or produced == 0) and source.is_file() and not truncated
+            else None
+        )
+        if no_video:
+            outcome.reason = no_video
+        elif truncated:
             line = next(
                 ln
                 for ln in stderr.replace(str(source.absolute()), "<input>").splitlines()

@@ -16,6 +16,7 @@ check of ``actionbench extract --verify --deep``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -106,6 +107,16 @@ def read_record(folder: str | os.PathLike) -> dict[str, Any] | None:
     if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
         return None
     return record
+
+
+def content_digest(record: Mapping[str, Any]) -> str:
+    """A short digest of what a folder holds, from its record alone (no JPEG is read): settings,
+    ffmpeg version, source size, frame count, size and every frame's byte size. The source's
+    path and mtime are left out: a copied or moved dataset holds the same frames."""
+    kept = {k: v for k, v in record.items() if k != "source"}
+    kept["source_bytes"] = (record.get("source") or {}).get("bytes")
+    text = json.dumps(kept, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def settings_changes(record: Mapping[str, Any], settings: Mapping[str, Any]) -> list[str]:

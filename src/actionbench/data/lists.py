@@ -6,14 +6,17 @@ decode must not shift every later label. Labels are dense 0..K-1 over the classe
 in the format's official order when the adapter provides one (``class_index`` column) and in
 sorted label_name order otherwise; so a complete dataset gets exactly its official indices.
 
-Videos that failed extraction (or were never extracted) are left out of the lists and written
-to ``excluded.csv`` with the reason, and the count is logged as a warning. Every extracted folder
-is checked again here against its ``frames.json`` record (by ``stat``): frames lost or damaged
-since extraction are excluded with the reason instead of failing a training run later.
+Every video the annotations name but the lists leave out is in ``excluded.csv`` with its
+reason and the stage that dropped it: annotation rows the index skipped (a video file that was
+never downloaded, a malformed row, a duplicate; from ``index_failures.csv``), videos that failed
+extraction (or were never extracted), and extracted folders that no longer match their
+``frames.json`` record (checked here by ``stat``: frames lost or damaged since extraction are
+excluded with the reason instead of failing a training run later). The count is logged as a
+warning.
 
-``summary.json`` holds the counts (indexed, extracted, excluded by reason, per split), and
-:func:`summary_line` says them in one line at the end of the data stage. :func:`check_splits`
-makes an empty split or a class without a training video an error naming the dataset, split and
+``summary.json`` holds the counts (annotation rows, indexed, extracted, excluded by reason, per
+split), and :func:`summary_line` says them in one line at the end of the data stage.
+:func:`check_splits` makes an empty split or a class without a training video an error naming the dataset, split and
 class, before any training starts.
 """
 
@@ -39,8 +42,13 @@ from actionbench.errors import DataError
 log = logging.getLogger(__name__)
 
 LIST_COLUMNS = ["video_id", "frames_dir", "num_frames", "label", "label_name"]
+# A digest of each video's frame record (or re-encoded file): hashing a list covers its data.
+CONTENT_COLUMN = "content_digest"
 CLASS_COLUMNS = ["label", "label_name"]
-EXCLUDED_COLUMNS = ["video_id", "video_path", "split", "label_name", "reason"]
+EXCLUDED_COLUMNS = ["video_id", "video_path", "split", "label_name", "reason", "stage"]
+# Where a video was dropped: the index (its annotation row was skipped), extraction (or
+# re-encode), or the lists' own check of the extracted frames against their record.
+STAGES = ("index", "extract", "frames check")
 SUMMARY_NAME = "summary.json"
 NOT_EXTRACTED = "not in any extraction table (failed or not extracted)"
 
@@ -101,13 +109,28 @@ def reason_kind(reason: str) -> str:
 
 
 def frames_problem(frames_dir: str, num_frames: int) -> str:
-    """Why an extracted folder can no longer be used ("" when it matches its record).
+    """Why an extracted folder can no longer be used ("" when it matches its record)."""
+    return frames_check(frames_dir, num_frames)[0]
+
+
+def frames_check(frames_dir: str, num_frames: int) -> tuple[str, str]:
+    """(why an extracted folder can no longer be used, or ""; its content digest, or "").
 
     Under ``storage: video`` the column holds a re-encoded video file (its frame count was probed
-    when it was written): it only has to exist.
+    when it was written): it only has to exist; its digest covers its size and frame count.
     """
-    if Path(frames_dir).suffix.lower() in VIDEO_SUFFIXES or Path(frames_dir).is_file():
-        return "" if Path(frames_dir).is_file() else f"video file {frames_dir} not found"
+    path = Path(frames_dir)
+    if path.suffix.lower() in VIDEO_SUFFIXES or path.is_file():
+        if not path.is_file():
+            return f"video file {frames_dir} not found", ""
+        size = path.stat().st_size
+        try:  # the record `actionbench reencode` writes beside the file (settings, source)
+            record = json.loads(Path(f"{frames_dir}.json").read_text())
+        except (OSError, ValueError):
+            record = {"video": {"bytes": size, "num_frames": num_frames}}
+        if record.get("bytes", size) != size:
+            return f"video file {frames_dir} changed since it was re-encoded (rerun reencode)", ""
+        return "", frame_record.content_digest(record)
     record = frame_record.read_record(frames_dir)
     problems = frame_record.stat_problems(frames_dir, record)
     if not problems and record["num_frames"] != num_frames:
@@ -115,13 +138,13 @@ def frames_problem(frames_dir: str, num_frames: int) -> str:
             f"{record['num_frames']} frames recorded, the extraction table says {num_frames}"
         ]
     if not problems:
-        return ""
+        return "", frame_record.content_digest(record)  # type: ignore[arg-type]
     hint = "rerun extract" + (
         " (Snakemake: --forcerun extract; folders made before records existed)"
         if record is None
         else ""
     )
-    return "frames no longer match their record: " + "; ".join(problems) + f" ({hint})"
+    return "frames no longer match their record: " + "; ".join(problems) + f" ({hint})", ""
 
 
 def build_lists(
@@ -135,7 +158,8 @@ def build_lists(
     """Join ``index`` with one or more extraction tables (one per shard) into split lists.
 
     ``check_frames`` re-checks every extracted folder against its record by ``stat``;
-    ``index_failures`` (the adapter's skipped annotation rows) only feeds the summary counts.
+    ``index_failures`` (the adapter's skipped annotation rows: file, row, video_id, reason) are
+    excluded videos too, listed first in ``excluded`` and counted by reason in the summary.
     """
     missing = [c for c in INDEX_COLUMNS if c not in index.columns]
     if missing:
@@ -159,13 +183,17 @@ def build_lists(
     )
     ok = joined["frames_dir"].notna()
     stale: dict[str, str] = {}
+    joined[CONTENT_COLUMN] = ""
     if check_frames and ok.any():
         rows = joined[ok]
         with ThreadPoolExecutor(max_workers=8) as pool:  # stat calls: I/O bound
-            found = pool.map(
-                frames_problem, rows["frames_dir"].astype(str), rows["num_frames"].astype(int)
+            found = list(
+                pool.map(
+                    frames_check, rows["frames_dir"].astype(str), rows["num_frames"].astype(int)
+                )
             )
-            stale = {v: p for v, p in zip(rows["video_id"], found, strict=True) if p}
+        stale = {v: p for v, (p, _) in zip(rows["video_id"], found, strict=True) if p}
+        joined.loc[ok, CONTENT_COLUMN] = [content for _, content in found]
         if stale:
             ok &= ~joined["video_id"].isin(stale)
             log.warning(
@@ -174,14 +202,18 @@ def build_lists(
             )  # fmt: skip
     joined["label"] = joined["label_name"].map(label_of)
     extras = [c for c in index.columns if c not in INDEX_COLUMNS]
-    lists = joined[ok].astype({"num_frames": int})[LIST_COLUMNS + extras]
+    lists = joined[ok].astype({"num_frames": int})[LIST_COLUMNS + extras + [CONTENT_COLUMN]]
     train = lists[joined.loc[ok, "split"] == "train"].reset_index(drop=True)
     val = lists[joined.loc[ok, "split"] == "val"].reset_index(drop=True)
-    excluded = _excluded(joined[~ok], failures, stale)
+    parts = [_skipped_rows(index_failures), _excluded(joined[~ok], failures, stale)]
+    parts = [p for p in parts if len(p)] or parts[1:]  # no empty frame in a concat
+    excluded = pd.concat(parts, ignore_index=True)
+    annotated = len(index) + (0 if index_failures is None else len(index_failures))
     if len(excluded):
         log.warning(
-            "%d of %d videos excluded from the lists (failed or not extracted); see excluded.csv",
-            len(excluded), len(index),
+            "%d of %d annotated videos excluded from the lists (skipped by the index, failed or "
+            "not extracted); see excluded.csv",
+            len(excluded), annotated,
         )  # fmt: skip
     without_train = sorted(set(classes["label_name"]) - set(train["label_name"]))
     if without_train:
@@ -190,6 +222,7 @@ def build_lists(
         )
     summary = {
         "dataset": dataset,
+        "annotation_rows": None if index_failures is None else annotated,
         "annotation_rows_skipped": None if index_failures is None else len(index_failures),
         "indexed": len(index),
         "extracted": int(ok.sum()),
@@ -206,16 +239,22 @@ def build_lists(
 
 
 def summary_line(summary: dict[str, Any]) -> str:
-    """``ucf101: 3 annotation rows skipped, 120 indexed, 117 extracted, 3 excluded (2 moov atom
-    not found, 1 not a video); 80 train / 37 val videos, 5 classes``."""
+    """``ucf101: 123 annotation rows, 120 indexed, 117 extracted, 6 excluded (3 video not found;
+    2 moov atom not found; 1 not a video); 80 train / 37 val videos, 5 classes``.
+
+    Excluded = annotation rows - extracted: the rows the index skipped and the videos extraction
+    lost, each counted under its reason (summaries written before ``annotation_rows`` existed
+    name the skipped rows instead)."""
     parts = []
-    if summary.get("annotation_rows_skipped") is not None:
+    if summary.get("annotation_rows") is not None:
+        parts.append(f"{summary['annotation_rows']} annotation rows")
+    elif summary.get("annotation_rows_skipped") is not None:
         parts.append(f"{summary['annotation_rows_skipped']} annotation rows skipped")
     parts += [f"{summary['indexed']} indexed", f"{summary['extracted']} extracted"]
     excluded = f"{summary['excluded']} excluded"
     if summary["excluded_by_reason"]:
         excluded += (
-            " (" + ", ".join(f"{n} {why}" for why, n in summary["excluded_by_reason"].items()) + ")"
+            " (" + "; ".join(f"{n} {why}" for why, n in summary["excluded_by_reason"].items()) + ")"
         )
     parts.append(excluded)
     return (
@@ -244,6 +283,32 @@ def check_splits(
         )
 
 
+def _skipped_rows(index_failures: pd.DataFrame | None) -> pd.DataFrame:
+    """The index's skipped annotation rows as excluded videos (their path, split and class are
+    unknown when the row never became an index row; the reason names the file and row)."""
+    if index_failures is None or index_failures.empty:
+        return pd.DataFrame(columns=EXCLUDED_COLUMNS)
+    table = index_failures.astype({"video_id": str, "reason": str}).fillna("")
+    where = [
+        f" ({Path(str(f)).name} row {r})" if str(f) and str(r) else ""
+        for f, r in zip(
+            table.get("file", pd.Series("", index=table.index)),
+            table.get("row", pd.Series("", index=table.index)),
+            strict=True,
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "video_id": table["video_id"].replace("nan", ""),
+            "video_path": "",
+            "split": "",
+            "label_name": "",
+            "reason": [reason + w for reason, w in zip(table["reason"], where, strict=True)],
+            "stage": STAGES[0],
+        }
+    )[EXCLUDED_COLUMNS].reset_index(drop=True)
+
+
 def _excluded(
     rows: pd.DataFrame,
     failures: pd.DataFrame | list[pd.DataFrame] | None,
@@ -257,7 +322,9 @@ def _excluded(
                 zip(table["video_id"].astype(str), table["reason"].astype(str), strict=True)
             )
     excluded = rows[["video_id", "video_path", "split", "label_name"]].copy()
-    reasons.update(stale or {})
+    stale = stale or {}
+    excluded["stage"] = [STAGES[2] if v in stale else STAGES[1] for v in excluded["video_id"]]
+    reasons.update(stale)
     excluded["reason"] = [reasons.get(v, NOT_EXTRACTED) for v in excluded["video_id"]]
     return excluded.reset_index(drop=True)[EXCLUDED_COLUMNS]
 

@@ -3,6 +3,8 @@
 Why: there is no ffprobe on the machines we target (the imageio-ffmpeg wheel ships ffmpeg only).
 Stream-copying the first video stream into the null muxer reads every packet without decoding,
 so it is fast, counts frames exactly for every codec we meet, and fails on unreadable files.
+A file ffmpeg opens but that holds no video stream (audio only) is named as such
+(:func:`missing_video_stream`), by the probe and by extraction and re-encode alike.
 
 :func:`sniff_non_video` looks at a file's first bytes before ffmpeg does: a text file, an image
 or an empty file named ``*.mp4`` would otherwise be reported with the demuxer's internal message
@@ -30,6 +32,9 @@ _GENERIC = re.compile(
     r"|Error binding filtergraph inputs/outputs.*|Error while (filtering|decoding).*)$"
 )
 _CONTEXT_PREFIX = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")
+# One stream of ffmpeg's description of its input: "  Stream #0:0[0x1](und): Audio: aac ...".
+_INPUT_STREAM_RE = re.compile(r"^\s*Stream #0:\d+\S*: (?P<kind>[A-Za-z]+): (?P<rest>.*)$", re.M)
+NO_VIDEO_STREAM = "no video stream"
 
 
 # Leading bytes of containers ffmpeg reads as video: never called "not a video" by the sniffer.
@@ -117,6 +122,45 @@ def container_name(path: str | os.PathLike) -> str | None:
     return None
 
 
+def missing_video_stream(stderr: str) -> str | None:
+    """The reason "no video stream (audio only)" when ffmpeg's description of an input it opened lists no
+    video stream (a cover image attached to an audio file is not one); None when it lists one,
+    or when ffmpeg did not open the input at all (then the file is broken, not audio).
+
+    Why: ffmpeg itself only says that its ``-map 0:v:0`` or filter "matches no streams", or
+    "Error parsing options for output file ...img_%05d.jpg", which names the wrong culprit.
+    """
+    if "Input #0" not in stderr:
+        return None
+    kinds = []
+    for stream in _INPUT_STREAM_RE.finditer(stderr):
+        kind = stream["kind"].lower()
+        if kind == "video":
+            if "(attached pic)" not in stream["rest"]:
+                return None
+            kind = "cover image"
+        kinds.append(kind)
+    if not kinds:
+        return f"{NO_VIDEO_STREAM} (the file has no streams)"
+    return f"{NO_VIDEO_STREAM} ({' and '.join(dict.fromkeys(kinds))} only)"
+
+
+def video_stream_problem(path: str | os.PathLike, timeout_s: float | None = 60) -> str | None:
+    """:func:`missing_video_stream` of a file, asked of ffmpeg (``-i`` alone describes the input).
+
+    Called after a failed extraction or re-encode only: one extra ffmpeg start for a bad file,
+    none for a good one.
+    """
+    args = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", input_url(path)]
+    try:
+        proc = subprocess.run(
+            args, capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    return missing_video_stream(proc.stderr.decode("utf-8", errors="replace"))
+
+
 def is_generic(line: str) -> bool:
     """True for ffmpeg lines that only say that something failed, not what."""
     return bool(_GENERIC.match(line)) or "Invalid data found when processing input" in line
@@ -182,6 +226,9 @@ def probe_video(path: str | os.PathLike, timeout_s: float | None = 120) -> Video
     except subprocess.TimeoutExpired as err:
         raise DataError(f"{path}: ffmpeg probe timed out after {timeout_s} s") from err
     stderr = proc.stderr.decode("utf-8", errors="replace")
+    no_video = missing_video_stream(stderr)
+    if no_video is not None:
+        raise DataError(f"{path}: {no_video}")
     if proc.returncode != 0:
         raise DataError(f"{path}: not a readable video ({last_meaningful_line(stderr)})")
     stream = _STREAM_RE.search(stderr)

@@ -11,6 +11,10 @@ text; three dataset settings have layout-dependent defaults, and an explicit val
   ``flip: false`` explicitly, and that holds in both layouts.
 * ``min_frames`` (training videos shorter than this are dropped): the reference's
   ``filter_video``, 30 for Kinetics and 3 for SSV2; the paper protocol keeps every video.
+* ``eval_min_frames`` (evaluation videos shorter than this are dropped, and counted): the
+  reference's ``test.py -e`` builds its val set with the same ``filter_video`` as training, so
+  its published numbers leave those videos out; by default it follows ``min_frames``. The paper
+  protocol scores every video; ``eval_min_frames: 1`` does so under ``reference`` too.
 * ``test_crop_size``: the reference's published evaluation crops the full ``scale_size``
   (``--input_size 256 --disable_scaleup``); the paper protocol crops ``input_size``.
 
@@ -36,16 +40,22 @@ def data_protocol(
     input_size: int,
     scale_size: int,
 ) -> dict[str, Any]:
-    """``{"flip", "min_frames", "test_crop_size"}`` of one run; explicit ``settings`` win."""
+    """``{"flip", "min_frames", "eval_min_frames", "test_crop_size"}`` of one run; explicit
+    ``settings`` win (under ``reference`` an explicit ``min_frames`` also moves the
+    ``eval_min_frames`` default: the reference applies one filter to both lists)."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
     reference = layout == "reference"
     defaults = {
         "flip": reference or dataset_format not in DIRECTIONAL_FORMATS,
         "min_frames": REFERENCE_MIN_FRAMES.get(dataset_format, 1) if reference else 1,
+        "eval_min_frames": 1,
         "test_crop_size": scale_size if reference else input_size,
     }
-    return {
+    resolved = {
         key: settings[key] if settings.get(key) is not None else value
         for key, value in defaults.items()
     }
+    if reference and settings.get("eval_min_frames") is None:
+        resolved["eval_min_frames"] = resolved["min_frames"]
+    return resolved

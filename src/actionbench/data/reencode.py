@@ -13,14 +13,19 @@ Same frames as extraction: every decoded frame is kept (``fps`` resamples exactl
 rounded to even, which 4:2:0 H.264 needs), so frame ``i`` of the re-encoded file is
 ``img_{i+1:05d}.jpg`` of frames mode. ``num_frames`` is probed from the written file.
 
-Like extraction: parallel single-threaded ffmpeg processes, CRC32 shards, idempotent (a complete
-file is reused), atomic (written to ``.partial/`` then renamed), failures are rows. The result
+Like extraction: parallel single-threaded ffmpeg processes, CRC32 shards, idempotent, atomic
+(written to ``.partial/`` then renamed), failures are rows. Like a frame folder, each file has a
+record beside it, ``<id>.mp4.json`` (settings, ffmpeg version, source size, frame count, byte
+size): a file is reused only when its record says it was made from the same source with the
+same settings, so changing ``short_side``, ``gop``, ``crf`` or ``fps`` re-encodes, and
+``actionbench lists`` digests the record into the list row (a run's identity covers it). The result
 table has extraction's columns (video_id, frames_dir, num_frames, reused, warning), its
 ``frames_dir`` holding the video file, so ``actionbench lists`` builds lists from either.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -29,6 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from actionbench.data import frame_record
 from actionbench.data.extract import (
     PARTIAL_DIRNAME,
     ExtractionResult,
@@ -42,12 +48,19 @@ from actionbench.data.extract import (
     select_shard,
 )
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
-from actionbench.data.probe import input_url, last_meaningful_line, probe_video
+from actionbench.data.probe import (
+    input_url,
+    last_meaningful_line,
+    probe_video,
+    video_stream_problem,
+)
 from actionbench.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
 VIDEO_SUFFIX = ".mp4"
+# The settings a re-encoded file's record keeps (a change re-encodes it).
+RECORD_SETTINGS = ("short_side", "gop", "crf", "preset", "fps")
 # Frame rate stamped on a re-encoded frame folder (Jester's); only timestamps, every image is kept.
 FOLDER_FPS = 12
 
@@ -77,6 +90,43 @@ class ReencodeSettings:
 def video_file(videos_root: str | os.PathLike, video_id: str) -> Path:
     """Where the re-encoded file of ``video_id`` lives."""
     return Path(videos_root) / f"{video_id}{VIDEO_SUFFIX}"
+
+
+def record_path(video: str | os.PathLike) -> Path:
+    """The record written beside a re-encoded file (``<id>.mp4.json``)."""
+    return Path(f"{video}.json")
+
+
+def make_video_record(
+    dest: Path, source: Path, settings: ReencodeSettings, num_frames: int
+) -> dict:
+    """What made a re-encoded file and what it holds (see the module doc)."""
+    return {
+        "version": frame_record.RECORD_VERSION,
+        "settings": {k: getattr(settings, k) for k in RECORD_SETTINGS},
+        "ffmpeg": frame_record.ffmpeg_version(ffmpeg_exe()),
+        "source": frame_record.source_stamp(source),
+        "num_frames": num_frames,
+        "bytes": dest.stat().st_size,
+    }
+
+
+def reusable(dest: Path, source: Path, settings: ReencodeSettings) -> dict | None:
+    """The record of ``dest`` when it can be kept as it is (same settings, same source size,
+    the file as written), else None: it must be (re-)encoded."""
+    try:
+        record = json.loads(record_path(dest).read_text())
+        size = dest.stat().st_size
+    except (OSError, ValueError):
+        return None  # no file, or none with a record (made before records existed)
+    if not isinstance(record, dict) or record.get("version") != frame_record.RECORD_VERSION:
+        return None
+    wanted = {k: getattr(settings, k) for k in RECORD_SETTINGS}
+    if record.get("settings") != wanted or record.get("bytes") != size:
+        return None
+    if source.exists() and frame_record.source_changed(record, source):
+        return None
+    return record
 
 
 def reencode_args(source: Path, target: Path, settings: ReencodeSettings) -> list[str]:
@@ -118,13 +168,10 @@ def reencode_one(
     source = Path(video_path)
     dest = video_file(videos_root, video_id)
     outcome = VideoOutcome(video_id=video_id, video_path=str(video_path), frames_dir=str(dest))
-    if dest.is_file():
-        try:
-            outcome.num_frames, outcome.reused = probe_video(dest).num_frames, True
-            if outcome.num_frames > 0:
-                return outcome
-        except DataError:
-            pass  # a foreign or broken file: ours replaces it
+    kept = reusable(dest, source, settings)
+    if kept is not None and kept.get("num_frames", 0) > 0:
+        outcome.num_frames, outcome.reused = int(kept["num_frames"]), True
+        return outcome
     if not source.exists():
         outcome.reason = "video file not found"
         return outcome
@@ -156,7 +203,11 @@ def reencode_one(
             outcome.reason = "truncated file: " + last
             return outcome
         if proc.returncode != 0:
-            outcome.reason = last or f"ffmpeg exited with status {proc.returncode}"
+            outcome.reason = (
+                (video_stream_problem(source) if source.is_file() else None)
+                or last
+                or f"ffmpeg exited with status {proc.returncode}"
+            )
             return outcome
         try:
             frames = probe_video(partial).num_frames
@@ -167,6 +218,8 @@ def reencode_one(
             outcome.reason = "ffmpeg produced no frames" + (f" ({last})" if last else "")
             return outcome
         os.replace(partial, dest)
+        record = make_video_record(dest, source, settings, frames)
+        record_path(dest).write_text(json.dumps(record, separators=(",", ":")) + "\n")
         outcome.num_frames, outcome.warning = frames, last
         return outcome
     finally:

@@ -20,16 +20,21 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from actionbench.errors import ModelError, TrainingError
+from actionbench.weight_files import misfit, read_weights
+
+if TYPE_CHECKING:
+    from actionbench.models.pretrained import LoadReport
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = 1
+IMAGENET_CLASSES = 1000  # a torchvision ImageNet file's classifier (named in refusals)
 
 
 def last_path(output_dir: str | Path) -> Path:
@@ -70,24 +75,19 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def atomic_save(obj: Any, path: str | Path) -> None:
-    """``torch.save`` that never leaves a truncated file at ``path``."""
+def atomic_save(obj: Any, path: str | Path) -> bytes:
+    """``torch.save`` that never leaves a truncated file at ``path``; returns the bytes written
+    (so a caller can digest them without reading the file back)."""
     buffer = io.BytesIO()
     torch.save(obj, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    data = buffer.getvalue()
+    atomic_write_bytes(path, data)
+    return data
 
 
 def load(path: str | Path, error: type[Exception] = TrainingError) -> Any:
-    """``torch.load(weights_only=True)`` onto the CPU; errors name the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise error(f"checkpoint {path} does not exist")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # corrupt file, foreign pickle, ...
-        raise error(
-            f"checkpoint {path} cannot be loaded with torch.load(weights_only=True): {err}"
-        ) from err
+    """``torch.load(weights_only=True)`` onto the CPU; errors name the file and what to do."""
+    return read_weights(path, "checkpoint", error)
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -128,13 +128,31 @@ def head_parameter_names(model: nn.Module) -> set[str]:
     return {f"{prefix}{p}" for p, _ in unwrap(model).get_submodule(last).named_parameters()}
 
 
-def load_model_weights(model: nn.Module, path: str | Path, new_head: bool = False) -> None:
+def _classifier_keys(model: nn.Module) -> set[str]:
+    try:
+        return head_parameter_names(model)
+    except ModelError:  # no classifier to replace
+        return set()
+
+
+def _classes(state: Mapping[str, torch.Tensor]) -> int | None:
+    """Rows of a torchvision-named classifier (``fc``), if the file has one."""
+    head = state.get("fc.weight")
+    return int(head.shape[0]) if head is not None and head.dim() == 2 else None
+
+
+def load_model_weights(model: nn.Module, path: str | Path, new_head: bool = False) -> LoadReport:
     """Initialise ``model`` from another run's weights (progressive stage or transfer, D.3).
 
-    Same architecture is expected: every tensor must exist with the same shape. With
-    ``new_head`` the classifier is left freshly initialised (the target has other classes).
+    Same architecture is expected: every tensor must exist with the same shape, or the file is
+    refused in one line (:func:`~actionbench.weight_files.misfit`). With ``new_head``
+    the classifier is left freshly initialised (the target has other classes).
     """
+    from actionbench.models.backbone_keys import identify
+    from actionbench.models.pretrained import LoadReport
+
     state = dict(state_dict_from(load(path, error=ModelError), path))
+    imagenet = identify(state) if _classes(state) == IMAGENET_CLASSES else None
     target = unwrap(model).state_dict()
     skip = head_parameter_names(model) if new_head else set()
     for name in skip:
@@ -142,17 +160,34 @@ def load_model_weights(model: nn.Module, path: str | Path, new_head: bool = Fals
     missing = [k for k in target if k not in state and k not in skip]
     unexpected = [k for k in state if k not in target]
     mismatched = [
-        f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(target[k].shape)}"
+        (k, tuple(state[k].shape), tuple(target[k].shape))
         for k in state
         if k in target and state[k].shape != target[k].shape
     ]
     if missing or unexpected or mismatched:
-        hint = (
-            "" if new_head else " (set init.new_head: true to replace the classifier for transfer)"
-        )
+        spec = getattr(unwrap(model), "spec", None)
+        expected = f"{spec.name} (backbone {spec.backbone})" if spec is not None else "the model"
+        problems = {*missing, *unexpected, *(k for k, _, _ in mismatched)}
+        hint = ""
+        if imagenet:
+            hint = f"the file holds {imagenet} ImageNet weights: use init.kind imagenet"
+        elif not new_head and problems <= _classifier_keys(model):
+            hint = "set init.new_head: true to replace the classifier for transfer"
         raise ModelError(
-            f"checkpoint {path} does not fit the model: missing {missing[:5]}, unexpected "
-            f"{unexpected[:5]}, shape mismatch {mismatched[:5]}{hint}"
+            misfit(
+                f"checkpoint {path} does not fit {expected}",
+                mismatched=mismatched,
+                unexpected=unexpected,
+                missing=missing,
+                hint=hint,
+            )
         )
     unwrap(model).load_state_dict(state, strict=not new_head)
-    log.info("initialised model from %s%s", path, " (new classifier head)" if new_head else "")
+    report = LoadReport(
+        source=str(path),
+        kind="checkpoint",
+        loaded=[k for k in target if k not in skip],
+        new=[k for k in target if k in skip],
+    )
+    log.info("%s", report.summary())
+    return report

@@ -9,6 +9,11 @@
   and the prediction is the arg-max of that mean.
 * ``acc_vs_clips.csv``: top-1/top-5 when only the first k of the m clips (all crops) are
   averaged, k = 1..m, in the order the sampler produces the clips (paper Fig. 8).
+* Short videos: videos with fewer than ``data.eval_min_frames`` frames are not scored (under the
+  ``reference`` layout the reference's ``filter_video``, as its ``test.py -e`` does: Kinetics 30,
+  SSV2 3). ``metrics.json`` counts them (``num_videos`` scored, ``num_videos_listed``,
+  ``num_videos_dropped``, and the ``eval_min_frames`` that dropped them) and ``dropped.csv``
+  names them (video_id, num_frames, reason).
 
 Outputs go to ``<output_dir>/eval/`` (see docs/engine.md); accuracies are percentages.
 The dataset's test views are expected clip-major: view ``v = clip * num_crops + crop``.
@@ -39,6 +44,7 @@ from actionbench.engine.progress import Progress
 from actionbench.engine.runtime import Runtime
 from actionbench.engine.tracking import Tracker
 from actionbench.errors import DataError, ModelError
+from actionbench.identity import eval_identity
 
 log = logging.getLogger(__name__)
 
@@ -132,17 +138,32 @@ def validate(
     return metrics.percent(out["logits"].argmax(axis=1) == out["label"])
 
 
+DROPPED_COLUMNS = ["video_id", "num_frames", "reason"]
+
+
+def scored_and_dropped(dataset: Dataset) -> tuple[np.ndarray, pd.DataFrame]:
+    """(list row of each dataset item, the listed videos the dataset leaves out and why).
+
+    A dataset that drops nothing (or a stand-in without these attributes) maps item i to row i.
+    """
+    rows = getattr(dataset, "list_rows", None)
+    rows = np.arange(len(dataset)) if rows is None else np.asarray(rows)  # type: ignore[arg-type]
+    dropped = pd.DataFrame(getattr(dataset, "dropped", []), columns=DROPPED_COLUMNS)
+    return rows, dropped
+
+
 def _video_table(
-    list_csv: str, num_rows: int, labels: np.ndarray, indices: np.ndarray
+    list_csv: str, list_rows: np.ndarray, num_dropped: int, labels: np.ndarray, indices: np.ndarray
 ) -> pd.DataFrame:
-    """The val list rows in dataset order; checks that the dataset did not reorder or drop rows."""
+    """The val list rows in dataset order; checks that the dataset kept or dropped every row and
+    did not reorder them."""
     table = read_csv_table(list_csv, ["video_id", "label", "label_name"])
-    if len(table) != num_rows:
+    if len(table) != len(list_rows) + num_dropped:
         raise DataError(
-            f"{list_csv} has {len(table)} rows but the dataset holds {num_rows} videos; "
-            "evaluation maps dataset indices to list rows one to one"
+            f"{list_csv} has {len(table)} rows but the dataset holds {len(list_rows)} videos "
+            f"and dropped {num_dropped}; evaluation maps dataset indices to list rows"
         )
-    table = table.iloc[indices].reset_index(drop=True)
+    table = table.iloc[list_rows[indices]].reset_index(drop=True)
     bad = np.flatnonzero(table["label"].to_numpy(dtype=np.int64) != labels)
     if bad.size:
         raise DataError(
@@ -167,8 +188,13 @@ def summarize(
     clip: dict[str, np.ndarray],
     video: dict[str, np.ndarray],
     table: pd.DataFrame,
-) -> tuple[dict[str, float], dict[str, pd.DataFrame]]:
-    """metrics.json content and the CSV tables, from gathered clip- and video-level outputs."""
+    dropped: pd.DataFrame | None = None,
+) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """metrics.json content and the CSV tables, from gathered clip- and video-level outputs.
+
+    ``dropped``: the listed videos left unscored (``scored_and_dropped``); ``num_videos`` counts
+    the scored ones, ``num_videos_dropped`` the others, all shorter than ``eval_min_frames``."""
+    dropped = pd.DataFrame(columns=DROPPED_COLUMNS) if dropped is None else dropped
     num_classes = runcfg.get_int(cfg, "num_classes", minimum=1)
     labels = clip["label"]
     clip_logits, video_logits = clip["logits"], video["logits"]
@@ -177,8 +203,12 @@ def summarize(
             f"model outputs {clip_logits.shape[1]} classes but num_classes is {num_classes}"
         )
     clip_pred, video_pred = clip_logits.argmax(axis=1), video_logits.argmax(axis=1)
-    result: dict[str, float] = {
+    result: dict[str, Any] = {
         "num_videos": int(labels.size),
+        "num_videos_listed": int(labels.size) + len(dropped),
+        "num_videos_dropped": len(dropped),
+        # why: the videos with fewer frames than this are not scored (1: every video is)
+        "eval_min_frames": int(runcfg.get(cfg, "data.eval_min_frames", 1)),
         "num_clips": runcfg.get_int(cfg, "eval.num_clips", minimum=1),
         "num_crops": runcfg.get_int(cfg, "eval.num_crops", minimum=1),
         "clip_top1": metrics.percent(clip_pred == labels),
@@ -242,6 +272,7 @@ def summarize(
         "confusion_clip.csv": confusion(clip_pred),
         "confusion_video.csv": confusion(video_pred),
         "acc_vs_clips.csv": acc_vs_clips,
+        "dropped.csv": dropped,
     }
     return result, tables
 
@@ -303,12 +334,18 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
 
         result: dict[str, Any] = {}
         if rt.env.is_main:
+            list_rows, dropped = scored_and_dropped(clip_ds)
             table = _video_table(
-                runcfg.get(cfg, "data.val_list"), len(clip_ds), clip["label"], clip["index"]
+                runcfg.get(cfg, "data.val_list"),
+                list_rows,
+                len(dropped),
+                clip["label"],
+                clip["index"],
             )  # type: ignore[arg-type]
-            result, tables = summarize(cfg, clip, video, table)
+            result, tables = summarize(cfg, clip, video, table, dropped)
             result["eval_seconds"] = time.monotonic() - start
             result["code"] = code_version()
+            result["identity"] = eval_identity(cfg, weights)
             eval_dir = out_dir / "eval"
             eval_dir.mkdir(parents=True, exist_ok=True)
             for name, frame in tables.items():
@@ -320,13 +357,17 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
             tracker.log_metrics({k: v for k, v in result.items() if isinstance(v, (int, float))})
             tracker.log_artifacts(sorted(eval_dir.glob("*")), "eval")
             log.info(
-                "%s: clip top-1 %.2f%%, video top-1 %.2f%% (%d videos, %dx%d views)",
+                "%s: clip top-1 %.2f%%, video top-1 %.2f%% (%d videos, %dx%d views)%s",
                 runcfg.get(cfg, "run_id"),
                 result["clip_top1"],
                 result["video_top1"],
                 result["num_videos"],
                 num_clips,
                 num_crops,
+                f"; {len(dropped)} listed video(s) with fewer than "
+                f"{result['eval_min_frames']} frames not scored (data.eval_min_frames)"
+                if len(dropped)
+                else "",
             )
         tracker.end("FINISHED")
         return distributed.broadcast_object(result)

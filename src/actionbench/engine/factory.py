@@ -46,8 +46,8 @@ def build_dataset(
 
     The run's ``layout`` picks the data protocol (sampling, test crops); the model's backbone
     picks the input normalisation the engine applies on the device (``device_transform``).
-    Configs built by hand may omit ``data.min_frames`` / ``data.test_crop_size``: they get the
-    layout's defaults.
+    Configs built by hand may omit ``data.test_crop_size`` (they get the layout's default) and
+    ``data.min_frames`` / ``data.eval_min_frames`` (every video is kept).
     """
     from actionbench.data.dataset import VideoClipDataset
     from actionbench.models.normalization import input_normalization
@@ -72,6 +72,7 @@ def build_dataset(
         protocol=layout,
         test_crop_size=runcfg.get(cfg, "data.test_crop_size", default_crop),
         min_frames=runcfg.get(cfg, "data.min_frames", 1),
+        eval_min_frames=runcfg.get(cfg, "data.eval_min_frames", 1),
         normalization=input_normalization(runcfg.get(cfg, "backbone")),
         # storage: video (issue 14); absent from frames-mode configs, which stay as they were
         storage=cfg["data"].get("storage", "frames"),

@@ -38,6 +38,7 @@ OPTIONAL_DEFAULTS: dict[str, Any] = {
     "tracking.experiment": "actionbench",
     "tracking.tracking_uri": None,
     "tracking.enabled": True,
+    "checkpoints.keep_set_aside": 1,
 }
 
 

@@ -6,11 +6,17 @@ What a run does, in order:
    GLOBAL ``optim.batch_size`` into ``world_size x accum_steps`` micro-batches;
 2. builds the model (ImageNet init, previous stage's ``final.pt`` or scratch), SGD with the
    config's momentum / weight decay / nesterov, and the lr schedule (:mod:`.schedules`);
-3. resumes from ``<output_dir>/checkpoints/last.pt`` if it exists (same epoch, same step,
-   same RNG streams, same MLflow run);
+3. resumes from ``<output_dir>/checkpoints/last.pt`` if it exists and was written by a run of
+   the same identity (:mod:`actionbench.identity`: settings, data, initial weights): same epoch,
+   same step, same RNG streams, same MLflow run. A ``last.pt`` of another identity is set aside
+   as ``checkpoints/set-aside-<its fingerprint>.pt`` (``checkpoints.keep_set_aside`` newest
+   kept) and training starts fresh; one of another code version resumes with a warning that the
+   run's record keeps (``code_resumes``);
 4. per epoch: trains, validates (clip-level top-1, every ``eval.val_every`` epochs and the last),
    rewrites ``last.pt`` atomically, ``history.csv`` and the MLflow metrics;
-5. at the end writes ``final.pt`` (weights only) and ``train_metrics.json``.
+5. at the end writes ``final.pt`` (weights only; its SHA-256 goes into ``train_metrics.json``
+   under ``final``, the next stage's identity reads it there) and ``train_metrics.json`` (with the
+   run's ``identity`` and ``code``).
 
 SIGTERM/SIGUSR1/SIGINT (Ctrl-C) checkpoint at the next step and raise :class:`Preempted`;
 training clips skipped for bad frames (``data.on_bad_frame: skip``) are counted in
@@ -23,8 +29,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import logging
 import math
+import shutil
 import signal
 import time
 from collections.abc import Mapping
@@ -45,24 +53,18 @@ from actionbench.engine.progress import Progress
 from actionbench.engine.runtime import Runtime
 from actionbench.engine.schedules import Schedule
 from actionbench.engine.seed import capture_rng, derive_seed, restore_rng, seed_all
-from actionbench.engine.tracking import Tracker
+from actionbench.engine.tracking import TAG_PREFIX, Tracker
 from actionbench.errors import ConfigError, ModelError, TrainingError
+from actionbench.identity import identity_changes, train_identity, weights_record
+from actionbench.models.pretrained import scratch_report
 
 log = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ["epoch", "loss", "lr", "train_top1", "val_top1", "clips_per_s", "epoch_seconds"]
 EPOCH_METRICS = ["loss", "lr", "train_top1", "val_top1", "clips_per_s", "epoch_seconds"]
+INIT_COUNTS = ("loaded", "inflated", "new")  # logged to MLflow as init_<count>
 
-# Keys that may change between a run and its resumption (where and how it runs, not what).
-RESUMABLE_CHANGES = (
-    "runtime.",
-    "data.workers",
-    "data.on_bad_frame",
-    "tracking.",
-    "eval.",
-    "output_dir",
-)
-NOT_RESUMABLE = ("runtime.seed",)
+SET_ASIDE_GLOB = ("set-aside-*.pt", "stale-*.pt")  # stale-*: the name before identities
 
 
 def micro_batch_size(cfg: Mapping[str, Any], world_size: int) -> int:
@@ -75,19 +77,6 @@ def micro_batch_size(cfg: Mapping[str, Any], world_size: int) -> int:
             f"optim.accum_steps ({accum}): choose accum_steps or the number of GPUs accordingly"
         )
     return batch // (world_size * accum)
-
-
-def config_changes(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    """Keys whose change would make resuming a different experiment."""
-    old, new = runcfg.flatten(saved), runcfg.flatten(current)
-    changed = []
-    for key in sorted(set(old) | set(new)):
-        if old.get(key) == new.get(key):
-            continue
-        if key.startswith(RESUMABLE_CHANGES) and not key.startswith(NOT_RESUMABLE):
-            continue
-        changed.append(f"{key}: {old.get(key)!r} -> {new.get(key)!r}")
-    return changed
 
 
 def _history_csv(history: list[Mapping[str, Any]]) -> bytes:
@@ -147,6 +136,10 @@ class _Trainer:
         self.rng_states: list[dict[str, Any]] | None = None
         self.total_seconds = 0.0
         self.skipped_before = 0  # clips skipped for bad frames before this job resumed
+        self.identity = train_identity(cfg)
+        self.code = code_version()
+        self.code_resumes: list[dict[str, Any]] = []  # resumptions under another code version
+        self.init_weights: dict[str, Any] | None = None  # LoadReport.to_record() of the run
 
         # Order matters: device placement before the optimizer exists and before its state is
         # loaded, so momentum buffers land on the parameters' device.
@@ -176,7 +169,11 @@ class _Trainer:
 
     # -- construction ----------------------------------------------------------------------
     def _build_model(self, init_weights: bool) -> nn.Module:
-        """Initial weights per ``init.kind``; none are loaded when last.pt will overwrite them."""
+        """Initial weights per ``init.kind``; none are loaded when last.pt will overwrite them.
+
+        Where every tensor came from (loaded, inflated, new) is kept as ``self.init_weights``
+        for train_metrics.json, MLflow and last.pt (a resumed run restores it from there).
+        """
         kind = runcfg.get_choice(self.cfg, "init.kind", ("imagenet", "checkpoint", "scratch"))
         path = runcfg.get(self.cfg, "init.path")
         if init_weights and kind in ("imagenet", "checkpoint"):
@@ -192,10 +189,17 @@ class _Trainer:
         model = factory.build_model(
             self.cfg, pretrained=path if init_weights and kind == "imagenet" else None
         )
-        if init_weights and kind == "checkpoint":
-            ckpt.load_model_weights(
+        if not init_weights:
+            return model
+        if kind == "checkpoint":
+            report = ckpt.load_model_weights(
                 model, path, new_head=bool(runcfg.get(self.cfg, "init.new_head"))
             )
+        elif kind == "imagenet":
+            report = getattr(model, "load_report", None)  # None from a test's stand-in factory
+        else:
+            report = scratch_report(model)
+        self.init_weights = report.to_record() if report is not None else None
         return model
 
     def _place(self, model: nn.Module) -> nn.Module:
@@ -208,42 +212,67 @@ class _Trainer:
         return self.rt.prepare_model(model)
 
     def _remove_stale_outputs(self) -> None:
-        """A fresh start must not leave a previous run's final.pt looking like this run's result."""
+        """A fresh start must not leave a previous model's results looking like this run's: its
+        final.pt, metrics, history and evaluation (made from weights that are being replaced)."""
         if not self.env.is_main:
             return
-        for name in ("final.pt", "train_metrics.json"):
-            stale = self.out_dir / name
-            if stale.exists():
-                log.warning("no checkpoint to resume from: removing stale %s", stale)
-                stale.unlink()
+        stale = [self.out_dir / n for n in ("final.pt", "train_metrics.json", "history.csv")]
+        stale = [p for p in stale if p.exists()]
+        evaluation = self.out_dir / "eval"
+        if stale or evaluation.is_dir():
+            log.warning(
+                "starting fresh: removing the previous model's %s",
+                ", ".join([p.name for p in stale] + (["eval/"] if evaluation.is_dir() else [])),
+            )
+        for path in stale:
+            path.unlink()
+        if evaluation.is_dir():
+            shutil.rmtree(evaluation)
 
     # -- checkpoints -----------------------------------------------------------------------
     def _resumable(self) -> bool:
-        """Whether last.pt belongs to this run config; a stale one is set aside, never lost.
+        """Whether last.pt belongs to this run's identity; another one's is set aside, not lost.
 
-        Snakemake re-runs a job when its protocol changes (e.g. more epochs): the checkpoint of
-        the old protocol must not be resumed, and must not block the new run either. It is kept
-        as ``checkpoints/stale-<time>.pt`` and the run starts over.
+        A changed protocol, re-extracted data, an edited list or new initial weights make another
+        model: its checkpoint must not be resumed, and must not block the new run either. It is
+        kept as ``checkpoints/set-aside-<its fingerprint>.pt`` (the newest
+        ``checkpoints.keep_set_aside`` of them) and the run starts over.
         """
         if not self.last.is_file():
             return False
-        state = ckpt.load(self.last)
-        changes = config_changes(state.get("run_config", {}), self.cfg)
-        del state
+        old = ckpt.load(self.last).get("identity")
+        changes = identity_changes(old, self.identity)
         if not changes:
             return True
         distributed.barrier()  # every rank has read last.pt before rank 0 moves it
         if self.env.is_main:
-            stale = self.last.with_name(f"stale-{time.strftime('%Y%m%dT%H%M%S')}.pt")
-            self.last.rename(stale)
+            tag = (old or {}).get("fingerprint") or f"unrecorded-{time.strftime('%Y%m%dT%H%M%S')}"
+            aside = self.last.with_name(f"set-aside-{tag}.pt")
+            self.last.replace(aside)
+            kept = self._prune_set_aside()
             log.warning(
-                "%s was written with a different run config (%s): kept as %s, starting over",
+                "%s was made from another identity (%s): training starts fresh; %s",
                 self.last,
                 "; ".join(changes),
-                stale,
+                f"the old checkpoint is kept as {aside.name}"
+                if aside in kept
+                else "the old checkpoint is deleted (checkpoints.keep_set_aside: 0)",
             )
         distributed.barrier()
         return False
+
+    def _prune_set_aside(self) -> list[Path]:
+        """Keep the newest ``checkpoints.keep_set_aside`` set-aside checkpoints; returns them."""
+        keep = runcfg.get_int(self.cfg, "checkpoints.keep_set_aside", minimum=0)
+        folder = self.last.parent
+        aside = sorted(
+            {p for pattern in SET_ASIDE_GLOB for p in folder.glob(pattern)},
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+        for old in aside[keep:]:
+            old.unlink(missing_ok=True)
+        return aside[:keep]
 
     def _load_last(self) -> None:
         state = ckpt.load(self.last)
@@ -268,6 +297,25 @@ class _Trainer:
         self.mlflow_run_id = state.get("mlflow_run_id")
         self.total_seconds = float(state.get("total_seconds", 0.0))
         self.skipped_before = int(state.get("skipped_clips", 0))
+        self.code_resumes = [dict(r) for r in state.get("code_resumes", [])]
+        if state.get("code") != self.code:
+            self.code_resumes.append(
+                {
+                    "epoch": self.start_epoch,
+                    "written_by": state.get("code"),
+                    "resumed_by": self.code,
+                }
+            )
+            log.warning(
+                "%s was written by another code version (%s); resuming with %s (recorded in "
+                "train_metrics.json as code_resumes)",
+                self.last,
+                _code_label(state.get("code")),
+                _code_label(self.code),
+            )
+        self.init_weights = state.get(
+            "init_weights"
+        )  # None in a last.pt written before it was recorded
         rng = state.get("rng") or []
         if self.step_in_epoch and len(rng) == self.env.world_size:
             self.rng_states = rng
@@ -303,6 +351,10 @@ class _Trainer:
             "run_config": dict(self.cfg),
             "world_size": self.env.world_size,
             "skipped_clips": skipped,
+            "identity": self.identity,
+            "code": self.code,
+            "code_resumes": self.code_resumes,
+            "init_weights": self.init_weights,
         }
         ckpt.atomic_save(state, self.last)
 
@@ -318,6 +370,7 @@ class _Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             runcfg.write_json(self.out_dir / "config.json", self.cfg)
         self.mlflow_run_id = self._start_tracking()
+        self._track_init_weights()
         self.tracker.sync_history(self.history, EPOCH_METRICS)
         try:
             with StopFlag() as stop:
@@ -347,6 +400,14 @@ class _Trainer:
         if failed:
             raise TrainingError("rank 0 could not start the MLflow run (see its log)")
         return run_id
+
+    def _track_init_weights(self) -> None:
+        """Tensors loaded / inflated / left new as MLflow metrics, the whole record as a tag."""
+        record = self.init_weights
+        if record is None:
+            return
+        self.tracker.log_metrics({f"init_{k}": record[k] for k in INIT_COUNTS})
+        self.tracker.set_tags({TAG_PREFIX + "init_weights": json.dumps(record)})
 
     def _run_epoch(self, epoch: int, stop: StopFlag) -> None:
         steps = self.sampler.steps_per_epoch
@@ -506,7 +567,10 @@ class _Trainer:
             "world_size": self.env.world_size,
             "mlflow_run_id": self.mlflow_run_id,  # evaluation links its MLflow run under this one
             "skipped_clips": self._skipped_clips(),
-            "code": code_version(),
+            "code": self.code,
+            "code_resumes": self.code_resumes,
+            "identity": self.identity,
+            "init_weights": self.init_weights,  # where each initial tensor came from
         }
         if result["skipped_clips"] and self.env.is_main:
             log.warning(
@@ -516,13 +580,24 @@ class _Trainer:
             )
         if self.env.is_main:
             final_path = ckpt.final_path(self.out_dir)
-            ckpt.atomic_save(ckpt.model_state(self.model), final_path)
+            result["final"] = weights_record(
+                ckpt.atomic_save(ckpt.model_state(self.model), final_path)
+            )
+            # also when a finished last.pt was resumed: Snakemake removed the outputs first
+            ckpt.atomic_write_bytes(self.out_dir / "history.csv", _history_csv(self.history))
             runcfg.write_json(self.out_dir / "train_metrics.json", result)
             self.tracker.log_metrics(
                 {k: v for k, v in result.items() if isinstance(v, (int, float))}
             )
             self.tracker.set_tags(
-                {"checkpoint": str(final_path), "last_checkpoint": str(self.last)}
+                {
+                    "checkpoint": str(final_path),
+                    "last_checkpoint": str(self.last),
+                    "identity": self.identity["fingerprint"],
+                    "final_sha256": result["final"]["sha256"],
+                    "init_sha256": str(self.identity["init"]["sha256"]),
+                    "code_resumes": str(len(self.code_resumes)),
+                }
             )
             self.tracker.log_artifacts(
                 [self.out_dir / n for n in ("config.json", "history.csv", "train_metrics.json")]
@@ -531,6 +606,15 @@ class _Trainer:
         self.tracker.end("FINISHED")
         distributed.barrier()
         return result
+
+
+def _code_label(code: Mapping[str, Any] | None) -> str:
+    if not code:
+        return "an unrecorded version"
+    commit = str(code.get("git_commit") or "no git commit")[:10]
+    return f"{code.get('package_version')} {commit}" + (
+        " + local changes" if code.get("git_dirty") else ""
+    )
 
 
 def train(run_cfg: dict) -> dict:
