@@ -8,7 +8,6 @@ real SLURM cluster).
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 from pathlib import Path
@@ -26,23 +25,19 @@ from actionbench.cluster.records import RecordBook, device_slug, split_memory, w
 from actionbench.cluster.sizing import GPU_MEM_USABLE
 from actionbench.config import expand_grid, run_protocol, validate_params
 from actionbench.errors import ConfigError
+from study_params import demo_params, sized_study
 
 TSN = "mini-ssv2/tsn-resnet18/f8"
 I3D = "mini-ssv2/i3d-resnet50/f64"
 
 
 @pytest.fixture
-def paper(base_params, repo_root, tmp_path, monkeypatch) -> dict:
-    """params.yaml with every paper group enabled (placeholder weight paths), run from a copy of
-    the repository's sizing records (profiles and benchmark records)."""
-    p = copy.deepcopy(base_params)
-    for group in p["experiments"].values():
-        group["enabled"] = True
-    p["train"]["pretrained"] = {b: f"weights/{b}.pth" for b in p["train"]["pretrained"]}
+def paper(repo_root, tmp_path, monkeypatch) -> dict:
+    """A slice of the paper's study with `auto` resources for an 8 x A100 cluster
+    (study_params.sized_study), sized from a copy of the repository's model profiles."""
     shutil.copytree(repo_root / "reports" / "benchmarks" / "sizing", tmp_path / "sizing")
-    p["resources"]["cluster"]["records"] = str(tmp_path / "sizing")
     monkeypatch.chdir(tmp_path)  # the profile cache (.snakemake/actionbench) goes here
-    return p
+    return sized_study(str(tmp_path / "sizing"))
 
 
 def requests(params: dict) -> Requests:
@@ -57,8 +52,8 @@ def schema(repo_root) -> dict:
 # --------------------------------------------------------------------------- merging
 
 
-def test_entries_merge_kind_group_and_overrides_key_by_key(base_params):
-    p = copy.deepcopy(base_params)
+def test_entries_merge_kind_group_and_overrides_key_by_key():
+    p = demo_params()
     p["resources"]["train"] = {"cpus": 4, "gpus": 1, "mem_mb": 9000, "partition": "gpu"}
     p["resources"]["overrides"] = [{"match": {"frames": [16]}, "train": {"runtime": 99}}]
     p["experiments"]["demo"]["resources"] = {
@@ -79,11 +74,11 @@ def test_entries_merge_kind_group_and_overrides_key_by_key(base_params):
     assert run_entry(p, runs["mini-synthetic/tsn-resnet18/f8"], "evaluate")["mem_mb"] == 8000
 
 
-def test_resources_change_neither_a_run_nor_the_report(base_params):
+def test_resources_change_neither_a_run_nor_the_report():
     from actionbench.fingerprints import report_fingerprint
     from actionbench.identity import train_identity
 
-    p = copy.deepcopy(base_params)
+    p = demo_params()
     runs = list(expand_grid(p))
 
     def fingerprints():
@@ -95,8 +90,8 @@ def test_resources_change_neither_a_run_nor_the_report(base_params):
     assert fingerprints() == before
 
 
-def test_schema_and_checks_name_the_bad_key(base_params, repo_root):
-    p = copy.deepcopy(base_params)
+def test_schema_and_checks_name_the_bad_key(repo_root):
+    p = demo_params()
     p["resources"]["extract"]["cpus"] = "auto"
     p["experiments"]["demo"]["resources"] = {
         "train": {"gpus": 6, "tasks_per_node": 4},
@@ -109,13 +104,13 @@ def test_schema_and_checks_name_the_bad_key(base_params, repo_root):
     assert "experiments.demo.resources.overrides[0].match.group: no experiment group nope" in text
     assert "gpus (6) must be a multiple of tasks_per_node (4)" in text
 
-    p = copy.deepcopy(base_params)
+    p = demo_params()
     p["experiments"]["demo"]["resources"] = {"train": {"gpus": "many"}}
     with pytest.raises(ConfigError, match=r"experiments\.demo\.resources\.train\.gpus"):
         validate_params(p, schema(repo_root))
 
-    p = copy.deepcopy(base_params)
-    del p["resources"]["cluster"]
+    p = demo_params()
+    assert "cluster" not in p["resources"]
     p["experiments"]["demo"]["resources"] = {"train": {"runtime": "auto"}}
     assert any("resources.cluster: required" in x for x in resource_problems(p))
 
@@ -285,8 +280,8 @@ def test_launch_commands_for_each_shape():
         launch_argv(cmd, agents=2, agent=True, environ={})
 
 
-def test_world_size_must_split_the_global_batch(base_params):
-    p = copy.deepcopy(base_params)
+def test_world_size_must_split_the_global_batch():
+    p = demo_params()
     p["experiments"]["demo"]["resources"] = {"train": {"gpus": 3}}  # batch 8 over 3 processes
     with pytest.raises(ConfigError, match=r"batch_size \(8\) must be divisible by the processes"):
         requests(p).get("mini-synthetic/tsn-resnet18/f8", "train")
@@ -297,12 +292,12 @@ def test_world_size_must_split_the_global_batch(base_params):
 
 def test_plan_counts_jobs_chains_and_disk_from_the_same_requests(paper):
     for name, group in paper["experiments"].items():
-        group["enabled"] = name in ("paper_mini_ssv2", "demo")
+        group["enabled"] = name in ("mini_ssv2", "demo")
     plan = build_plan(paper, jobs_limit=100, group_size=8)
     reqs = requests(paper)
     kinds = plan.kinds()
-    assert kinds["train"]["jobs"] == kinds["evaluate"]["jobs"] == len(plan.runs) == 100
-    assert kinds["evaluate"]["sbatch"] == 13  # 100 evaluations, 8 per sbatch
+    assert kinds["train"]["jobs"] == kinds["evaluate"]["jobs"] == len(plan.runs) == 20
+    assert kinds["evaluate"]["sbatch"] == 3  # 20 evaluations, 8 per sbatch
     row = next(r for r in plan.runs if r["run"] == I3D)
     req = reqs.get(I3D, "train")
     assert row["train"]["gpus"] == req.gpus and row["train"]["runtime"] == req.runtime
@@ -331,14 +326,12 @@ def test_simulated_wall_time_respects_the_jobs_limit_and_gpus():
     assert simulate(jobs, limit=2, gpu_capacity=8) == 120  # a and b cannot share 8 GPUs
 
 
-def test_benchmark_grid_writes_the_records_auto_sizing_reads(
-    base_params, params_file, tmp_path, monkeypatch
-):
+def test_benchmark_grid_writes_the_records_auto_sizing_reads(params_file, tmp_path, monkeypatch):
     """`actionbench benchmark --grid` on this CPU: one model, both modes, two batch sizes."""
     from actionbench.cli import main
 
     monkeypatch.chdir(tmp_path)  # the profile cache (.snakemake/actionbench) goes here
-    p = copy.deepcopy(base_params)
+    p = demo_params()
     p["experiments"]["demo"].update(archs=["tsn"], frames=[8])
     p["resources"]["cluster"] = {
         "gpu_type": "cpu",
@@ -366,7 +359,7 @@ def test_benchmark_grid_writes_the_records_auto_sizing_reads(
 
 def test_plan_warns_of_runs_longer_than_the_retries_allow(paper):
     for name, group in paper["experiments"].items():
-        group["enabled"] = name == "paper_table6_ssv2"  # 3 TAM-R18 f8 runs
+        group["enabled"] = name == "table6"  # 3 TAM-R18 f8 runs
     paper["resources"]["cluster"].update(max_runtime=120, nodes=1, gpus_per_node=1)
     plan = build_plan(paper, jobs_limit=10, group_size=8, retries=1)
     allocations = {r["run"]: r["train"]["estimate"]["allocations"] for r in plan.runs}
