@@ -167,3 +167,74 @@ _PAPER_DATASETS: dict = {
         "mini": {"name": "mini-kinetics", "mode": "class_list", "class_list": "mini_kinetics400"},
     },
 }
+
+
+# A GPU partition for `auto` resources (the shipped params.yaml's example): 8 x A100 80 GB per
+# node, 16 nodes, a 48 h limit; no benchmark records of that GPU, so an assumed throughput.
+A100_CLUSTER: dict = {
+    "gpu_type": "NVIDIA A100-SXM4-80GB",
+    "gpus_per_node": 8,
+    "gpu_mem_mb": 81920,
+    "cpus_per_node": 64,
+    "mem_mb_per_node": 500000,
+    "nodes": 16,
+    "max_runtime": 2880,
+    "safety": 1.5,
+    "assumed_gmacs_per_s": 2400,
+}
+AUTO = {
+    "train": {"gpus": "auto", "nodes": "auto", "cpus": "auto", "mem_mb": "auto", "runtime": "auto"},
+    "evaluate": {"gpus": "auto", "cpus": "auto", "mem_mb": "auto", "runtime": "auto"},
+}
+
+
+def sized_study(records: str) -> dict:
+    """The demo plus a slice of the paper's study sized by `auto` for :data:`A100_CLUSTER`
+    (records: the folder of model profiles and benchmark records): Mini-SSV2 TSN/I3D on
+    ResNet18/50, f8 -> f64 (Table 12's protocol); Table 6's three TAM-R18 f8 location runs; full
+    Kinetics I3D-R50 dense f32 (the SlowFast recipe, batch 1024). ImageNet weights are placeholder
+    paths under weights/."""
+    p = demo_params()
+    p["datasets"].update(ssv2=paper_dataset("ssv2"), kinetics400=paper_dataset("kinetics400"))
+    p["train"]["pretrained"] = {b: f"weights/{b}.pth" for b in p["train"]["pretrained"]}
+    p["resources"]["cluster"] = {**A100_CLUSTER, "records": records}
+    p["experiments"].update(
+        mini_ssv2={
+            "dataset": "mini-ssv2",
+            "archs": ["tsn", "i3d"],
+            "backbones": ["resnet18", "resnet50"],
+            "frames": [8, 16, 32, 64],
+            "resources": copy.deepcopy(AUTO),
+        },
+        table6={
+            "dataset": "mini-ssv2",
+            "archs": ["tam"],
+            "backbones": ["resnet18"],
+            "frames": [8],
+            "tam_locations": ["top_half", "bottom_half", "uniform_half"],
+            "resources": copy.deepcopy(AUTO),
+        },
+        sota_kinetics={
+            "dataset": "kinetics400",
+            "archs": ["i3d"],
+            "backbones": ["resnet50"],
+            "frames": [32],
+            "sampling": ["dense"],
+            "dense_stride": 2,
+            "train": {
+                "optim": {"lr": 1.6, "weight_decay": 0.0001, "batch_size": 1024},
+                "stages": {
+                    "f32": {
+                        "init": "imagenet",
+                        "epochs": 196,
+                        "schedule": "warmup_cosine",
+                        "warmup_epochs": 34,
+                        "warmup_start_lr": 0.01,
+                    }
+                },
+            },
+            "evaluate": {"num_clips": 10, "num_crops": 3, "batch_size": 4},
+            "resources": copy.deepcopy(AUTO),
+        },
+    )
+    return p

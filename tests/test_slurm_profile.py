@@ -9,8 +9,10 @@ flags; see docs/slurm.md for the table. The end-to-end run on a real cluster is 
 
 from __future__ import annotations
 
+import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from study_params import sized_study
 from test_workflow import REPO, make_project
 
 PROFILES = REPO / "workflow" / "profiles"
@@ -94,10 +97,11 @@ def test_slurm_profile_resolves_from_the_repo_root(monkeypatch):
 
 
 def dry_run_jobs(text: str) -> list[dict]:
-    """Per job of `snakemake -n --printshellcmds` output: rule, threads, resources, shell."""
+    """Per job of `snakemake -n --printshellcmds` output: rule, threads, resources, shell (the
+    jobs of a group job are printed indented under it)."""
     jobs = []
-    for block in re.split(r"\n(?=(?:local)?rule \w+:\n)", text):
-        head = re.match(r"(?:local)?rule (\w+):\n", block)
+    for block in re.split(r"\n(?=[ ]*(?:local)?rule \w+:\n)", text):
+        head = re.match(r"[ ]*(?:local)?rule (\w+):\n", block)
         if not head:
             continue
         job = {"rule": head.group(1), "threads": 1, "resources": {}, "shell": ""}
@@ -109,6 +113,28 @@ def dry_run_jobs(text: str) -> list[dict]:
             job["shell"] = m.group(1)
         jobs.append(job)
     return jobs
+
+
+def slurm_dry_run(proj: Path, cores: int) -> subprocess.CompletedProcess:
+    """`snakemake --profile slurm -n -p all` with Snakemake's full job blocks (resources, shell;
+    ACTIONBENCH_VERBOSE) instead of one line per job. A dry run caps each job's threads at its
+    own --cores (1 unless given); the cluster does not."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "ACTIONBENCH_VERBOSE": "1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--profile", "slurm", "-n", "-p", "--cores", str(cores)]
+        + ["all"],
+        cwd=proj,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -135,33 +161,7 @@ def cluster_dry_run(tmp_path_factory) -> list[dict]:
         "report": {"mem_mb": 2000, "runtime": 10},
     }
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
-    # ACTIONBENCH_VERBOSE: Snakemake's full job blocks (resources, shell), not one line per job
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "ACTIONBENCH_VERBOSE": "1",
-    }
-    out = subprocess.run(
-        # a dry run caps each job's threads at its own --cores (1 unless given); the cluster does not
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--profile",
-            "slurm",
-            "--dry-run",
-            "--printshellcmds",
-            "--cores",
-            "64",
-            "all",
-        ],
-        cwd=proj,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    out = slurm_dry_run(proj, cores=64)
     jobs = dry_run_jobs(out.stdout + out.stderr)
     assert {j["rule"] for j in jobs} >= {"train", "evaluate", "extract", "report"}, jobs
     return jobs
@@ -193,10 +193,12 @@ def test_train_resources_map_onto_what_the_plugin_reads(cluster_dry_run):
         assert res["mem_mb"] == "12345" and res["runtime"] == "97"
         assert job["threads"] == 6  # --cpus-per-task
         assert_slurm_extra_allowed(res.get("slurm_extra", ""))
-        # two GPUs: one process per GPU, started by torchrun inside the allocation
-        assert "torchrun --standalone" in job["shell"] and "--nproc-per-node=2" in job["shell"], (
-            job["shell"]
-        )
+        # two GPUs, one node: one agent starting a process per GPU (torchrun --standalone)
+        assert "mpi" not in res and (res["agents"], res["procs_per_agent"]) == ("1", "2")
+        assert job["shell"].startswith(
+            "actionbench launch --agents 1 --nodes 1 --procs-per-agent 2 --gpus-per-agent 2 "
+            "--cpus-per-agent 6 -- actionbench train "
+        ), job["shell"]
 
 
 def test_other_rules_read_their_own_resource_entries(cluster_dry_run):
@@ -221,3 +223,76 @@ def assert_slurm_extra_allowed(extra: str) -> None:
 
     for pattern, what in get_forbidden_slurm_options().items():
         assert not re.search(pattern, extra), f"slurm_extra {extra!r} sets the {what}"
+
+
+def paper_project(tmp: Path) -> tuple[Path, dict]:
+    """The workflow with a slice of the paper's study sized by `auto` (study_params.sized_study),
+    placeholder raw data and ImageNet weights, and the repository's model profiles."""
+    proj = make_project(tmp)
+    os.symlink("workflow/profiles/slurm", proj / "slurm")
+    shutil.copytree(REPO / SIZING, proj / SIZING)
+    params = sized_study(str(SIZING))
+    for path in params["train"]["pretrained"].values():
+        (proj / path).parent.mkdir(exist_ok=True)
+        (proj / path).write_bytes(b"placeholder")
+    for ds in params["datasets"].values():
+        if ds["format"] != "synthetic":
+            (proj / ds["raw_dir"]).mkdir(parents=True, exist_ok=True)
+            (proj / ds["raw_dir"] / "placeholder.txt").write_text("raw data goes here\n")
+    (proj / "params.yaml").write_text(yaml.safe_dump(params))
+    return proj, params
+
+
+SIZING = Path("reports") / "benchmarks" / "sizing"
+
+
+def test_paper_grid_dry_run_asks_each_model_for_what_it_needs(tmp_path, monkeypatch):
+    """`snakemake --profile slurm -n` on paper groups with `auto` resources: TSN-R18 f8 and
+    I3D-R50 f64 ask for what actionbench.cluster sizes for them, under the names the plugin reads."""
+    from actionbench.cluster.jobs import Requests
+    from actionbench.config import expand_grid, run_protocol
+
+    proj, params = paper_project(tmp_path)
+    out = slurm_dry_run(proj, cores=256)
+    text = out.stdout + out.stderr
+    jobs = {}
+    for block in re.split(r"\n(?=[ ]*rule \w+:\n)", text):
+        wildcards = re.search(r"wildcards: dataset=(\S+), model=(\S+), frames=(\d+)", block)
+        if wildcards and re.match(r"[ ]*rule train:", block):
+            jobs[f"{wildcards[1]}/{wildcards[2]}/f{wildcards[3]}"] = dry_run_jobs(block)[0]
+    assert len(jobs) == 24, len(jobs)  # demo 4, Mini-SSV2 16, Table 6 3, Kinetics 1
+
+    monkeypatch.chdir(proj)
+    runs = expand_grid(params)
+    requests = Requests(params, runs, lambda rid: run_protocol(params, rid, runs))
+    sizes = {}
+    for rid in ("mini-ssv2/tsn-resnet18/f8", "mini-ssv2/i3d-resnet50/f64"):
+        job, req = jobs[rid], requests.get(rid, "train")
+        res = job["resources"]
+        assert (res["gpu"], res["nodes"], res["mem_mb"], res["runtime"]) == (
+            str(req.gpus),
+            "1",
+            str(req.mem_mb),
+            str(req.runtime),
+        ), rid
+        assert job["threads"] == req.cpus
+        assert "mpi" not in res and not NOT_READ_BY_PLUGIN & set(res)
+        assert f"--procs-per-agent {req.gpus} " in job["shell"]
+        sizes[rid] = (int(res["gpu"]), int(res["runtime"]), job["threads"])
+    # the rules: the big 3D model gets the paper's 6 GPUs, TSN-R18 f8 one GPU and less time
+    assert sizes["mini-ssv2/i3d-resnet50/f64"][0] == 6
+    assert sizes["mini-ssv2/tsn-resnet18/f8"][0] == 1
+    assert sizes["mini-ssv2/tsn-resnet18/f8"][1] < sizes["mini-ssv2/i3d-resnet50/f64"][1]
+    assert sizes["mini-ssv2/tsn-resnet18/f8"][2] < sizes["mini-ssv2/i3d-resnet50/f64"][2]
+    # not one allocation for all
+    sized = [j for rid, j in jobs.items() if not rid.startswith("mini-synthetic/")]
+    assert len({(j["resources"]["runtime"], j["resources"].get("gpu")) for j in sized}) > 15
+    # a multi-node run: one SLURM job of N nodes, the rule's own srun (the plugin's mpi resource)
+    sota = jobs["kinetics400/i3d-resnet50-dense/f32"]
+    nodes = int(sota["resources"]["nodes"])
+    assert nodes > 1 and sota["resources"]["mpi"] == "srun"
+    assert sota["resources"]["tasks"] == str(nodes) and "gpu" not in sota["resources"]
+    assert sota["resources"]["gres"] == "gpu:8" and sota["resources"]["tasks_per_gpu"] == "0"
+    assert f"--agents {nodes} --nodes {nodes} --procs-per-agent 8 " in sota["shell"]
+    # evaluations go to SLURM in groups of 8
+    assert text.count("Group job evaluate") == math.ceil(24 / 8)

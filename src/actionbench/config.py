@@ -355,6 +355,9 @@ def _check_semantics(params: dict, source: str) -> None:
         for key in ("lr", "batch_size"):
             if key not in optim:
                 problems.append(f"{where}: train.optim.{key} is required")
+    from actionbench.cluster.entries import resource_problems  # no torch: resources: keys
+
+    problems += resource_problems(params)
     if problems:
         raise ConfigError(f"{source} is invalid:\n" + "\n".join(f"  {p}" for p in problems))
     try:

@@ -107,8 +107,10 @@ def eval_fingerprint(cfg: Mapping[str, Any]) -> str:
 
 def report_fingerprint(params: Mapping[str, Any], run_ids: list[str]) -> str:
     """Report settings, the runs it reads and the groups' descriptions (not tracking or paths)."""
-    groups = {
-        name: {k: v for k, v in group.items() if k not in ("enabled", "train", "evaluate")}
+    groups = {  # resources: where a job runs, not what the report shows
+        name: {
+            k: v for k, v in group.items() if k not in ("enabled", "train", "evaluate", "resources")
+        }
         for name, group in params["experiments"].items()
         if group.get("enabled", True)
     }

@@ -123,3 +123,54 @@ def test_parallel_jobs_on_a_fresh_default_store_lose_no_run(tmp_path):
         assert "val_top1" not in run.data.metrics
         assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["train.csv"]
         assert run.info.artifact_uri.startswith((tmp_path / "mlruns").resolve().as_uri())
+
+
+def test_a_copied_checkout_writes_artifacts_into_its_own_store(tmp_path, monkeypatch):
+    """MLflow stores absolute artifact locations; a copy of the checkout must not write into
+    the original's mlruns/ (issue 21): its store is repointed at the copy on first use."""
+    import shutil
+
+    from mlflow.tracking import MlflowClient
+
+    cfg = tracking_cfg("d/tsn-r/f8", "portable")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    original.mkdir()
+    (original / "config.json").write_text("{}")
+    monkeypatch.chdir(original)  # the default store: ./mlflow.db, artifacts in ./mlruns
+    first = tracking.Tracker(cfg, "train")
+    run_id = first.start()
+    first.log_artifacts([original / "config.json"])
+    first.end("KILLED")  # pre-empted: the copy resumes this run
+    shutil.copytree(original, copy)
+
+    monkeypatch.chdir(copy)
+    resumed = tracking.Tracker(cfg, "train")
+    assert resumed.start(run_id) == run_id
+    resumed.log_artifacts([copy / "config.json"], subdir="resumed")
+    resumed.end()
+    fresh = tracking.Tracker(cfg, "eval")
+    fresh_id = fresh.start()
+    fresh.log_artifacts([copy / "config.json"])
+    fresh.end()
+
+    client = MlflowClient(f"sqlite:///{copy}/mlflow.db")
+    for rid in (run_id, fresh_id):
+        uri = client.get_run(rid).info.artifact_uri
+        assert uri.startswith((copy / "mlruns").as_uri() + "/"), uri
+    assert client.get_experiment_by_name("portable").artifact_location.startswith(
+        (copy / "mlruns").as_uri()
+    )
+    assert list((copy / "mlruns").rglob("resumed/config.json"))
+    assert not list((original / "mlruns").rglob("resumed/config.json"))
+    assert len(list((original / "mlruns").rglob("config.json"))) == 1  # the original's own
+    # the original store still points at itself
+    before = MlflowClient(f"sqlite:///{original}/mlflow.db").get_run(run_id).info.artifact_uri
+    assert before.startswith((original / "mlruns").as_uri() + "/")
+
+
+def test_the_same_store_reached_by_another_path_is_not_relocated(tmp_path):
+    (tmp_path / "real" / "mlruns" / "exp").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    location = (tmp_path / "real" / "mlruns" / "exp").as_uri()
+    assert tracking.relocate_artifacts(tmp_path / "link" / "mlflow.db", location) is False

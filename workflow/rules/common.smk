@@ -1,6 +1,7 @@
 # Helpers shared by the rule files: resources from params.yaml and run-id wildcards.
 import functools
 
+from actionbench.cluster.jobs import PLUGIN_RESOURCE_NAMES, Requests, kind_request
 from actionbench.config import dataset_refs, lists_dir, run_protocol
 from actionbench.fingerprints import eval_fingerprint, report_fingerprint
 from actionbench.identity import planned_fingerprint
@@ -9,31 +10,32 @@ DATASETS = dataset_refs(config)
 RUN_WILDCARDS = dict(dataset=r"[A-Za-z0-9_.-]+", model=r"[a-z0-9_]+-[a-z0-9_-]+", frames=r"[0-9]+")
 
 
-def res(kind, key, default):
-    """A resource of a rule kind from params.yaml `resources:`, falling back to `default:`."""
-    table = config.get("resources", {})
-    return table.get(kind, {}).get(key, table.get("default", {}).get(key, default))
+def job_resources(kind):
+    """A rule kind's params.yaml resources under the names snakemake-executor-plugin-slurm
+    reads (actionbench.cluster.jobs: gpu -> --gpus, mem_mb -> --mem, runtime -> -t, ...)."""
+    return kind_request(config, kind).plugin_resources(launcher=False)
 
 
-def job_resources(kind, mem_mb=4000, runtime=60):
-    """A rule kind's params.yaml resources under the names snakemake-executor-plugin-slurm reads.
+def job_threads(kind):
+    return kind_request(config, kind).cpus
 
-    gpu -> sbatch/srun --gpus, slurm_account -> -A, slurm_partition -> -p (empty: the cluster's
-    default), constraint -> -C, nodes -> --nodes, mem_mb -> --mem, runtime (minutes) -> -t; CPUs
-    are the rule's `threads` (--cpus-per-task). The plugin ignores other names (`gpus` reaches only
-    the job step's srun) and rejects flags it sets itself inside slurm_extra (docs/slurm.md).
-    """
-    out = {
-        "mem_mb": res(kind, "mem_mb", mem_mb),
-        "runtime": res(kind, "runtime", runtime),
-        "gpu": res(kind, "gpus", 0),
-        "nodes": res(kind, "nodes", 1),
-        "slurm_partition": res(kind, "partition", None) or "",
-        "slurm_account": res(kind, "account", None) or "",
-    }
-    if res(kind, "constraint", None):
-        out["constraint"] = res(kind, "constraint", None)
-    return out
+
+def run_resources(kind):
+    """One run's train or evaluate request (merged per group/stage/model, `auto` sized), each
+    plugin resource a function of the job's wildcards; a resource the request lacks is None,
+    which Snakemake leaves out (a one-node job has no `mpi`, whose mere presence matters)."""
+    return {name: _pick(kind, name) for name in PLUGIN_RESOURCE_NAMES}
+
+
+def run_threads(kind):
+    return lambda wildcards: REQUESTS.get(run_id(wildcards), kind).cpus
+
+
+def _pick(kind, name):
+    def pick(wildcards):
+        return REQUESTS.get(run_id(wildcards), kind).plugin_resources(kind == "train").get(name)
+
+    return pick
 
 
 def run_id(w):
@@ -52,6 +54,9 @@ def resolved(rid):
 @functools.lru_cache(maxsize=None)
 def _resolved(rid):
     return run_protocol(config, rid, RUNS)
+
+
+REQUESTS = Requests(config, RUNS, resolved)
 
 
 def train_fp(w):

@@ -56,9 +56,9 @@ for _ds, _cfg in config["datasets"].items():
             f"logs/synth/{_ds}.log",
         benchmark:
             f"logs/benchmarks/synth/{_ds}.tsv"
-        threads: res("extract", "cpus", 1)
+        threads: job_threads("extract")
         resources:
-            **job_resources("extract", runtime=120),
+            **job_resources("extract"),
         shell:
             "actionbench synth --params {PARAMS_FILE} --dataset {params.dataset} "
             "--workers {threads} > {log} 2>&1"
@@ -127,9 +127,9 @@ rule extract:
         shards=lambda w: num_shards(w.base),
     message:
         quiet("extract {wildcards.base} shard {wildcards.shard}  (log: {log})")
-    threads: res("extract", "cpus", 1)
+    threads: job_threads("extract")
     resources:
-        **job_resources("extract", runtime=120),
+        **job_resources("extract"),
     log:
         "logs/extract/{base}/shard{shard}.log",
     benchmark:
@@ -162,9 +162,9 @@ rule reencode:
             else ""
         ),
         shards=lambda w: num_shards(w.base),
-    threads: res("extract", "cpus", 1)
+    threads: job_threads("extract")
     resources:
-        **job_resources("extract", runtime=120),
+        **job_resources("extract"),
     log:
         "logs/reencode/{base}/shard{shard}.log",
     benchmark:

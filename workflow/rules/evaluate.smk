@@ -18,9 +18,13 @@ rule evaluate:
         fingerprint=eval_fp,
     message:
         job_message("evaluate")
-    threads: lambda w: res("evaluate", "cpus", 1)
+    threads: run_threads("evaluate")
+    # Short jobs share an allocation: the slurm profiles put this rule in group `evaluate` and
+    # submit N evaluations as one SLURM job, one slot each (docs/slurm.md, "Evaluations share
+    # allocations"); locally the slot is unconstrained.
     resources:
-        **job_resources("evaluate", mem_mb=8000, runtime=120),
+        **run_resources("evaluate"),
+        evaluate_slots=1,
     log:
         f"logs/evaluate/{{dataset}}/{{model}}/f{{frames}}.log",
     benchmark:

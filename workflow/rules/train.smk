@@ -30,19 +30,20 @@ rule train:
         fingerprint=train_fp,
     message:
         job_message("train")
-    threads: lambda w: res("train", "cpus", 1)
+    threads: run_threads("train")
     resources:
-        **job_resources("train", mem_mb=8000, runtime=720),
+        **run_resources("train"),
     log:
         f"logs/train/{{dataset}}/{{model}}/f{{frames}}.log",
     benchmark:
         f"logs/benchmarks/train/{{dataset}}/{{model}}/f{{frames}}.tsv"
-    # gpus > 1: one process per GPU, started by torchrun inside the job's allocation (one node)
+    # One process; or torchrun, one process per GPU (one node); or, with nodes x tasks_per_node
+    # > 1, srun starting one torchrun agent per node (actionbench.cluster.launch; docs/slurm.md)
     shell:
-        "if [ {resources.gpu} -gt 1 ]; then "
-        "torchrun --standalone --nnodes=1 --nproc-per-node={resources.gpu} --no-python "
-        "actionbench train --params {PARAMS_FILE} --run {params.run}; "
-        "else actionbench train --params {PARAMS_FILE} --run {params.run}; fi > {log} 2>&1"
+        "actionbench launch --agents {resources.agents} --nodes {resources.nodes} "
+        "--procs-per-agent {resources.procs_per_agent} "
+        "--gpus-per-agent {resources.gpus_per_agent} --cpus-per-agent {threads} "
+        "-- actionbench train --params {PARAMS_FILE} --run {params.run} > {log} 2>&1"
 
 
 rule train_all:

@@ -31,6 +31,8 @@ SUBCOMMAND_MODULES = [
     "benchmark",
     "report_cmds",
     "grid",
+    "plan",
+    "launch",
     "status",
     "dvc_cmds",
 ]

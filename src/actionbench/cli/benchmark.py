@@ -4,6 +4,10 @@ of one model on random clips (and, on a GPU, the largest batch that fits: Table 
 Example: ``actionbench benchmark --arch tam --backbone resnet18 --frames 8 --batch-size 2
 --size 112 --mode train --device cpu --json`` (seconds on a laptop).
 
+``--grid`` benchmarks every model of params.yaml's enabled grid, at two batch sizes, and writes
+the records `auto` resources size jobs from (docs/slurm.md, "Records for your GPU type"):
+``actionbench benchmark --grid --params params.yaml --device cuda --batch-size 8``.
+
 ``--table8`` runs the paper's Table 8 models instead (TSN-R50-tp, TAM-R50, I3D-R50,
 SlowFast-R50-8x8; 32 frames, 256x256, 400 classes) and, on a GPU, their largest batch:
 ``actionbench benchmark --table8 --device cuda --mode both --max-batch --out
@@ -38,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--backbone", help="inceptionv1, resnet18, resnet50 or resnet101")
     parser.add_argument("--frames", type=int, help="frames per clip")
     parser.add_argument("--batch-size", type=int, help="clips per step")
+    parser.add_argument(
+        "--grid",
+        action="store_true",
+        help="every model of the enabled grid, train and inference at batch B/2 and B: the "
+        "records `auto` resources use (written to resources.cluster.records)",
+    )
+    parser.add_argument("--params", default="params.yaml", help="params file for --grid")
     parser.add_argument(
         "--table8",
         action="store_true",
@@ -93,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
     )
     from actionbench.models.temporal.path import set_temporal_path
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.grid:
+        return _grid(args)
     if args.table8:
         if args.arch or args.backbone:
             raise ConfigError("--table8 chooses the models itself; drop --arch/--backbone")
@@ -117,8 +132,6 @@ def run(args: argparse.Namespace) -> int:
         ]
         frames, size = args.frames, args.size
         args.num_classes = args.num_classes or 87
-    if args.threads:
-        torch.set_num_threads(args.threads)
     set_temporal_path(args.temporal_path)
     tuned = configure_cpu_allocator() if args.tune_malloc else False
     modes = ("train", "inference") if args.mode == "both" else (args.mode,)
@@ -145,6 +158,26 @@ def run(args: argparse.Namespace) -> int:
         for r in results:
             for mode in modes:
                 print(_line(r, mode))
+    return 0
+
+
+def _grid(args: argparse.Namespace) -> int:
+    """``--grid``: records of every model of the enabled grid on this device."""
+    import torch
+
+    from actionbench.cluster.records import record_grid
+    from actionbench.config import load_params
+    from actionbench.engine.runtime import resolve_amp
+
+    params = load_params(args.params)
+    amp = resolve_amp(args.amp, torch.device(args.device))
+    path, rows = record_grid(params, args.device, args.batch_size or 8, amp, args.iters)
+    for row in rows:
+        print(
+            f"{row['model']}: train {row['train']['clips_per_s']:.2f} clips/s, "
+            f"inference {row['inference']['clips_per_s']:.2f} clips/s"
+        )
+    print(f"wrote {path} ({len(rows)} models)")
     return 0
 
 

@@ -14,7 +14,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="list the runs the experiment grid expands to",
         description=description(
             "Expand params.yaml's experiment groups into run ids (progressive ancestors\n"
-            "included) without training anything; --show prints one run's resolved config.",
+            "included) without training anything; --show prints one run's resolved config\n"
+            "and, under `resources`, what its train and evaluate jobs ask the cluster for.",
             "actionbench grid --params params.yaml --summary",
             "actionbench grid --show mini-synthetic/tam-resnet18/f8",
         ),
@@ -23,7 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--list", action="store_true", help="one run id per line (default)")
     mode.add_argument("--summary", action="store_true", help="counts by arch/backbone/tp/frames")
-    mode.add_argument("--show", metavar="RUN_ID", help="print one run's resolved protocol (JSON)")
+    mode.add_argument(
+        "--show",
+        metavar="RUN_ID",
+        help="print one run's resolved protocol and its jobs' resources (JSON)",
+    )
     mode.add_argument(
         "--weights",
         action="store_true",
@@ -41,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     if args.show:
-        print(json.dumps(run_protocol(params, args.show), indent=2, sort_keys=True))
+        print(json.dumps(show(params, args.show), indent=2, sort_keys=True))
         return 0
     runs = expand_grid(params, include_disabled=args.all)
     if args.weights:
@@ -64,3 +69,16 @@ def run(args: argparse.Namespace) -> int:
     for rid, spec in runs.items():
         print(rid + ("  (progressive ancestor)" if spec.implicit else ""))
     return 0
+
+
+def show(params: dict, run_id: str) -> dict:
+    """A run's resolved protocol, plus ``resources``: its train and evaluate requests (what the
+    Snakefile hands to SLURM; ``estimate`` says what an `auto` value rests on)."""
+    from actionbench.cluster.jobs import Requests
+    from actionbench.config import expand_grid, run_protocol
+
+    runs = expand_grid(params)
+    protocol = run_protocol(params, run_id, runs)
+    requests = Requests(params, runs, lambda rid: run_protocol(params, rid, runs))
+    resources = {kind: requests.get(run_id, kind).as_dict() for kind in ("train", "evaluate")}
+    return {**protocol, "resources": resources}

@@ -2,8 +2,9 @@
 
 Launch modes (see docs/engine.md for recipes):
 
-* ``torchrun`` (also ``srun torchrun`` one per node): RANK/WORLD_SIZE/LOCAL_RANK and
-  MASTER_ADDR/MASTER_PORT are set by torchrun and used as they are.
+* ``torchrun`` (also one agent per node, as ``actionbench launch`` starts them in a multi-node
+  job: actionbench.cluster.launch): RANK/WORLD_SIZE/LOCAL_RANK and MASTER_ADDR/MASTER_PORT are
+  set by torchrun and used as they are.
 * ``srun`` with one task per GPU and no torchrun: the ranks are derived from
   SLURM_PROCID/SLURM_NTASKS/SLURM_LOCALID, MASTER_ADDR from the first host of the job's node list,
   and MASTER_PORT (unless set) from the job id so two jobs on one node do not collide.
@@ -17,7 +18,6 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from actionbench.cluster.launch import first_host, job_port
 from actionbench.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -45,18 +46,6 @@ class DistEnv:
     @property
     def distributed(self) -> bool:
         return self.world_size > 1
-
-
-def first_host(nodelist: str) -> str:
-    """First host name of a SLURM node list: ``gpu[007-009,012],cpu1`` -> ``gpu007``."""
-    nodelist = nodelist.strip()
-    match = re.match(r"([^,\[]+)(?:\[([^\]]+)\])?", nodelist)
-    if not match:
-        raise ConfigError(f"cannot parse SLURM node list {nodelist!r}")
-    prefix, ranges = match.group(1), match.group(2)
-    if not ranges:
-        return prefix
-    return prefix + ranges.split(",")[0].split("-")[0]
 
 
 def env_from(environ: Mapping[str, str]) -> DistEnv:
@@ -100,8 +89,7 @@ def _export_slurm_rendezvous(env: DistEnv) -> None:
             )
         os.environ["MASTER_ADDR"] = first_host(nodelist)
     if "MASTER_PORT" not in os.environ:
-        job = int(os.environ.get("SLURM_JOB_ID", "0") or 0)
-        os.environ["MASTER_PORT"] = str(20000 + job % 20000)
+        os.environ["MASTER_PORT"] = str(job_port(os.environ.get("SLURM_JOB_ID")))
 
 
 def select_device(kind: str, env: DistEnv) -> torch.device:

@@ -6,6 +6,13 @@ the store ``mlflow ui`` / ``mlflow server`` opens with no flags for the installe
 existing file store with experiments is already there, the same fallback mlflow applies.
 Artifacts of a sqlite store go to ``mlruns/`` beside the database file, mlflow's own default.
 
+Portable store: MLflow records artifact locations as absolute ``file://`` URIs, so a checkout
+copied or moved with its ``mlflow.db`` would keep writing artifacts into the original's
+``mlruns/``. When a job opens a local store whose artifact root is no longer the ``mlruns/``
+beside the database (another directory, or one that no longer exists), the stored locations of
+every experiment and run under that old root are rewritten to the new one first
+(:func:`relocate_artifacts`); the same directory reached through another path is left alone.
+
 Provenance: every run is tagged with the code (``mlflow.source.git.commit``, dirty flag, package
 version), the host, the device and the torch/CUDA versions, the DVC experiment when inside
 ``dvc exp run``, and a fingerprint of its resolved config; an eval run is a child of the train run
@@ -387,8 +394,12 @@ class Tracker:
         experiment = self._client.get_experiment_by_name(name)
         width = name_column_width(str(runcfg.get(self.cfg, "run_id")))
         now = int(time.time() * 1000)
+        db = _sqlite_path(self.uri)
+        # a copied or moved checkout: artifacts go into its own mlruns/, not the original's
+        local = experiment is not None and db is not None
+        if local and relocate_artifacts(db, experiment.artifact_location):
+            experiment = self._client.get_experiment_by_name(name)
         if experiment is None:
-            db = _sqlite_path(self.uri)
             location = (db.parent / DEFAULT_FILE_STORE / _safe(name)).as_uri() if db else None
             tags = {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND, VIEW_TAG: runs_view(width, now, now)}
             return self._client.create_experiment(name, artifact_location=location, tags=tags)
@@ -563,6 +574,61 @@ def _runs_of(client: Any, experiment_id: str, run_id: str, stage: str, limit: in
     except Exception as err:  # logging never kills a job: the numbers are in files anyway
         log.warning("MLflow search runs failed (%s); continuing without it", err)
         return []
+
+
+def relocate_artifacts(db: Path, location: str | None) -> bool:
+    """Point a copied or moved sqlite store's artifact locations at the ``mlruns/`` beside it.
+
+    ``location`` is one experiment's stored artifact location. Only locations this module
+    creates (``<root>/mlruns/<experiment>``) are recognised; if that ``mlruns/`` is not the one
+    beside ``db`` (and not the same directory under another path), every experiment location and
+    run artifact URI under it is rewritten. Returns whether anything changed.
+    """
+    import sqlite3
+
+    old = _local_dir(location or "")
+    here = db.parent / DEFAULT_FILE_STORE
+    if old is None or old.parent.name != DEFAULT_FILE_STORE:
+        return False
+    old_root = old.parent
+    if old_root == here or _same_dir(old_root, here):
+        return False
+    old_prefix, new_prefix = old_root.as_uri() + "/", here.as_uri() + "/"
+
+    def rewrite() -> int:
+        with contextlib.closing(sqlite3.connect(db, timeout=30)) as con, con:
+            changed = 0
+            for table, column in (("experiments", "artifact_location"), ("runs", "artifact_uri")):
+                changed += con.execute(
+                    f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                    f"WHERE substr({column}, 1, ?) = ?",
+                    (new_prefix, len(old_prefix) + 1, len(old_prefix), old_prefix),
+                ).rowcount
+            return changed
+
+    changed = retry(rewrite, "relocate artifacts")
+    if changed:
+        try:  # this process's cache of artifact repositories by run id holds the old paths
+            from mlflow.tracking._tracking_service import utils as mlflow_utils
+
+            mlflow_utils._artifact_repos_cache.clear()
+        except (ImportError, AttributeError):  # pragma: no cover - another mlflow layout
+            pass
+        log.warning(
+            "MLflow store %s was copied or moved: %d artifact locations under %s now point to %s",
+            db,
+            changed,
+            old_root,
+            here,
+        )
+    return bool(changed)
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _safe(name: str) -> str:
