@@ -13,7 +13,7 @@ from test_integration import real_cfg  # noqa: F401  (the fixture this module bu
 
 from actionbench.analysis import fairness
 from actionbench.analysis.collect import collect_runs
-from actionbench.analysis.tables import INIT_COLUMN, protocol_table
+from actionbench.analysis.tables.protocol import INIT_COLUMN, protocol_table
 from actionbench.engine import checkpoint as ckpt
 from actionbench.engine.preemption import Preempted
 from actionbench.engine.train import train
