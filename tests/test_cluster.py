@@ -16,15 +16,15 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from actionbench.cluster.entries import resource_problems, run_entry
 from actionbench.cluster.jobs import JobRequest, Requests
-from actionbench.cluster.launch import launch_argv, srun_argv
 from actionbench.cluster.plan import Job, build_plan, render, simulate
 from actionbench.cluster.profiles import ModelKey, measure
 from actionbench.cluster.records import RecordBook, device_slug, split_memory, write_records
 from actionbench.cluster.sizing import GPU_MEM_USABLE
 from actionbench.config import expand_grid, run_protocol, validate_params
+from actionbench.engine.launch import launch_argv, srun_argv
 from actionbench.errors import ConfigError
+from actionbench.job_resources import resource_problems, run_entry
 from study_params import demo_params, sized_study
 
 TSN = "mini-ssv2/tsn-resnet18/f8"

@@ -355,7 +355,7 @@ def _check_semantics(params: dict, source: str) -> None:
         for key in ("lr", "batch_size"):
             if key not in optim:
                 problems.append(f"{where}: train.optim.{key} is required")
-    from actionbench.cluster.entries import resource_problems  # no torch: resources: keys
+    from actionbench.job_resources import resource_problems  # no torch: resources: keys
 
     problems += resource_problems(params)
     if problems:

@@ -17,6 +17,7 @@ from engine_tiny import tracking_cfg
 
 from actionbench.config import expand_grid, load_params, run_protocol
 from actionbench.engine import tracking
+from actionbench.measure.profiling import run_cost
 from headless_chromium import Page, require_chromium
 
 pytestmark = pytest.mark.integration
@@ -55,7 +56,7 @@ def _log_grid(params: dict, uri: str) -> list[str]:
             train.end()
             evaluation = tracking.Tracker(cfg, "eval")
             evaluation.start(parent_run_id=train.run_id)
-            evaluation.log_model_cost()
+            evaluation.log_model_cost(run_cost)
             evaluation.log_metrics(
                 {"clip_top1": 60.0 + i, "video_top1": 61.0 + i, "clip_top1_temporal": 50.0 + i}
             )

@@ -21,8 +21,8 @@ import torch
 from engine_tiny import subprocess_env
 from test_integration import make_split
 
-from actionbench.cluster.launch import PORT_BASE, PORT_SPAN, agent_argv
 from actionbench.engine import checkpoint as ckpt
+from actionbench.engine.launch import PORT_BASE, PORT_SPAN, agent_argv
 from actionbench.engine.train import train
 
 # The global batch of 2 clips is 1 clip x 2 processes x 1 accumulation step on the two "nodes",

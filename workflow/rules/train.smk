@@ -38,7 +38,7 @@ rule train:
     benchmark:
         f"logs/benchmarks/train/{{dataset}}/{{model}}/f{{frames}}.tsv"
     # One process; or torchrun, one process per GPU (one node); or, with nodes x tasks_per_node
-    # > 1, srun starting one torchrun agent per node (actionbench.cluster.launch; docs/slurm.md)
+    # > 1, srun starting one torchrun agent per node (actionbench.engine.launch; docs/slurm.md)
     shell:
         "actionbench launch --agents {resources.agents} --nodes {resources.nodes} "
         "--procs-per-agent {resources.procs_per_agent} "

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from actionbench.cluster.launch import launch_argv
+    from actionbench.engine.launch import launch_argv
     from actionbench.errors import ConfigError
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command

@@ -99,10 +99,11 @@ def _train(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from actionbench.engine.evaluate import evaluate
+    from actionbench.measure.profiling import run_cost
 
     cfg = _resolve(args)
     with _failure_record(cfg, "evaluate"):
-        result = evaluate(cfg, checkpoint=args.checkpoint)
+        result = evaluate(cfg, checkpoint=args.checkpoint, model_cost=run_cost)
     if result:
         log.info("metrics: %s", json.dumps(result, sort_keys=True))
     return 0

@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from actionbench.cluster.entries import RUN_KINDS, kind_entry, run_entry, uses_auto
 from actionbench.errors import ConfigError
+from actionbench.job_resources import RUN_KINDS, kind_entry, run_entry, uses_auto
 from actionbench.spec import RunSpec
 
 # Every name plugin_resources() may set (a rule declares them all; absent ones are None).

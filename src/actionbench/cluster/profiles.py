@@ -5,7 +5,7 @@ parameter count (checkpoint disk, the fixed part of GPU memory) and the bytes a 
 forward pass keeps for backward (the per-clip part of GPU memory where no benchmark record
 exists). All three come from one forward pass on PyTorch's meta device (no memory, no compute):
 
-* ``gmacs``: :func:`actionbench.models.profiling.profile_model` (the paper's FLOP convention);
+* ``gmacs``: :func:`actionbench.measure.profiling.profile_model` (the paper's FLOP convention);
 * ``saved_bytes``: the float32 tensors autograd saves for backward during a training-mode
   forward pass, each storage counted once, parameters excluded (``saved_tensors_hooks``).
 
@@ -91,7 +91,7 @@ def measure(key: ModelKey) -> Profile:
     """Profile one model on the meta device (torch imported here, not at module import)."""
     import torch
 
-    from actionbench.models.profiling import profile_model
+    from actionbench.measure.profiling import profile_model
     from actionbench.models.registry import as_spec, build_model
 
     args, kwargs = key.spec_args()

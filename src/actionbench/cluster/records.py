@@ -119,8 +119,8 @@ def measure_models(
     iters: int = 3,
 ) -> list[dict]:
     """Benchmark each model in both modes at ``batch_size // 2`` and ``batch_size`` clips."""
+    from actionbench.measure.model_benchmark import benchmark_model
     from actionbench.models import build_model
-    from actionbench.models.benchmark import benchmark_model
 
     if batch_size < 2:
         raise ConfigError("--grid needs --batch-size >= 2 (memory is measured at two sizes)")

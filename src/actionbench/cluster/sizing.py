@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from actionbench.cluster.datasets import dataset_size
-from actionbench.cluster.entries import AUTO
 from actionbench.cluster.profiles import TABLE_NAME, ModelKey, Profile, ProfileBook
 from actionbench.cluster.records import RecordBook
 from actionbench.errors import ConfigError
+from actionbench.job_resources import AUTO
 
 MB = 2**20
 AMP_FACTOR = 0.5  # bf16/fp16 autocast stores most activations in 2 bytes instead of 4

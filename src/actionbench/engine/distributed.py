@@ -3,7 +3,7 @@
 Launch modes (see docs/engine.md for recipes):
 
 * ``torchrun`` (also one agent per node, as ``actionbench launch`` starts them in a multi-node
-  job: actionbench.cluster.launch): RANK/WORLD_SIZE/LOCAL_RANK and MASTER_ADDR/MASTER_PORT are
+  job: actionbench.engine.launch): RANK/WORLD_SIZE/LOCAL_RANK and MASTER_ADDR/MASTER_PORT are
   set by torchrun and used as they are.
 * ``srun`` with one task per GPU and no torchrun: the ranks are derived from
   SLURM_PROCID/SLURM_NTASKS/SLURM_LOCALID, MASTER_ADDR from the first host of the job's node list,
@@ -25,7 +25,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from actionbench.cluster.launch import first_host, job_port
+from actionbench.engine.launch import first_host, job_port
 from actionbench.errors import ConfigError
 
 log = logging.getLogger(__name__)

@@ -277,10 +277,16 @@ def summarize(
     return result, tables
 
 
-def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
+def evaluate(
+    run_cfg: dict,
+    checkpoint: str | None = None,
+    model_cost: Callable[[Mapping[str, Any]], dict[str, float]] | None = None,
+) -> dict:
     """Evaluate a trained run on ``data.val_list``; writes ``<output_dir>/eval/*``, returns metrics.
 
     ``checkpoint`` defaults to ``<output_dir>/final.pt``; a training checkpoint (last.pt) works too.
+    ``model_cost`` (``measure.profiling.run_cost``) counts the model's GFLOPs and parameters for
+    MLflow's runs table.
     """
     cfg = run_cfg
     out_dir = runcfg.output_dir(cfg)
@@ -307,7 +313,8 @@ def evaluate(run_cfg: dict, checkpoint: str | None = None) -> dict:
         workers = runcfg.get_int(cfg, "data.workers", minimum=0)
         tracker.start(parent_run_id=_train_mlflow_run(tracker, cfg, out_dir, weights))
         tracker.set_tags({"checkpoint": str(weights)})
-        tracker.log_model_cost()
+        if model_cost is not None:
+            tracker.log_model_cost(model_cost)
 
         clip_ds = factory.build_dataset(cfg, "val", train=False)
         clip = predict(model, clip_ds, rt, batch, workers, _clip_reducer, "eval clip")

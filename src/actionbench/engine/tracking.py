@@ -300,23 +300,6 @@ def ui_link(uri: str, experiment: str, ui: str = DEFAULT_UI) -> str | None:
     return None if found is None else ui.rstrip("/") + ui_path(found.experiment_id)
 
 
-def model_cost(cfg: Mapping[str, Any]) -> dict[str, float]:
-    """GFLOPs of one clip at the run's input size and parameters (millions) of the network the
-    run's config builds, for the runs table. Counted as ``actionbench profile`` counts, on the
-    meta device: nothing is allocated or computed (milliseconds)."""
-    import torch
-
-    from actionbench.engine import factory
-    from actionbench.models.profiling import count_macs, count_parameters
-
-    frames = runcfg.get_int(cfg, "frames", minimum=1)
-    size = runcfg.get_int(cfg, "data.input_size", minimum=1)
-    with torch.device("meta"):
-        model = factory.build_model(cfg, pretrained=None)
-        clip = torch.empty(1, 3, frames, size, size)
-    return {"gflops": count_macs(model, clip) / 1e9, "params_m": count_parameters(model) / 1e6}
-
-
 class Tracker:
     """One MLflow run. ``enabled=False`` (non-zero ranks, tracking.enabled false) logs nothing."""
 
@@ -481,13 +464,16 @@ class Tracker:
         self._safe_call(lambda: self._client.set_terminated(self.run_id, status=status), "end run")
 
     # -- logging ---------------------------------------------------------------------------
-    def log_model_cost(self) -> None:
-        """The model's GFLOPs and parameters as metrics (the saved view's cost columns)."""
+    def log_model_cost(self, cost: Callable[[Mapping[str, Any]], dict[str, float]]) -> None:
+        """The model's GFLOPs and parameters as metrics (the saved view's cost columns).
+
+        ``cost`` counts them from the run config (``measure.profiling.run_cost``: measuring sits
+        above the engine, so the command that evaluates passes it in)."""
         if self.run_id is None:
             return
-        cost = self._safe_call(lambda: model_cost(self.cfg), "count the model's cost")
-        if cost:
-            self.log_metrics(cost)
+        counted = self._safe_call(lambda: cost(self.cfg), "count the model's cost")
+        if counted:
+            self.log_metrics(counted)
 
     def log_params(self, params: Mapping[str, str]) -> None:
         from mlflow.entities import Param

@@ -17,7 +17,7 @@ The default counter is ``torch.utils.flop_counter.FlopCounterMode`` on the meta 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from math import prod
 from typing import Any
 
@@ -178,3 +178,17 @@ def profile_model(
     }
     log.debug("profiled %s: %s", result["model"], result)
     return result
+
+
+def run_cost(cfg: Mapping[str, Any]) -> dict[str, float]:
+    """GFLOPs of one clip at the run's input size and parameters (millions) of the network a
+    run config builds, counted as ``actionbench profile`` counts, on the meta device: nothing is
+    allocated or computed (milliseconds). The evaluation logs them beside its accuracies."""
+    from actionbench.engine import factory, runcfg
+
+    frames = runcfg.get_int(cfg, "frames", minimum=1)
+    size = runcfg.get_int(cfg, "data.input_size", minimum=1)
+    with torch.device("meta"):
+        model = factory.build_model(cfg, pretrained=None)
+        clip = torch.empty(1, 3, frames, size, size)
+    return {"gflops": count_macs(model, clip) / 1e9, "params_m": count_parameters(model) / 1e6}

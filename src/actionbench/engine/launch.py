@@ -1,7 +1,7 @@
 """How the train rule starts ``actionbench train``: directly, under torchrun, or on N nodes.
 
 The rule runs ``actionbench launch --agents A --nodes N --procs-per-agent P ... -- actionbench
-train ...`` with the numbers of its :class:`~.jobs.JobRequest`:
+train ...`` with the numbers of its :class:`actionbench.cluster.jobs.JobRequest`:
 
 * ``A == 1``, ``P == 1``: the command itself (one process);
 * ``A == 1``, ``P > 1``: ``torchrun --standalone --nnodes=1 --nproc-per-node=P`` (one node);
