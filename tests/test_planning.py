@@ -14,6 +14,7 @@ import yaml
 from actionbench.config import load_params, read_yaml
 from actionbench.errors import ConfigError, DataError
 from actionbench.planning import RESOLVED_PARAMS, missing_raw_data, resolve_workflow_params
+from study_params import demo_params
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -57,17 +58,17 @@ def test_yaml_syntax_error_names_line_and_column(proj, read):
 )
 def test_a_key_written_twice_names_both_lines(proj, read):
     """PyYAML alone keeps the second ``archs:`` and drops runs from the grid without a word."""
-    text = (REPO / "params.yaml").read_text()
-    lines = text.splitlines()
+    lines = yaml.safe_dump(demo_params(), sort_keys=False).splitlines()
     demo = lines.index("  demo:")
-    first = next(i for i in range(demo, len(lines)) if lines[i].startswith("    archs:")) + 1
-    lines.insert(first, "    archs: [tsn]")  # a second archs: right below the first
+    first = next(i for i in range(demo, len(lines)) if lines[i].startswith("    archs:"))
+    after = next(i for i in range(first + 1, len(lines)) if not lines[i].startswith("    - "))
+    lines.insert(after, "    archs: [tsn]")  # a second archs: right below the first's list
     (proj / "params.yaml").write_text("\n".join(lines) + "\n")
     with pytest.raises(ConfigError) as err:
         read("params.yaml")
     assert str(err.value).startswith(
-        f"params.yaml:{first + 1}:5: duplicate key 'archs' in experiments.demo "
-        f"(first written at params.yaml:{first}:5)"
+        f"params.yaml:{after + 1}:5: duplicate key 'archs' in experiments.demo "
+        f"(first written at params.yaml:{first + 1}:5)"
     )
 
 

@@ -10,6 +10,8 @@ configuration matches.
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -134,8 +136,11 @@ def test_runs_matching_published_rows_show_the_number_the_difference_and_the_fla
         write_run(tmp_path / "runs" / rid, labels, pred, pred, run_protocol(params, rid))
     # TAM f16 is a reference checkpoint evaluated here: no training files, only its evaluation
     imported = tmp_path / "runs" / "mini-ssv2" / "tam-resnet50" / "f16"
-    for name in ("train_metrics.json", "history.csv", "config.json"):
+    for name in ("train_metrics.json", "history.csv", "config.json", "final.pt"):
         (imported / name).unlink()
+    metrics = json.loads((imported / "eval" / "metrics.json").read_text())
+    metrics["checkpoint"] = str(tmp_path / "reference" / "tam_r50_f16.pth")  # evaluate --checkpoint
+    (imported / "eval" / "metrics.json").write_text(json.dumps(metrics))
 
     paths = build_report(params, tmp_path / "reports", params_path=path, resamples=50)
     md = paths["markdown"].read_text()

@@ -339,3 +339,30 @@ def test_report_describes_the_mini_set_the_runs_train_on_and_its_source(
         "| synthetic | source of mini-synthetic | 4 | 7 / 7 | – | 17 | 16 | 14 | 3 | "
         "video not found: 1; not a video: 1; empty file: 1 | 1 |"
     )
+
+
+def test_an_evaluation_of_a_model_that_is_gone_is_not_shown_but_an_imported_one_is(
+    demo_runs, tmp_path
+):
+    """A train job that failed or was interrupted leaves no final.pt while the evaluation of
+    the earlier model is still on disk: the report must not show those numbers as the run's
+    (status calls it missing), and its banner names the run. An evaluation of an imported
+    checkpoint (`evaluate --checkpoint`) scored another file on purpose: it stays."""
+    params, params_path = demo_runs
+    run = tmp_path / "runs" / "mini-synthetic" / "tam-resnet18" / "f16"
+    (run / "final.pt").unlink()
+    (run / "train_metrics.json").unlink()
+    paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=50)
+    results = pd.read_csv(paths["table"])
+    row = results[results["run_id"] == "mini-synthetic/tam-resnet18/f16"].iloc[0]
+    assert row["status"] == "not trained" and pd.isna(row["clip_top1"])
+    md = paths["markdown"].read_text()
+    assert "## Partial report" in md and "mini-synthetic/tam-resnet18/f16: missing" in md
+
+    metrics = json.loads((run / "eval" / "metrics.json").read_text())
+    metrics["checkpoint"] = str(tmp_path / "reference" / "converted.pt")
+    (run / "eval" / "metrics.json").write_text(json.dumps(metrics))
+    paths = build_report(params, tmp_path / "reports", params_path=params_path, resamples=50)
+    results = pd.read_csv(paths["table"])
+    row = results[results["run_id"] == "mini-synthetic/tam-resnet18/f16"].iloc[0]
+    assert row["status"] == "ok" and row["clip_top1"] == 100.0

@@ -53,6 +53,14 @@ def read_json(path: Path) -> dict | None:
         return None
 
 
+def imported(evaluation: Mapping[str, Any] | None, run_dir: Path) -> bool:
+    """Whether an evaluation scored a checkpoint other than the run's own ``final.pt``."""
+    checkpoint = (evaluation or {}).get("checkpoint")
+    if not checkpoint:
+        return False
+    return Path(checkpoint).resolve() != (run_dir / "final.pt").resolve()
+
+
 def collect_runs(
     runs: dict[str, RunSpec], runs_dir: str | Path, states: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
@@ -70,8 +78,11 @@ def collect_runs(
         evaluation = read_json(out / "eval" / "metrics.json")
         training = read_json(out / "train_metrics.json")
         state = states.get(rid) if states else None
-        if state is not None and state.state in ("failed", "missing"):
-            evaluation = None  # no current result: not trained, or scored an earlier model
+        # no current result: not trained, or it scored an earlier model; an evaluation of an
+        # imported checkpoint (`evaluate --checkpoint`, not the run's final.pt) stands alone
+        gone = state is not None and state.state in ("failed", "missing")
+        if gone and not imported(evaluation, out):
+            evaluation = None
         row = {
             "run_id": rid,
             "group": spec.group,

@@ -23,7 +23,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:
 margin:2em auto;padding:0 1em;color:#222;line-height:1.4}
 h1{border-bottom:2px solid #333}h2{margin-top:2em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.6em 0 1em;font-size:13px}
-th,td{border:1px solid #ccc;padding:3px 7px;text-align:right;vertical-align:top}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;vertical-align:top}
 th{background:#f0f0f0}thead th{text-align:center}tbody th{text-align:left;font-weight:normal;background:#fafafa}
 td:first-child{text-align:left}td.text{text-align:left;min-width:7em}td.num{white-space:nowrap}
 .note{color:#444;font-size:13px}.missing{color:#666;font-style:italic}

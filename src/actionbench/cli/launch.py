@@ -20,11 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=description(
             "Start COMMAND as the train rule's job asks: itself (1 process), under torchrun\n"
             "(--procs-per-agent > 1, one node) or, with --agents > 1, through srun as one\n"
-            "torchrun agent per node with a c10d rendezvous on the first node (docs/slurm.md).",
-            "actionbench launch --agents 1 --procs-per-agent 4 -- actionbench train --params "
-            "params.yaml --run mini-ssv2/tam-resnet50/f8",
-            "actionbench launch --agents 4 --nodes 4 --procs-per-agent 8 --gpus-per-agent 8 "
-            "--cpus-per-agent 64 -- actionbench train --params params.yaml --run RUN",
+            "torchrun agent per node with a c10d rendezvous on the first node (docs/slurm.md\n"
+            '"Multi-GPU and multi-node training" shows the multi-node form).',
+            "actionbench launch --agents 1 --procs-per-agent 2 -- actionbench train --params "
+            "params.yaml --run mini-synthetic/tsn-resnet18/f8",
         ),
     )
     p.add_argument("--agents", type=int, default=1, help="torchrun agents = SLURM tasks (1)")

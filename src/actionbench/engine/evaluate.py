@@ -354,6 +354,7 @@ def evaluate(
             result["eval_seconds"] = time.monotonic() - start
             result["code"] = code_version()
             result["identity"] = eval_identity(cfg, weights)
+            result["checkpoint"] = str(weights)  # another than final.pt: an imported checkpoint
             eval_dir = out_dir / "eval"
             eval_dir.mkdir(parents=True, exist_ok=True)
             for name, frame in tables.items():
