@@ -206,7 +206,7 @@ def test_tiny_grid_through_slurm(tmp_path, slurm_cluster):
     rules = sorted(rule for rule, _, _ in jobs)
     assert rules == sorted(
         [
-            "synth_synthetic",
+            "synth",
             "index",
             "extract",
             "lists",
