@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from study_params import demo_params, paper_dataset
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -38,13 +40,14 @@ def tiny_params(base: dict) -> dict:
 
 
 def make_project(tmp_path: Path) -> Path:
+    """The repository's workflow files with the tiny demo's params (never the user's params.yaml:
+    what it enables is theirs, not the test's)."""
     proj = tmp_path / "proj"
     proj.mkdir()
     shutil.copy(REPO / "Snakefile", proj)
     shutil.copytree(REPO / "workflow", proj / "workflow")
     os.symlink("workflow/profiles/local", proj / "local")
-    base = yaml.safe_load((REPO / "params.yaml").read_text())
-    (proj / "params.yaml").write_text(yaml.safe_dump(tiny_params(base)))
+    (proj / "params.yaml").write_text(yaml.safe_dump(tiny_params(demo_params())))
     return proj
 
 
@@ -263,10 +266,15 @@ def test_yaml_errors_and_missing_raw_data_are_reported_at_plan_time(tmp_path):
     assert out.returncode != 0 and f"params.yaml:{line}:1: not valid YAML" in out.stderr, out.stderr
 
     params = yaml.safe_load(good)
-    params["experiments"]["paper_table6_ssv2"].update(
-        enabled=True,
-        train={"stages": {"f8": {"init": "scratch", "epochs": 1, "schedule": "cosine"}}},
-    )
+    params["datasets"]["ssv2"] = paper_dataset("ssv2")
+    params["experiments"]["paper_table6_ssv2"] = {
+        "dataset": "mini-ssv2",
+        "archs": ["tam"],
+        "backbones": ["resnet18"],
+        "frames": [8],
+        "tam_locations": ["top_half"],
+        "train": {"stages": {"f8": {"init": "scratch", "epochs": 1, "schedule": "cosine"}}},
+    }
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
     out = snakemake(proj, "all", "--dry-run", env=env)
     assert out.returncode != 0
