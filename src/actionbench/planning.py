@@ -171,7 +171,7 @@ def _setting(ds_cfg: Mapping[str, Any], dotted: str) -> Any:
     return (ds_cfg.get(section) or {}).get(key, DATA_RULE_DEFAULTS[dotted])
 
 
-def _dataset(params: Mapping[str, Any], base: str) -> Mapping[str, Any]:
+def _dataset(params: dict, base: str) -> dict:
     return params["datasets"][base]
 
 
@@ -181,7 +181,7 @@ def name_pattern(names: Iterable[str]) -> str:
     return "|".join(re.escape(n) for n in names) if names else "$^"
 
 
-def synthetic_sets(params: Mapping[str, Any]) -> dict[str, Path]:
+def synthetic_sets(params: dict) -> dict[str, Path]:
     """Name -> raw folder of every dataset ``actionbench synth`` renders."""
     return {
         name: Path(ds["raw_dir"])
@@ -190,10 +190,10 @@ def synthetic_sets(params: Mapping[str, Any]) -> dict[str, Path]:
     }
 
 
-def data_wildcards(params: Mapping[str, Any]) -> dict[str, str]:
+def data_wildcards(params: dict) -> dict[str, str]:
     """The data rules' wildcard constraints: ``base``, ``mini`` and ``synth`` name datasets of
     params.yaml (``synth`` the synthetic ones), ``shard`` is a number."""
-    refs = dataset_refs(dict(params))
+    refs = dataset_refs(params)
     return {
         "base": name_pattern(n for n, ref in refs.items() if not ref.is_mini),
         "mini": name_pattern(n for n, ref in refs.items() if ref.is_mini),
@@ -202,7 +202,7 @@ def data_wildcards(params: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def synthetic_dir_problems(params: Mapping[str, Any]) -> list[str]:
+def synthetic_dir_problems(params: dict) -> list[str]:
     """One line per synthetic set the synth rule cannot render. The rule is one wildcard rule,
     ``<folder>/{synth}/annotations.csv``, with its log named by the set: a set's raw_dir must be
     a folder named after it, and every synthetic set must sit in the same folder."""
@@ -223,7 +223,7 @@ def synthetic_dir_problems(params: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def synth_pattern(params: Mapping[str, Any], filename: str) -> str:
+def synth_pattern(params: dict, filename: str) -> str:
     """The synth rule's output pattern for one of its files, ``<folder>/{synth}/<filename>``
     (the folder every synthetic set sits in; :func:`synthetic_dir_problems` checks there is one)."""
     parents = {raw.parent for raw in synthetic_sets(params).values()}
@@ -231,18 +231,18 @@ def synth_pattern(params: Mapping[str, Any], filename: str) -> str:
     return str(folder / "{synth}" / filename)
 
 
-def synth_outputs(params: Mapping[str, Any], base: str) -> list[str]:
+def synth_outputs(params: dict, base: str) -> list[str]:
     """What ``actionbench synth`` writes for a synthetic set (none for other formats)."""
     raw = synthetic_sets(params).get(base)
     return [] if raw is None else [str(raw / "annotations.csv"), str(raw / "classes.csv")]
 
 
-def synth_settings(params: Mapping[str, Any], name: str) -> str:
+def synth_settings(params: dict, name: str) -> str:
     """A synthetic set's ``synth:`` block as one stable string (the synth job's rerun trigger)."""
     return json.dumps(_dataset(params, name)["synth"], sort_keys=True)
 
 
-def annotation_flags(params: Mapping[str, Any], base: str) -> str:
+def annotation_flags(params: dict, base: str) -> str:
     """``actionbench index``'s ``--annotations`` options (a dataset's ``annotations:``)."""
     items = _dataset(params, base).get("annotations") or {}
     if not items:
@@ -250,7 +250,7 @@ def annotation_flags(params: Mapping[str, Any], base: str) -> str:
     return "--annotations " + " ".join(f"'{k}={v}'" for k, v in sorted(items.items()))
 
 
-def num_shards(params: Mapping[str, Any], base: str) -> int:
+def num_shards(params: dict, base: str) -> int:
     """How many extraction (or re-encode) jobs share a dataset's videos."""
     return _setting(_dataset(params, base), "extract.shards")
 
@@ -259,7 +259,7 @@ def fps_flag(fps: float | None) -> str:
     return f"--fps {fps}" if fps else ""
 
 
-def extract_options(params: Mapping[str, Any], base: str) -> dict[str, Any]:
+def extract_options(params: dict, base: str) -> dict[str, Any]:
     """``actionbench extract``'s short side, JPEG quality and ``--fps`` flag (empty: every frame)."""
     ds = _dataset(params, base)
     return {
@@ -269,13 +269,13 @@ def extract_options(params: Mapping[str, Any], base: str) -> dict[str, Any]:
     }
 
 
-def reencode_options(params: Mapping[str, Any], base: str) -> dict[str, Any]:
+def reencode_options(params: dict, base: str) -> dict[str, Any]:
     """``actionbench reencode``'s options (:func:`actionbench.config.reencode_settings`); the
     rule writes the fps as :func:`fps_flag`."""
     return reencode_settings(_dataset(params, base))
 
 
-def shard_tables(params: Mapping[str, Any], base: str) -> list[str]:
+def shard_tables(params: dict, base: str) -> list[str]:
     """The per-shard tables of a dataset's videos: extraction's (``storage: frames``) or the
     re-encode's (``storage: video``); both have the columns ``actionbench lists`` reads."""
     step = "reencode" if dataset_storage(_dataset(params, base)) == "video" else "extract"
@@ -283,7 +283,7 @@ def shard_tables(params: Mapping[str, Any], base: str) -> list[str]:
     return [str(folder / f"shard{i}.csv") for i in range(num_shards(params, base))]
 
 
-def shard_failure_tables(params: Mapping[str, Any], base: str) -> list[str]:
+def shard_failure_tables(params: dict, base: str) -> list[str]:
     """The failure table beside each of :func:`shard_tables`."""
     return [t[: -len(".csv")] + "_failures.csv" for t in shard_tables(params, base)]
 
@@ -294,15 +294,16 @@ def list_files(name: str) -> dict[str, str]:
     return {"train": f"{d}/train.csv", "val": f"{d}/val.csv", "classes": f"{d}/classes.csv"}
 
 
-def mini_source(params: Mapping[str, Any], mini: str) -> str:
+def mini_source(params: dict, mini: str) -> str:
     """The base dataset a mini dataset is drawn from."""
-    return dataset_refs(dict(params))[mini].base
+    return dataset_refs(params)[mini].base
 
 
-def mini_flags(params: Mapping[str, Any], mini: str) -> str:
+def mini_flags(params: dict, mini: str) -> str:
     """``actionbench mini``'s options: mode and seed, and the class list and columns when set."""
-    m = _dataset(params, mini_source(params, mini))["mini"]
-    flags = [f"--mode {m['mode']}", f"--seed {_setting({'mini': m}, 'mini.seed')}"]
+    ds = _dataset(params, mini_source(params, mini))
+    m = ds["mini"]
+    flags = [f"--mode {m['mode']}", f"--seed {_setting(ds, 'mini.seed')}"]
     for key, flag in (
         ("class_list", "--class-list"),
         ("unit_column", "--unit-column"),
@@ -313,9 +314,9 @@ def mini_flags(params: Mapping[str, Any], mini: str) -> str:
     return " ".join(flags)
 
 
-def data_targets(params: Mapping[str, Any]) -> list[str]:
+def data_targets(params: dict) -> list[str]:
     """The lists of every dataset an enabled experiment group trains on (DVC's `data` stage)."""
-    names = sorted({g["dataset"] for g in enabled_groups(dict(params)).values()})
+    names = sorted({g["dataset"] for g in enabled_groups(params).values()})
     return [path for name in names for path in list_files(name).values()]
 
 
@@ -332,7 +333,7 @@ def train_inputs(run_cfg: Mapping[str, Any]) -> dict[str, str]:
     return inputs
 
 
-def report_fingerprint(params: Mapping[str, Any], run_ids: Iterable[str]) -> str:
+def report_fingerprint(params: dict, run_ids: Iterable[str]) -> str:
     """The report job's rerun trigger: the report settings, the runs it reads and the enabled
     groups' descriptions (not their protocols, tracking, paths or resources: where a job runs is
     not what the report shows)."""
@@ -340,6 +341,6 @@ def report_fingerprint(params: Mapping[str, Any], run_ids: Iterable[str]) -> str
         name: {
             k: v for k, v in group.items() if k not in ("enabled", "train", "evaluate", "resources")
         }
-        for name, group in enabled_groups(dict(params)).items()
+        for name, group in enabled_groups(params).items()
     }
     return digest({"report": params.get("report"), "runs": sorted(run_ids), "groups": groups})
