@@ -1,4 +1,6 @@
-"""Shared fixtures: the repository root and a writable copy of params.yaml to edit."""
+"""Shared fixtures: the repository root and params a test builds for itself (the demo study of
+study_params.demo_params, never the user's params.yaml), with a writer that puts them beside a
+copy of the schema."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from study_params import demo_params
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,7 +30,8 @@ def repo_root() -> Path:
 
 @pytest.fixture
 def base_params() -> dict:
-    return yaml.safe_load((REPO / "params.yaml").read_text())
+    """A fresh demo study to edit (what the shipped params.yaml holds for the demo)."""
+    return demo_params()
 
 
 @pytest.fixture

@@ -75,8 +75,8 @@ def test_entries_merge_kind_group_and_overrides_key_by_key():
 
 
 def test_resources_change_neither_a_run_nor_the_report():
-    from actionbench.fingerprints import report_fingerprint
     from actionbench.identity import train_identity
+    from actionbench.planning import report_fingerprint
 
     p = demo_params()
     runs = list(expand_grid(p))

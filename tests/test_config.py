@@ -93,8 +93,8 @@ def test_conflicting_duplicate_runs_are_refused(params_file, base_params):
         load_params(params_file(params))
 
 
-def test_run_protocol_links_previous_stage(repo_root):
-    params = load_params(repo_root / "params.yaml")
+def test_run_protocol_links_previous_stage(params_file, base_params):
+    params = load_params(params_file(base_params))
     f16 = run_protocol(params, "mini-synthetic/tam-resnet18/f16")
     assert f16["init"] == {
         "kind": "checkpoint",
@@ -162,11 +162,11 @@ def test_layout_axis_in_run_ids_and_resolved_config(params_file, base_params):
         load_params(params_file(params))
 
 
-def test_unknown_run_is_an_error(repo_root):
+def test_unknown_run_is_an_error(base_params):
     with pytest.raises(ConfigError, match="not in the experiment grid"):
-        run_protocol(load_params(repo_root / "params.yaml"), "mini-synthetic/i3d-resnet18/f8")
+        run_protocol(base_params, "mini-synthetic/i3d-resnet18/f8")
     with pytest.raises(ConfigError, match="malformed run id"):
-        run_protocol(load_params(repo_root / "params.yaml"), "whatever")
+        run_protocol(base_params, "whatever")
 
 
 def test_resolve_run_counts_classes(params_file, base_params, tmp_path, monkeypatch):

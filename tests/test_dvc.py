@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from study_params import demo_params
 from test_workflow import tiny_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +41,8 @@ def _run(args, cwd, env, timeout=1800, check=True):
 
 @pytest.fixture
 def dvc_project(tmp_path):
-    """A git clone-like copy of the repository (tracked files only) with a tiny params.yaml."""
+    """A git clone-like copy of the repository (tracked files only) with a tiny params.yaml of its
+    own (the demo's, shrunk: never the user's settings)."""
     proj = tmp_path / "proj"
     files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)
     for rel in files.stdout.decode().split("\0"):
@@ -52,8 +54,7 @@ def dvc_project(tmp_path):
             os.symlink(os.readlink(src), dst)
         elif src.is_file():
             shutil.copy2(src, dst)
-    params = yaml.safe_load((proj / "params.yaml").read_text())
-    (proj / "params.yaml").write_text(yaml.safe_dump(tiny_params(params), sort_keys=False))
+    (proj / "params.yaml").write_text(yaml.safe_dump(tiny_params(demo_params()), sort_keys=False))
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 
 from actionbench.config import expand_grid, run_protocol
-from actionbench.fingerprints import eval_fingerprint, protocol_digest, report_fingerprint
+from actionbench.fingerprints import eval_fingerprint, protocol_digest
+from actionbench.planning import report_fingerprint
 from actionbench.spec import init_source_run
 from study_params import demo_params
 

@@ -23,6 +23,7 @@ import yaml
 from actionbench.cli import build_parser
 from actionbench.cli.helptext import read_examples
 from actionbench.config import expand_grid
+from study_params import demo_params as study_demo
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -64,8 +65,9 @@ EXAMPLES = {name: read_examples(p.description or "") for name, p in subcommands(
 
 
 def demo_params() -> dict:
-    """The shipped params with only the demo group and its data, shrunk to seconds."""
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    """The demo study (study_params; the shipped grid's demo group and its data), shrunk to
+    seconds."""
+    params = study_demo()
     params["datasets"] = {"synthetic": params["datasets"]["synthetic"]}
     synthetic = params["datasets"]["synthetic"]
     synthetic["storage"] = "frames"

@@ -10,6 +10,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
+
+from study_params import demo_params
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "params.schema.yaml"
@@ -56,7 +59,7 @@ def test_wheel_ships_the_schema_and_validates_params_with_it(tmp_path):
     # a params.yaml with no workflow/ beside it, read by the installed package
     work = tmp_path / "elsewhere"
     work.mkdir()
-    shutil.copy2(REPO / "params.yaml", work / "params.yaml")
+    (work / "params.yaml").write_text(yaml.safe_dump(demo_params()))
     env = {k: v for k, v in os.environ.items() if k != "ACTIONBENCH_SCHEMA"}
     env["PYTHONPATH"] = str(tmp_path / "site")
     probe = (

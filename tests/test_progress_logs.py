@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
+
+from study_params import demo_params
 
 CLI = "import sys; from actionbench.cli import main; sys.exit(main())"
 
@@ -34,7 +35,7 @@ def test_synth_and_extract_write_plain_progress_lines_to_a_log(tmp_path):
     }  # fmt: skip
     from actionbench.config import load_params
 
-    base = yaml.safe_load(Path("params.yaml").read_text())
+    base = demo_params()
     base["datasets"]["synthetic"]["raw_dir"] = str(raw)
     base["datasets"]["synthetic"]["synth"].update(synth)
     params = tmp_path / "params.yaml"

@@ -34,7 +34,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_workflow import REPO, make_project, tiny_params
+from study_params import demo_params
+from test_workflow import make_project, tiny_params
 
 pytestmark = pytest.mark.integration
 
@@ -157,8 +158,7 @@ def signal_f8_while_training(proj: Path, log_path: Path, proc: subprocess.Popen)
 
 def test_tiny_grid_through_slurm(tmp_path, slurm_cluster):
     proj = make_project(tmp_path)
-    base = yaml.safe_load((REPO / "params.yaml").read_text())
-    (proj / "params.yaml").write_text(yaml.safe_dump(slurm_params(base)))
+    (proj / "params.yaml").write_text(yaml.safe_dump(slurm_params(demo_params())))
     os.symlink("workflow/profiles/slurm-ci", proj / "slurm-ci")
     # jobs inherit this environment (sbatch --export=ALL): the venv, and conftest's MLflow store
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
@@ -206,7 +206,7 @@ def test_tiny_grid_through_slurm(tmp_path, slurm_cluster):
     rules = sorted(rule for rule, _, _ in jobs)
     assert rules == sorted(
         [
-            "synth_synthetic",
+            "synth",
             "index",
             "extract",
             "lists",

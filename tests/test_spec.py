@@ -156,8 +156,8 @@ def test_factory_reads_the_run_config_into_one_spec():
 # --------------------------------------------------------------------------- resolved config
 
 
-def test_resolved_config_records_the_init_source(repo_root):
-    params = load_params(repo_root / "params.yaml")
+def test_resolved_config_records_the_init_source(params_file, base_params):
+    params = load_params(params_file(base_params))
     f8 = run_protocol(params, "mini-synthetic/tam-resnet18/f8")
     assert f8["init"]["source_run"] is None and f8["init"]["source_fingerprint"] is None
     f16 = run_protocol(params, "mini-synthetic/tam-resnet18/f16")

@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from study_params import demo_params, paper_dataset
+
 REPO = Path(__file__).resolve().parents[1]
+ARCHITECTURE = REPO / "docs" / "architecture.md"
 
 
 def tiny_params(base: dict) -> dict:
@@ -38,13 +41,14 @@ def tiny_params(base: dict) -> dict:
 
 
 def make_project(tmp_path: Path) -> Path:
+    """The repository's workflow files with the tiny demo's params (never the user's params.yaml:
+    what it enables is theirs, not the test's)."""
     proj = tmp_path / "proj"
     proj.mkdir()
     shutil.copy(REPO / "Snakefile", proj)
     shutil.copytree(REPO / "workflow", proj / "workflow")
     os.symlink("workflow/profiles/local", proj / "local")
-    base = yaml.safe_load((REPO / "params.yaml").read_text())
-    (proj / "params.yaml").write_text(yaml.safe_dump(tiny_params(base)))
+    (proj / "params.yaml").write_text(yaml.safe_dump(tiny_params(demo_params())))
     return proj
 
 
@@ -263,10 +267,15 @@ def test_yaml_errors_and_missing_raw_data_are_reported_at_plan_time(tmp_path):
     assert out.returncode != 0 and f"params.yaml:{line}:1: not valid YAML" in out.stderr, out.stderr
 
     params = yaml.safe_load(good)
-    params["experiments"]["paper_table6_ssv2"].update(
-        enabled=True,
-        train={"stages": {"f8": {"init": "scratch", "epochs": 1, "schedule": "cosine"}}},
-    )
+    params["datasets"]["ssv2"] = paper_dataset("ssv2")
+    params["experiments"]["paper_table6_ssv2"] = {
+        "dataset": "mini-ssv2",
+        "archs": ["tam"],
+        "backbones": ["resnet18"],
+        "frames": [8],
+        "tam_locations": ["top_half"],
+        "train": {"stages": {"f8": {"init": "scratch", "epochs": 1, "schedule": "cosine"}}},
+    }
     (proj / "params.yaml").write_text(yaml.safe_dump(params))
     out = snakemake(proj, "all", "--dry-run", env=env)
     assert out.returncode != 0
@@ -300,3 +309,46 @@ def test_a_failing_run_neither_stops_the_others_nor_vanishes_from_the_report(tmp
     report = (proj / "reports" / "report.md").read_text()
     assert "mini-synthetic/tsm-resnet18/f8" in report and "failed" in report
     assert "mini-synthetic/tsn-resnet18/f8" in report
+
+
+def documented_lints() -> set[tuple[str, str]]:
+    """(rule, lint title) of every row of architecture.md's lint table."""
+    found: set[tuple[str, str]] = set()
+    rows = False
+    for line in ARCHITECTURE.read_text().splitlines():
+        if line.startswith("| lint | rules |"):
+            rows = True
+            continue
+        if rows and not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if rows and not set(cells[0]) <= {"-"}:
+            found |= {(rule, cells[0]) for rule in re.findall(r"`(\w+)`", cells[1])}
+    return found
+
+
+def test_snakemake_lint_reports_only_the_documented_lints(tmp_path):
+    """`snakemake --lint` has no lint that docs/architecture.md does not explain, and each one it
+    explains is still there (a fixed one is taken out of the doc)."""
+    proj = make_project(tmp_path)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    out = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint"],
+        cwd=proj,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    found: set[tuple[str, str]] = set()
+    item = None
+    for line in (out.stdout + out.stderr).splitlines():
+        if m := re.match(r"Lints for rule (\w+) ", line):
+            item = m.group(1)
+        elif m := re.match(r"Lints for snakefile (.+):$", line):
+            item = f"snakefile {Path(m.group(1)).name}"
+        elif m := re.match(r"    \* (.*):$", line):
+            found.add((item, m.group(1)))
+    documented = documented_lints()
+    assert len(documented) == 14, documented
+    assert found == documented, (sorted(found - documented), sorted(documented - found))

@@ -188,6 +188,11 @@ def interim_dir(base: str) -> Path:
     return Path("data") / "interim" / base
 
 
+def videos_root(base: str) -> Path:
+    """Where ``storage: video`` keeps a dataset's re-encoded videos (``<video_id>.mp4``)."""
+    return Path("data") / "videos" / base
+
+
 # --------------------------------------------------------------------------- grid
 
 
@@ -202,6 +207,8 @@ def deep_merge(base: dict, override: dict | None) -> dict:
 
 
 def enabled_groups(params: dict) -> dict[str, dict]:
+    """The experiment groups that run (``enabled`` unset counts as enabled): the one filter the
+    grid, the checks, the data rules and the report's fingerprint use."""
     return {n: g for n, g in params["experiments"].items() if g.get("enabled", True)}
 
 
@@ -300,6 +307,7 @@ def _check_semantics(params: dict, source: str) -> None:
             problems.append(f"datasets.{base}.mini.class_list: required when mode is class_list")
         if cfg["format"] == "synthetic" and "synth" not in cfg:
             problems.append(f"datasets.{base}.synth: required for format synthetic")
+    enabled = enabled_groups(params)
     for name, group in params["experiments"].items():
         where = f"experiments.{name}"
         if group["dataset"] not in refs:
@@ -307,7 +315,7 @@ def _check_semantics(params: dict, source: str) -> None:
                 f"{where}.dataset: unknown dataset {group['dataset']!r} "
                 f"(known: {', '.join(sorted(refs))})"
             )
-        if not group.get("enabled", True):
+        if name not in enabled:
             continue
         train_cfg, _ = group_protocol(params, group)
         stages = train_cfg.get("stages", {})

@@ -12,8 +12,9 @@ every model. Each rule therefore gets the fingerprint of only what its command r
 
 The lists and checkpoints the jobs read are input files, which Snakemake checksums; the whole
 identity of a run (:mod:`actionbench.identity`) is what the trainer's resume check and
-``actionbench status`` compare.
-* report: the report settings, the runs it reads and the groups' descriptions.
+``actionbench status`` compare. The report job's fingerprint (its settings, the runs it reads
+and the groups' descriptions) needs params.yaml's experiment groups and so lives with the other
+rule helpers, in :func:`actionbench.planning.report_fingerprint`.
 
 The same functions compare what is recorded in ``runs/<id>/`` with the current params.yaml in
 ``actionbench status``.
@@ -103,15 +104,3 @@ def protocol_digest(cfg: Mapping[str, Any]) -> str:
 
 def eval_fingerprint(cfg: Mapping[str, Any]) -> str:
     return digest(eval_view(cfg))
-
-
-def report_fingerprint(params: Mapping[str, Any], run_ids: list[str]) -> str:
-    """Report settings, the runs it reads and the groups' descriptions (not tracking or paths)."""
-    groups = {  # resources: where a job runs, not what the report shows
-        name: {
-            k: v for k, v in group.items() if k not in ("enabled", "train", "evaluate", "resources")
-        }
-        for name, group in params["experiments"].items()
-        if group.get("enabled", True)
-    }
-    return digest({"report": params.get("report"), "runs": sorted(run_ids), "groups": groups})

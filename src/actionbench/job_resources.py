@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from actionbench.config import enabled_groups
 from actionbench.spec import RunSpec
 
 AUTO = "auto"
@@ -68,8 +69,8 @@ def resource_problems(params: Mapping[str, Any]) -> list[str]:
                     f"resources.{kind}.{key}: auto sizes train and evaluate jobs only; give a number"
                 )
     places: list[tuple[str, Mapping[str, Any]]] = [("resources", table)]
-    for name, group in params.get("experiments", {}).items():
-        if group.get("resources") and group.get("enabled", True):  # as the other checks
+    for name, group in enabled_groups(dict(params)).items():  # as the other checks
+        if group.get("resources"):
             places.append((f"experiments.{name}.resources", group["resources"]))
     groups = set(params.get("experiments", {}))
     any_auto = False

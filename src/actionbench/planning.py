@@ -1,4 +1,5 @@
-"""What the Snakefile checks and resolves before Snakemake plans a single job.
+"""What the Snakefile checks and resolves before Snakemake plans a single job, and what its rules
+read from params.yaml.
 
 * params.yaml is read here, not by Snakemake's ``configfile:``, so a YAML syntax error names the
   file, line and column, and a schema error reads exactly like ``actionbench grid`` (key,
@@ -8,26 +9,37 @@
   that file, so jobs run what Snakemake planned (without overrides jobs read params.yaml itself).
 * an enabled experiment group whose dataset has neither raw files nor built lists is reported
   now, not as a failing job an hour later.
+* the rules' file paths (from :mod:`actionbench.config`'s folder helpers), wildcard patterns,
+  command-line flags, input functions and the report's fingerprint are the functions below, so
+  the rule files hold no logic of their own and each piece is tested here.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from actionbench.config import (
     dataset_refs,
+    dataset_storage,
     deep_merge,
     enabled_groups,
     find_schema,
+    interim_dir,
     lists_dir,
     read_yaml,
+    reencode_settings,
     validate_params,
 )
-from actionbench.errors import DataError
+from actionbench.errors import ConfigError, DataError
+from actionbench.fingerprints import digest
 
 RESOLVED_PARAMS = Path(".snakemake") / "actionbench" / "params.resolved.yaml"
 
@@ -95,6 +107,9 @@ def resolve_workflow_params(
     schema = yaml.safe_load(find_schema(params_path).read_text())
     source = f"{params_path} with --config overrides" if overrides else str(params_path)
     validate_params(params, schema, source=source)
+    problems = synthetic_dir_problems(params)
+    if problems:
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(f"  {p}" for p in problems))
     problems = missing_raw_data(params)
     if problems:
         raise DataError(
@@ -135,3 +150,197 @@ def verbose_console() -> bool:
                 part.quiet = {q for q in quiet if q is not Quietness.REASON}
                 changed = True
     return changed
+
+
+# --------------------------------------------------------------------------- the data rules
+# Each function takes the validated params (Snakemake's ``config``) and a dataset name; the rule
+# files call them from one-line lambdas of the job's wildcards.
+
+# Values the data rules use for keys a dataset leaves out (params.yaml's own values otherwise).
+DATA_RULE_DEFAULTS: dict[str, Any] = {
+    "extract.short_side": 256,
+    "extract.quality": 2,
+    "extract.fps": None,
+    "extract.shards": 1,
+    "mini.seed": 0,
+}
+
+
+def _setting(ds_cfg: Mapping[str, Any], dotted: str) -> Any:
+    section, key = dotted.split(".")
+    return (ds_cfg.get(section) or {}).get(key, DATA_RULE_DEFAULTS[dotted])
+
+
+def _dataset(params: dict, base: str) -> dict:
+    return params["datasets"][base]
+
+
+def name_pattern(names: Iterable[str]) -> str:
+    """A wildcard constraint matching exactly these names (nothing at all when there are none)."""
+    names = list(names)
+    return "|".join(re.escape(n) for n in names) if names else "$^"
+
+
+def synthetic_sets(params: dict) -> dict[str, Path]:
+    """Name -> raw folder of every dataset ``actionbench synth`` renders."""
+    return {
+        name: Path(ds["raw_dir"])
+        for name, ds in params["datasets"].items()
+        if ds["format"] == "synthetic"
+    }
+
+
+def data_wildcards(params: dict) -> dict[str, str]:
+    """The data rules' wildcard constraints: ``base``, ``mini`` and ``synth`` name datasets of
+    params.yaml (``synth`` the synthetic ones), ``shard`` is a number."""
+    refs = dataset_refs(params)
+    return {
+        "base": name_pattern(n for n, ref in refs.items() if not ref.is_mini),
+        "mini": name_pattern(n for n, ref in refs.items() if ref.is_mini),
+        "shard": r"[0-9]+",
+        "synth": name_pattern(synthetic_sets(params)),
+    }
+
+
+def synthetic_dir_problems(params: dict) -> list[str]:
+    """One line per synthetic set the synth rule cannot render. The rule is one wildcard rule,
+    ``<folder>/{synth}/annotations.csv``, with its log named by the set: a set's raw_dir must be
+    a folder named after it, and every synthetic set must sit in the same folder."""
+    sets = synthetic_sets(params)
+    problems = [
+        f"datasets.{name}.raw_dir: {raw}: the workflow renders a synthetic set into a folder "
+        f"named after it, inside another (e.g. data/raw/{name})"
+        for name, raw in sets.items()
+        if raw.name != name or not raw.parent.parts
+    ]
+    parents = sorted({str(raw.parent) for raw in sets.values()})
+    if not problems and len(parents) > 1:
+        where = ", ".join(f"datasets.{name}.raw_dir: {raw}" for name, raw in sets.items())
+        problems.append(
+            f"synthetic sets are rendered side by side in one folder, here {' and '.join(parents)} "
+            f"({where}): give them the same parent folder"
+        )
+    return problems
+
+
+def synth_pattern(params: dict, filename: str) -> str:
+    """The synth rule's output pattern for one of its files, ``<folder>/{synth}/<filename>``
+    (the folder every synthetic set sits in; :func:`synthetic_dir_problems` checks there is one)."""
+    parents = {raw.parent for raw in synthetic_sets(params).values()}
+    folder = parents.pop() if len(parents) == 1 else Path()
+    return str(folder / "{synth}" / filename)
+
+
+def synth_outputs(params: dict, base: str) -> list[str]:
+    """What ``actionbench synth`` writes for a synthetic set (none for other formats)."""
+    raw = synthetic_sets(params).get(base)
+    return [] if raw is None else [str(raw / "annotations.csv"), str(raw / "classes.csv")]
+
+
+def synth_settings(params: dict, name: str) -> str:
+    """A synthetic set's ``synth:`` block as one stable string (the synth job's rerun trigger)."""
+    return json.dumps(_dataset(params, name)["synth"], sort_keys=True)
+
+
+def annotation_flags(params: dict, base: str) -> str:
+    """``actionbench index``'s ``--annotations`` options (a dataset's ``annotations:``)."""
+    items = _dataset(params, base).get("annotations") or {}
+    if not items:
+        return ""
+    return "--annotations " + " ".join(f"'{k}={v}'" for k, v in sorted(items.items()))
+
+
+def num_shards(params: dict, base: str) -> int:
+    """How many extraction (or re-encode) jobs share a dataset's videos."""
+    return _setting(_dataset(params, base), "extract.shards")
+
+
+def fps_flag(fps: float | None) -> str:
+    return f"--fps {fps}" if fps else ""
+
+
+def extract_options(params: dict, base: str) -> dict[str, Any]:
+    """``actionbench extract``'s short side, JPEG quality and ``--fps`` flag (empty: every frame)."""
+    ds = _dataset(params, base)
+    return {
+        "short_side": _setting(ds, "extract.short_side"),
+        "quality": _setting(ds, "extract.quality"),
+        "fps": fps_flag(_setting(ds, "extract.fps")),
+    }
+
+
+def reencode_options(params: dict, base: str) -> dict[str, Any]:
+    """``actionbench reencode``'s options (:func:`actionbench.config.reencode_settings`); the
+    rule writes the fps as :func:`fps_flag`."""
+    return reencode_settings(_dataset(params, base))
+
+
+def shard_tables(params: dict, base: str) -> list[str]:
+    """The per-shard tables of a dataset's videos: extraction's (``storage: frames``) or the
+    re-encode's (``storage: video``); both have the columns ``actionbench lists`` reads."""
+    step = "reencode" if dataset_storage(_dataset(params, base)) == "video" else "extract"
+    folder = interim_dir(base) / step
+    return [str(folder / f"shard{i}.csv") for i in range(num_shards(params, base))]
+
+
+def shard_failure_tables(params: dict, base: str) -> list[str]:
+    """The failure table beside each of :func:`shard_tables`."""
+    return [t[: -len(".csv")] + "_failures.csv" for t in shard_tables(params, base)]
+
+
+def list_files(name: str) -> dict[str, str]:
+    """A dataset's train, val and classes lists."""
+    d = lists_dir(name)
+    return {"train": f"{d}/train.csv", "val": f"{d}/val.csv", "classes": f"{d}/classes.csv"}
+
+
+def mini_source(params: dict, mini: str) -> str:
+    """The base dataset a mini dataset is drawn from."""
+    return dataset_refs(params)[mini].base
+
+
+def mini_flags(params: dict, mini: str) -> str:
+    """``actionbench mini``'s options: mode and seed, and the class list and columns when set."""
+    ds = _dataset(params, mini_source(params, mini))
+    m = ds["mini"]
+    flags = [f"--mode {m['mode']}", f"--seed {_setting(ds, 'mini.seed')}"]
+    for key, flag in (
+        ("class_list", "--class-list"),
+        ("unit_column", "--unit-column"),
+        ("strata_column", "--strata-column"),
+    ):
+        if m.get(key):
+            flags.append(f"{flag} '{m[key]}'")
+    return " ".join(flags)
+
+
+def data_targets(params: dict) -> list[str]:
+    """The lists of every dataset an enabled experiment group trains on (DVC's `data` stage)."""
+    names = sorted({g["dataset"] for g in enabled_groups(params).values()})
+    return [path for name in names for path in list_files(name).values()]
+
+
+# --------------------------------------------------------------------------- train and report
+
+
+def train_inputs(run_cfg: Mapping[str, Any]) -> dict[str, str]:
+    """The lists a run trains on and its initial weights (the validation list only feeds the
+    per-epoch monitoring: editing it re-runs evaluation, not training)."""
+    inputs = {k: v for k, v in list_files(run_cfg["dataset"]).items() if k != "val"}
+    init = run_cfg["init"]
+    if init["kind"] == "checkpoint" or (init["kind"] == "imagenet" and init["path"]):
+        inputs["init"] = init["path"]
+    return inputs
+
+
+def report_fingerprint(params: dict, run_ids: Iterable[str]) -> str:
+    """The report job's rerun trigger: the report settings, the runs it reads and the enabled
+    groups' descriptions (not their protocols, tracking, paths or resources: where a job runs is
+    not what the report shows)."""
+    groups = {
+        name: {
+            k: v for k, v in group.items() if k not in ("enabled", "train", "evaluate", "resources")
+        }
+        for name, group in enabled_groups(params).items()
+    }
+    return digest({"report": params.get("report"), "runs": sorted(run_ids), "groups": groups})

@@ -18,6 +18,7 @@ import pytest
 from actionbench.analysis import published
 from actionbench.analysis.report import build_report
 from actionbench.errors import DataError
+from study_params import paper_dataset
 
 REFERENCE = "IBM/action-recognition-pytorch benchmark_mini.md @c88e74b"
 
@@ -123,6 +124,7 @@ def test_runs_matching_published_rows_show_the_number_the_difference_and_the_fla
     write_run, predictions_with_accuracy = run_files
     monkeypatch.chdir(tmp_path)
     base_params["project"]["runs_dir"] = str(tmp_path / "runs")
+    base_params["datasets"]["ssv2"] = paper_dataset("ssv2")
     base_params["experiments"]["demo"].update(
         dataset="mini-ssv2", archs=["tsn", "tam"], backbones=["resnet50"], frames=[8, 16]
     )

@@ -11,6 +11,7 @@ import pytest
 from actionbench.analysis.report import build_report
 from actionbench.config import load_params
 from conftest import write_trained
+from study_params import paper_dataset
 
 
 def _write_eval(run_dir, clip, temporal, spatial):
@@ -193,6 +194,15 @@ def test_stale_runs_are_flagged(demo_runs, tmp_path):
 
 def test_report_experiments_selects_groups(demo_runs, tmp_path):
     params, _ = demo_runs
+    params["datasets"]["ssv2"] = paper_dataset("ssv2")
+    params["experiments"]["paper_table6_ssv2"] = {  # Table 6's TAM locations, as shipped
+        "enabled": False,
+        "dataset": "mini-ssv2",
+        "archs": ["tam"],
+        "backbones": ["resnet18"],
+        "frames": [8],
+        "tam_locations": ["top_half", "bottom_half", "uniform_half"],
+    }
     params["report"]["experiments"] = ["paper_table6_ssv2"]  # disabled group: still reported
     paths = build_report(params, tmp_path / "reports", resamples=100)
     results = pd.read_csv(paths["table"])

@@ -10,6 +10,7 @@ import yaml
 from actionbench.config import load_params, run_protocol, validate_params
 from actionbench.data.protocol import data_protocol
 from actionbench.errors import ConfigError
+from study_params import paper_dataset
 
 
 @pytest.mark.parametrize(
@@ -61,8 +62,8 @@ def test_unknown_layout():
         data_protocol("mmaction", "ssv2", {}, 224, 256)
 
 
-def test_run_config_carries_the_resolved_data_protocol(repo_root):
-    params = load_params(repo_root / "params.yaml")
+def test_run_config_carries_the_resolved_data_protocol(params_file, base_params):
+    params = load_params(params_file(base_params))
     data = run_protocol(params, "mini-synthetic/tam-resnet18/f8")["data"]
     # the synthetic set: explicit flip: false and test_crop_size: 32 (= input_size)
     assert (data["flip"], data["min_frames"], data["test_crop_size"]) == (False, 1, 32)
@@ -79,8 +80,9 @@ def test_run_config_carries_the_resolved_data_protocol(repo_root):
     assert run_protocol(edited, "mini-synthetic/tam-resnet18/f8")["data"]["test_crop_size"] == 34
 
 
-def test_schema_names_a_bad_setting(repo_root):
-    params = load_params(repo_root / "params.yaml")
+def test_schema_names_a_bad_setting(repo_root, base_params):
+    params = base_params
+    params["datasets"]["ssv2"] = paper_dataset("ssv2")
     schema = yaml.safe_load((repo_root / "workflow/schemas/params.schema.yaml").read_text())
     params["datasets"]["ssv2"]["min_frames"] = 0
     with pytest.raises(ConfigError, match="datasets.ssv2.min_frames"):

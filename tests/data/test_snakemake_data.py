@@ -17,6 +17,8 @@ import pytest
 import yaml
 from PIL import Image
 
+from study_params import demo_params
+
 REPO = Path(__file__).resolve().parents[2]
 LISTS = "data/lists/synthetic/train.csv"
 
@@ -28,7 +30,7 @@ def project(tmp_path: Path, short_side: int) -> Path:
     if not (proj / "workflow").exists():
         shutil.copytree(REPO / "workflow", proj / "workflow")
         os.symlink("workflow/profiles/local", proj / "local")
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params = demo_params()  # never the user's params.yaml: what it enables is theirs
     synthetic = params["datasets"]["synthetic"]
     synthetic["synth"].update(
         size=32, num_frames=12, train_per_class=2, val_per_class=2, temporal_pairs=2,

@@ -1,12 +1,13 @@
-# Helpers shared by the rule files: resources from params.yaml and run-id wildcards.
+# Helpers the rule files share (resources from params.yaml, run-id wildcards, console lines).
+# Functions live here or in actionbench.planning, never beside rules (`snakemake --lint`).
 import functools
 
 from actionbench.cluster.jobs import PLUGIN_RESOURCE_NAMES, Requests, kind_request
-from actionbench.config import dataset_refs, lists_dir, run_protocol
-from actionbench.fingerprints import eval_fingerprint, report_fingerprint
+from actionbench.config import run_protocol
+from actionbench.fingerprints import eval_fingerprint
 from actionbench.identity import planned_fingerprint
+from actionbench.planning import list_files
 
-DATASETS = dataset_refs(config)
 RUN_WILDCARDS = dict(dataset=r"[A-Za-z0-9_.-]+", model=r"[a-z0-9_]+-[a-z0-9_-]+", frames=r"[0-9]+")
 
 
@@ -73,20 +74,18 @@ def eval_fp(w):
     return eval_fingerprint(resolved(run_id(w)))
 
 
+def quiet(text):
+    """One console line per job unless ACTIONBENCH_VERBOSE=1 (then Snakemake's full job block:
+    inputs, outputs, reason)."""
+    return None if VERBOSE else text
+
+
 def job_message(kind):
-    """One console line per job (rule, run id, log); ACTIONBENCH_VERBOSE=1 shows Snakemake's full
-    job block (inputs, outputs, reason) instead."""
-    if VERBOSE:
-        return None
-    return kind + " {wildcards.dataset}/{wildcards.model}/f{wildcards.frames}  (log: {log})"
+    """The one console line of a run's job: rule, run id, log."""
+    return quiet(f"{kind} {{wildcards.dataset}}/{{wildcards.model}}/f{{wildcards.frames}}  (log: {{log}})")
 
 
-def list_files(name):
-    d = lists_dir(name)
-    return {"train": f"{d}/train.csv", "val": f"{d}/val.csv", "classes": f"{d}/classes.csv"}
-
-
-# Every output of every run's jobs. `rule all` (and evaluate_all) ask for them all, not only for
+# Every output of every run's jobs. The all and evaluate_all targets ask for them all, not only for
 # the evaluations the report reads: an output that is gone (a train job failed or was
 # interrupted after an evaluation of its earlier model) is then made again, instead of being an
 # intermediate file Snakemake lets be while the files after it exist. So Snakemake and

@@ -1,4 +1,5 @@
 # Analysis and report: reads saved evaluations only; never re-runs training.
+from actionbench.planning import report_fingerprint
 
 EVAL_METRICS = [f"{RUNS_DIR}/{rid}/eval/metrics.json" for rid in RUNS]
 EVAL_PREDICTIONS = [f"{RUNS_DIR}/{rid}/eval/predictions.csv" for rid in RUNS]

@@ -1,24 +1,14 @@
 # Progressive training: f8 starts from ImageNet (or scratch), f16 from f8's final.pt, f32 from
 # f16, f64 from f32 — each an edge of the DAG, so changing f8's protocol re-runs its descendants.
-
-def train_inputs(w):
-    """The lists a run trains on and its initial weights (the validation list only feeds the
-    per-epoch monitoring: editing it re-runs evaluation, not training)."""
-    cfg = resolved(run_id(w))
-    inputs = {k: v for k, v in list_files(w.dataset).items() if k != "val"}
-    if cfg["init"]["kind"] == "checkpoint":
-        inputs["init"] = cfg["init"]["path"]
-    elif cfg["init"]["kind"] == "imagenet" and cfg["init"]["path"]:
-        inputs["init"] = cfg["init"]["path"]
-    return inputs
-
+from actionbench.planning import train_inputs
 
 rule train:
     """Train one run of the grid (resuming from its last checkpoint of the same identity);
     re-runs when its identity changes (training settings, data, initial weights), not when
     evaluation or tracking settings do."""
     input:
-        unpack(train_inputs),
+        # the lists it trains on (not the validation list) and its initial weights
+        unpack(lambda w: train_inputs(resolved(run_id(w)))),
     output:
         final=f"{RUNS_DIR}/{{dataset}}/{{model}}/f{{frames}}/final.pt",
         metrics=f"{RUNS_DIR}/{{dataset}}/{{model}}/f{{frames}}/train_metrics.json",
