@@ -21,11 +21,12 @@ The same functions compare what is recorded in ``runs/<id>/`` with the current p
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
+
+from actionbench import defaults
 
 # Dotted keys of a resolved run config that do not change what training computes.
 TRAIN_IGNORED = (
@@ -74,7 +75,9 @@ def digest(value: Any) -> str:
 
 
 def _without(cfg: Mapping[str, Any], dotted_keys: tuple[str, ...]) -> dict:
-    out = copy.deepcopy(dict(cfg))
+    """``cfg`` less ``dotted_keys``, with moved keys at their old places
+    (:func:`actionbench.defaults.at_old_places`): a key that moves changes no fingerprint."""
+    out = defaults.at_old_places(cfg)
     for dotted in dotted_keys:
         *parents, last = dotted.split(".")
         node: Any = out
@@ -112,6 +115,6 @@ def report_fingerprint(params: Mapping[str, Any], run_ids: list[str]) -> str:
             k: v for k, v in group.items() if k not in ("enabled", "train", "evaluate", "resources")
         }
         for name, group in params["experiments"].items()
-        if group.get("enabled", True)
+        if defaults.group(group)["enabled"]
     }
     return digest({"report": params.get("report"), "runs": sorted(run_ids), "groups": groups})
