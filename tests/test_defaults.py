@@ -406,3 +406,15 @@ def test_the_engine_docs_list_every_run_config_default() -> None:
         assert key in rows, f"docs/engine.md lacks {key}"
         documented = rows[key].removesuffix(".0")
         assert documented == _doc_value(value).removesuffix(".0"), (key, rows[key], value)
+
+
+def test_a_run_saved_with_the_old_key_is_not_stale() -> None:
+    """The report compares a run's saved config with params.yaml's: the move is no drift."""
+    from actionbench.analysis.fairness import config_drift
+
+    current = run_protocol(demo_params(), "mini-synthetic/tam-resnet18/f8")
+    saved = defaults.at_old_places(current)
+    assert saved["optim"]["dropout"] == 0.2 and "model" not in saved
+    assert config_drift(saved, current) == []
+    saved["optim"]["dropout"] = 0.3
+    assert config_drift(saved, current) == ["model.dropout: 0.3 (run) vs 0.2 (params.yaml)"]

@@ -8,7 +8,6 @@ a run's resolved config is a JSON-serialisable dict, the engine never reads para
 
 from __future__ import annotations
 
-import copy
 import importlib.resources
 import itertools
 import json
@@ -212,21 +211,9 @@ def group_protocol(params: dict, group: dict) -> tuple[dict, dict]:
     stage's defaults apply after the group's stage is merged. A deprecated key (``optim.dropout``)
     is read at its new place (``model.dropout``) in each section before the merge."""
     merged = deep_merge(
-        moved_to_new_places(params["train"]), moved_to_new_places(group.get("train"))
+        defaults.at_new_places(params["train"]), defaults.at_new_places(group.get("train"))
     )
     return defaults.train(merged), deep_merge(params["evaluate"], group.get("evaluate"))
-
-
-def moved_to_new_places(train_cfg: dict | None) -> dict:
-    """A train: section with each deprecated key (:data:`actionbench.defaults.MOVED`) moved to
-    its new place; a section that writes both keeps the new one (validation refuses that)."""
-    out = copy.deepcopy(train_cfg or {})
-    for new, old in defaults.MOVED.items():
-        (old_section, old_key), (new_section, new_key) = old.split("."), new.split(".")
-        if old_key in (out.get(old_section) or {}):
-            value = out[old_section].pop(old_key)
-            out.setdefault(new_section, {}).setdefault(new_key, value)
-    return out
 
 
 def deprecated_keys(params: dict) -> list[tuple[str, str, bool]]:

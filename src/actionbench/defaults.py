@@ -306,24 +306,32 @@ def run_value(cfg: Mapping[str, Any], dotted: str) -> Any:
     raise KeyError(dotted)
 
 
-def at_old_places(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a run config with every moved key (:data:`MOVED`) at its old place: the form a
-    run's identity is hashed in, so identities recorded before a key moved still match."""
-    out = copy.deepcopy(dict(cfg))
-    for new, old in MOVED.items():
-        value = lookup(out, new)
-        if value is ABSENT:
+def at_old_places(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of a run config (or a params.yaml train: section) with every moved key
+    (:data:`MOVED`) at its old place: the form a run's identity is hashed in, so identities
+    recorded before a key moved still match."""
+    return _moved(cfg, [(new, old) for new, old in MOVED.items()])
+
+
+def at_new_places(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A copy of a run config (or a params.yaml train: section) with every moved key at its new
+    place; where both places are written, the new one's value is kept."""
+    return _moved(cfg, [(old, new) for new, old in MOVED.items()])
+
+
+def _moved(cfg: Mapping[str, Any] | None, moves: list[tuple[str, str]]) -> dict[str, Any]:
+    out = copy.deepcopy(dict(cfg or {}))
+    for source, target in moves:
+        *parents, leaf = source.split(".")
+        parent = lookup(out, ".".join(parents)) if parents else out
+        if not isinstance(parent, dict) or leaf not in parent:
             continue
-        *new_parents, new_leaf = new.split(".")
-        parent = out
-        for part in new_parents:
-            parent = parent[part]
-        del parent[new_leaf]
-        if new_parents and not out[new_parents[0]]:
-            del out[new_parents[0]]  # the section held only moved keys
-        *old_parents, old_leaf = old.split(".")
+        value = parent.pop(leaf)
+        if parents and not parent:
+            del out[parents[0]]  # the section held only moved keys
+        *parents, leaf = target.split(".")
         node = out
-        for part in old_parents:
+        for part in parents:
             node = node.setdefault(part, {})
-        node[old_leaf] = value
+        node.setdefault(leaf, value)
     return out

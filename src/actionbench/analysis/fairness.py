@@ -269,6 +269,8 @@ def config_drift(saved: dict | None, current: dict | None) -> list[str]:
     """
     if not saved or not current:
         return []
+    # a key that moved is no drift: compare both at the new places
+    saved, current = defaults.at_new_places(saved), defaults.at_new_places(current)
     ignore_prefixes = (
         "output_dir",
         "tracking",
