@@ -418,3 +418,34 @@ def test_a_run_saved_with_the_old_key_is_not_stale() -> None:
     assert config_drift(saved, current) == []
     saved["optim"]["dropout"] = 0.3
     assert config_drift(saved, current) == ["model.dropout: 0.3 (run) vs 0.2 (params.yaml)"]
+
+
+def test_a_jobs_defaults_lie_below_every_params_entry() -> None:
+    """What a job gets when params.yaml says nothing is the lowest layer: resources.default
+    wins over the rule kind's default."""
+    from actionbench.cluster.jobs import kind_request
+
+    params = demo_params()
+    params["resources"] = {"default": {"mem_mb": 16000}}
+    assert kind_request(params, "train").mem_mb == 16000
+    assert kind_request(params, "train").runtime == defaults.RESOURCES["train"]["runtime"]
+    params["resources"] = {}
+    assert kind_request(params, "evaluate").mem_mb == defaults.RESOURCES["evaluate"]["mem_mb"]
+    assert kind_request(params, "report").runtime == defaults.RESOURCES["default"]["runtime"]
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [("train.optim", "accum_steps"), ("evaluate", "num_crops"), ("evaluate", "batch_size")],
+)
+def test_protocol_numbers_planning_reads_have_no_default(section: str, key: str) -> None:
+    """Planning sizes jobs from them, and the engine requires them: a params.yaml without one is
+    refused before anything runs, naming it, instead of planning with a number from code."""
+    params = demo_params()
+    for top in (params, params["experiments"]["demo"]):  # the group's overrides, too
+        node = top
+        for part in section.split("."):
+            node = node.get(part, {})
+        node.pop(key, None)
+    with pytest.raises(ConfigError, match=rf"experiments\.demo: {section}\.{key} is required"):
+        validate_params(params, SCHEMA)

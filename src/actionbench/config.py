@@ -226,9 +226,8 @@ def deprecated_keys(params: dict) -> list[tuple[str, str, bool]]:
     found = []
     for where, section in sections:
         for new, old in defaults.MOVED.items():
-            (old_section, old_key), (new_section, new_key) = old.split("."), new.split(".")
-            if old_key in ((section or {}).get(old_section) or {}):
-                both = new_key in ((section or {}).get(new_section) or {})
+            if defaults.lookup(section or {}, old) is not defaults.ABSENT:
+                both = defaults.lookup(section, new) is not defaults.ABSENT
                 found.append((f"{where}.{old}", f"{where}.{new}", both))
     return found
 
