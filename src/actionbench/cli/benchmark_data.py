@@ -35,7 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=int, default=8, help="frames per clip")
     p.add_argument("--batch-size", type=int, default=8, help="clips per batch (8)")
     p.add_argument("--workers", type=int, default=2, help="loader worker processes (2)")
-    p.add_argument("--input-size", type=int, default=224, help="crop height = width (224)")
+    p.add_argument(
+        "--input-size",
+        type=int,
+        default=DATASET["input_size"],
+        help="crop height = width (%(default)s)",
+    )
     p.add_argument("--batches", type=int, default=10, help="batches to time (the first is warm-up)")
     p.add_argument(
         "--sampling",
