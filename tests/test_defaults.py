@@ -449,3 +449,10 @@ def test_protocol_numbers_planning_reads_have_no_default(section: str, key: str)
         node.pop(key, None)
     with pytest.raises(ConfigError, match=rf"experiments\.demo: {section}\.{key} is required"):
         validate_params(params, SCHEMA)
+
+
+def test_moving_a_key_keeps_the_new_places_value() -> None:
+    both = {"optim": {"dropout": 0.1, "lr": 1}, "model": {"dropout": 0.2}}
+    assert defaults.at_new_places(both) == {"optim": {"lr": 1}, "model": {"dropout": 0.2}}
+    assert defaults.at_old_places(both) == {"optim": {"dropout": 0.2, "lr": 1}}
+    assert both["optim"]["dropout"] == 0.1  # copies: the argument is left alone

@@ -310,16 +310,20 @@ def at_old_places(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     """A copy of a run config (or a params.yaml train: section) with every moved key
     (:data:`MOVED`) at its old place: the form a run's identity is hashed in, so identities
     recorded before a key moved still match."""
-    return _moved(cfg, [(new, old) for new, old in MOVED.items()])
+    return _moved(cfg, [(new, old) for new, old in MOVED.items()], moved_wins=True)
 
 
 def at_new_places(cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     """A copy of a run config (or a params.yaml train: section) with every moved key at its new
     place; where both places are written, the new one's value is kept."""
-    return _moved(cfg, [(old, new) for new, old in MOVED.items()])
+    return _moved(cfg, [(old, new) for new, old in MOVED.items()], moved_wins=False)
 
 
-def _moved(cfg: Mapping[str, Any] | None, moves: list[tuple[str, str]]) -> dict[str, Any]:
+def _moved(
+    cfg: Mapping[str, Any] | None, moves: list[tuple[str, str]], moved_wins: bool
+) -> dict[str, Any]:
+    """``cfg`` with each (source, target) key moved; where both are written, the source's value
+    (``moved_wins``) or the target's is kept: the new place's, either way."""
     out = copy.deepcopy(dict(cfg or {}))
     for source, target in moves:
         *parents, leaf = source.split(".")
@@ -327,11 +331,12 @@ def _moved(cfg: Mapping[str, Any] | None, moves: list[tuple[str, str]]) -> dict[
         if not isinstance(parent, dict) or leaf not in parent:
             continue
         value = parent.pop(leaf)
-        if parents and not parent:
+        if len(parents) == 1 and not parent:
             del out[parents[0]]  # the section held only moved keys
         *parents, leaf = target.split(".")
         node = out
         for part in parents:
             node = node.setdefault(part, {})
-        node.setdefault(leaf, value)
+        if moved_wins or leaf not in node:
+            node[leaf] = value
     return out
