@@ -70,8 +70,8 @@ _DEMO: dict = {
             "lr_scaling": False,
             "base_batch_size": 72,
             "clip_grad_norm": 20.0,
-            "dropout": 0.5,
         },
+        "model": {"dropout": 0.5},
         "stages": {
             "f8": {"init": "imagenet", "epochs": 75, "schedule": "cosine"},
             "f16": {
@@ -121,7 +121,8 @@ _DEMO: dict = {
             "frames": [8, 16],
             "sampling": ["uniform"],
             "train": {
-                "optim": {"batch_size": 8, "lr": 0.02, "dropout": 0.2},
+                "model": {"dropout": 0.2},
+                "optim": {"batch_size": 8, "lr": 0.02},
                 "stages": {
                     "f8": {"init": "scratch", "epochs": 12, "schedule": "cosine"},
                     "f16": {

@@ -30,8 +30,8 @@ def test_shipped_params_are_valid(repo_root):
         (lambda p: p["train"]["optim"].update(lrr=0.1), r"train\.optim: unknown key.*'lrr'"),
         (lambda p: p["train"]["optim"].update(lr=-1), r"train\.optim\.lr: -1"),
         (
-            lambda p: p["train"]["optim"].update(dropout=1),
-            r"train\.optim\.dropout: 1 is greater than or equal",
+            lambda p: p["train"]["model"].update(dropout=1),
+            r"train\.model\.dropout: 1 is greater than or equal",
         ),
         (
             lambda p: p["experiments"]["demo"].update(archs=["tsx"]),

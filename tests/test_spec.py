@@ -146,7 +146,7 @@ def test_factory_reads_the_run_config_into_one_spec():
         "num_classes": 7,
         "temporal_pooling": True,
         "tam_locations": "all",
-        "optim": {"dropout": 0.3},
+        "model": {"dropout": 0.3},
         "init": {"inflation": "mean"},
     }
     assert model_spec(cfg) == ModelSpec("tsm", "resnet50", 16, 7, True, "all", 0.3, "mean")

@@ -8,10 +8,10 @@ a run's resolved config is a JSON-serialisable dict, the engine never reads para
 
 from __future__ import annotations
 
-import copy
 import importlib.resources
 import itertools
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +19,12 @@ from typing import Any
 
 import yaml
 
+from actionbench import defaults
 from actionbench.errors import ConfigError
 from actionbench.fingerprints import protocol_digest
-from actionbench.spec import FRAME_STAGES, LAYOUTS, RunSpec, parse_run_id, previous_stage
+from actionbench.spec import FRAME_STAGES, RunSpec, parse_run_id, previous_stage
+
+log = logging.getLogger(__name__)
 
 SCHEMA_RELPATH = Path("workflow") / "schemas" / "params.schema.yaml"
 
@@ -61,7 +64,8 @@ def _key_path(path: Any) -> str:
 
 
 def validate_params(params: dict, schema: dict, source: str = "params.yaml") -> None:
-    """Schema + cross-key validation; raises ConfigError naming every offending key."""
+    """Schema + cross-key validation; raises ConfigError naming every offending key, and logs a
+    deprecation message naming the new key for each deprecated one (still read)."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema)
@@ -76,6 +80,8 @@ def validate_params(params: dict, schema: dict, source: str = "params.yaml") -> 
             lines.append(f"  {where}: {msg}")
         raise ConfigError(f"{source} is invalid:\n" + "\n".join(lines))
     _check_semantics(params, source)
+    for old, new, _ in deprecated_keys(params):
+        log.warning("%s: %s is deprecated: write %s (it is read all the same)", source, old, new)
 
 
 class DuplicateKeyError(yaml.constructor.ConstructorError):
@@ -196,39 +202,55 @@ def videos_root(base: str) -> Path:
 # --------------------------------------------------------------------------- grid
 
 
-def deep_merge(base: dict, override: dict | None) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+# A group's train:/evaluate: merge over the top-level ones as values fill defaults.
+deep_merge = defaults.fill
 
 
 def enabled_groups(params: dict) -> dict[str, dict]:
-    """The experiment groups that run (``enabled`` unset counts as enabled): the one filter the
-    grid, the checks, the data rules and the report's fingerprint use."""
-    return {n: g for n, g in params["experiments"].items() if g.get("enabled", True)}
+    """The experiment groups that run (``enabled`` unset counts as enabled, as
+    :data:`actionbench.defaults.GROUP` says): the one filter the grid, the checks, the data
+    rules and the report's fingerprint use."""
+    return {n: g for n, g in params["experiments"].items() if defaults.group(g)["enabled"]}
 
 
 def group_protocol(params: dict, group: dict) -> tuple[dict, dict]:
-    """The train/evaluate sections as they apply to one experiment group."""
-    return deep_merge(params["train"], group.get("train")), deep_merge(
-        params["evaluate"], group.get("evaluate")
+    """The train/evaluate sections as they apply to one experiment group: the group's over the
+    top-level ones, key by key, then the defaults (:func:`actionbench.defaults.train`), so a
+    stage's defaults apply after the group's stage is merged. A deprecated key (``optim.dropout``)
+    is read at its new place (``model.dropout``) in each section before the merge."""
+    merged = deep_merge(
+        defaults.at_new_places(params["train"]), defaults.at_new_places(group.get("train"))
     )
+    return defaults.train(merged), deep_merge(params["evaluate"], group.get("evaluate"))
+
+
+def deprecated_keys(params: dict) -> list[tuple[str, str, bool]]:
+    """(old key, new key, whether the new key is written too) for every deprecated key
+    (:data:`actionbench.defaults.MOVED`) in params.yaml's train: sections."""
+    sections = [("train", params.get("train"))] + [
+        (f"experiments.{name}.train", group.get("train"))
+        for name, group in (params.get("experiments") or {}).items()
+    ]
+    found = []
+    for where, section in sections:
+        for new, old in defaults.MOVED.items():
+            if defaults.lookup(section or {}, old) is not defaults.ABSENT:
+                both = defaults.lookup(section, new) is not defaults.ABSENT
+                found.append((f"{where}.{old}", f"{where}.{new}", both))
+    return found
 
 
 def _group_specs(name: str, group: dict) -> list[RunSpec]:
+    group = defaults.group(group)
     specs = []
     for arch, backbone, tp, frames, sampling, tamloc, layout in itertools.product(
         group["archs"],
         group["backbones"],
-        group.get("temporal_pooling", [False]),
+        group["temporal_pooling"],
         group["frames"],
-        group.get("sampling", ["uniform"]),
-        group.get("tam_locations", ["all"]),
-        group.get("layout", [LAYOUTS[0]]),
+        group["sampling"],
+        group["tam_locations"],
+        group["layout"],
     ):
         if arch != "tam" and tamloc != "all":
             continue  # TAM locations (Table 6) only vary TAM models
@@ -255,8 +277,8 @@ def expand_grid(params: dict, include_disabled: bool = False) -> dict[str, RunSp
             chain = [spec]
             current = spec
             while True:
-                stage = train_cfg["stages"].get(f"f{current.frames}", {})
-                if stage.get("init") != "previous":
+                stage = train_cfg["stages"].get(f"f{current.frames}")
+                if (stage or {}).get("init") != "previous":
                     break
                 current = current.with_frames(previous_stage(current.frames), implicit=True)
                 chain.append(current)
@@ -282,12 +304,14 @@ def expand_grid(params: dict, include_disabled: bool = False) -> dict[str, RunSp
 
 def _protocol_fingerprint(train_cfg: dict, eval_cfg: dict, group: dict, frames: int) -> dict:
     """What makes two groups' versions of one run id the same model."""
+    group = defaults.group(group)
     return {
         "optim": train_cfg.get("optim"),
+        "model": train_cfg["model"],
         "stage": train_cfg["stages"].get(f"f{frames}"),
-        "runtime": train_cfg.get("runtime"),
+        "runtime": train_cfg["runtime"],
         "eval": eval_cfg,
-        "input": [group.get("input_size"), group.get("scale_size"), group.get("dense_stride")],
+        "input": [group["input_size"], group["scale_size"], group["dense_stride"]],
     }
 
 
@@ -308,6 +332,9 @@ def _check_semantics(params: dict, source: str) -> None:
         if cfg["format"] == "synthetic" and "synth" not in cfg:
             problems.append(f"datasets.{base}.synth: required for format synthetic")
     enabled = enabled_groups(params)
+    for old, new, both in deprecated_keys(params):
+        if both:
+            problems.append(f"{old} and {new} are both set: keep {new} only")
     for name, group in params["experiments"].items():
         where = f"experiments.{name}"
         if group["dataset"] not in refs:
@@ -317,8 +344,8 @@ def _check_semantics(params: dict, source: str) -> None:
             )
         if name not in enabled:
             continue
-        train_cfg, _ = group_protocol(params, group)
-        stages = train_cfg.get("stages", {})
+        train_cfg, eval_cfg = group_protocol(params, group)
+        stages = train_cfg["stages"]
         for frames in group["frames"]:
             stage = stages.get(f"f{frames}")
             if stage is None:
@@ -330,7 +357,7 @@ def _check_semantics(params: dict, source: str) -> None:
             schedule = stage.get("schedule")
             epochs = stage.get("epochs", 0)
             if schedule == "multistep":
-                ms = stage.get("milestones") or []
+                ms = stage["milestones"]
                 if not ms:
                     problems.append(f"{where}: train.stages.f{frames}.milestones required")
                 elif ms != sorted(ms) or ms[-1] >= epochs:
@@ -359,10 +386,12 @@ def _check_semantics(params: dict, source: str) -> None:
                             f"train.pretrained.{backbone} is not set (give a local torchvision "
                             "state dict, or use init: scratch)"
                         )
-        optim = train_cfg.get("optim", {})
-        for key in ("lr", "batch_size"):
-            if key not in optim:
-                problems.append(f"{where}: train.optim.{key} is required")
+        # what planning reads (the engine reads the rest of the protocol, and names what lacks)
+        for section, keys, values in (
+            ("train.optim", ("lr", "batch_size", "accum_steps"), train_cfg.get("optim") or {}),
+            ("evaluate", ("num_clips", "num_crops", "batch_size"), eval_cfg),
+        ):
+            problems += [f"{where}: {section}.{k} is required" for k in keys if k not in values]
     from actionbench.job_resources import resource_problems  # no torch: resources: keys
 
     problems += resource_problems(params)
@@ -420,6 +449,10 @@ def run_spec(params: dict, run_id: str, runs: dict[str, RunSpec] | None = None) 
     return runs[run_id]
 
 
+# Keys a group may set over its dataset's.
+GROUP_INPUT_KEYS = ("input_size", "scale_size", "test_crop_size")
+
+
 def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = None) -> dict:
     """Everything that defines a run except what is read from data files (for rerun triggers).
 
@@ -428,23 +461,25 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
     """
     runs = expand_grid(params) if runs is None else runs
     spec = run_spec(params, run_id, runs)
-    group = _group_for(params, spec)
+    raw_group = _group_for(params, spec)
+    group = defaults.group(raw_group)
     ref = dataset_refs(params)[spec.dataset]
-    ds_cfg = params["datasets"][ref.base]
-    train_cfg, eval_cfg = group_protocol(params, group)
+    ds_cfg = defaults.dataset(params["datasets"][ref.base])
+    project = defaults.project(params["project"])
+    train_cfg, eval_cfg = group_protocol(params, raw_group)
     stage = train_cfg["stages"][f"f{spec.frames}"]
-    optim = dict(train_cfg.get("optim", {}))
-    if "lr" in stage:
+    optim = dict(train_cfg.get("optim") or {})
+    if stage["lr"] is not None:
         optim["lr"] = stage["lr"]
-    runtime = dict(train_cfg.get("runtime", {}))
-    runs_dir = Path(params["project"]["runs_dir"])
+    runtime = dict(train_cfg["runtime"])
+    runs_dir = Path(project["runs_dir"])
 
     init_kind = stage["init"]
     init = {
         "kind": init_kind,
         "path": None,
-        "inflation": train_cfg.get("inflation", "copy"),
-        "new_head": bool(stage.get("new_head", False)),
+        "inflation": train_cfg["inflation"],
+        "new_head": bool(stage["new_head"]),
         "source_run": None,
         "source_fingerprint": None,
     }
@@ -468,14 +503,11 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
     lists = lists_dir(spec.dataset)
     from actionbench.data.protocol import data_protocol  # pure: layout-dependent data defaults
 
-    input_size = group.get("input_size", ds_cfg.get("input_size", 224))
-    scale_size = group.get("scale_size", ds_cfg.get("scale_size", 256))
+    # a group's input sizes win over its dataset's
+    sizes = {k: ds_cfg[k] if group[k] is None else group[k] for k in GROUP_INPUT_KEYS}
+    input_size, scale_size = sizes["input_size"], sizes["scale_size"]
     data_defaults = data_protocol(
-        getattr(spec, "layout", "reference"),
-        ds_cfg["format"],
-        {**ds_cfg, **{k: group[k] for k in ("test_crop_size",) if k in group}},
-        input_size,
-        scale_size,
+        spec.layout, ds_cfg["format"], {**ds_cfg, **sizes}, input_size, scale_size
     )
     return {
         "run_id": spec.run_id,
@@ -488,7 +520,7 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
         "layout": spec.layout,
         "frames": spec.frames,
         "sampling": spec.sampling,
-        "dense_stride": group.get("dense_stride", 1),
+        "dense_stride": group["dense_stride"],
         "data": {
             "train_list": str(lists / "train.csv"),
             "val_list": str(lists / "val.csv"),
@@ -496,58 +528,63 @@ def run_protocol(params: dict, run_id: str, runs: dict[str, RunSpec] | None = No
             "input_size": input_size,
             "scale_size": scale_size,
             **data_defaults,  # flip, min_frames, test_crop_size
-            "on_bad_frame": ds_cfg.get("on_bad_frame", "fail"),
-            "workers": runtime.pop("workers", 4),
+            "on_bad_frame": ds_cfg["on_bad_frame"],
+            "workers": runtime.pop("workers"),
             **storage_settings(ds_cfg),
         },
         "init": init,
+        "model": dict(train_cfg["model"]),
         "optim": optim,
         "schedule": {
             "name": stage["schedule"],
             "epochs": stage["epochs"],
-            "milestones": list(stage.get("milestones", [])),
-            "gamma": stage.get("gamma", 0.1),
-            "warmup_epochs": stage.get("warmup_epochs", 0),
-            "warmup_start_lr": stage.get("warmup_start_lr", optim["lr"]),
-            "min_lr": stage.get("min_lr", 0.0),
+            "milestones": list(stage["milestones"]),
+            "gamma": stage["gamma"],
+            "warmup_epochs": stage["warmup_epochs"],
+            "warmup_start_lr": (
+                optim["lr"] if stage["warmup_start_lr"] is None else stage["warmup_start_lr"]
+            ),
+            "min_lr": stage["min_lr"],
         },
-        "eval": {**eval_cfg, "val_every": train_cfg.get("val_every", 1)},
+        "eval": {**eval_cfg, "val_every": train_cfg["val_every"]},
         "runtime": runtime,
         "tracking": {
-            "experiment": params["project"].get("mlflow_experiment", "actionbench"),
-            "tracking_uri": params["project"].get("tracking_uri"),
+            "experiment": project["mlflow_experiment"],
+            "tracking_uri": project["tracking_uri"],
         },
         "output_dir": str(runs_dir / spec.run_id),
-        "checkpoints": {"keep_set_aside": params["project"].get("keep_set_aside", 1)},
+        "checkpoints": {"keep_set_aside": project["keep_set_aside"]},
     }
 
 
 def dataset_storage(ds_cfg: dict) -> str:
     """``frames`` (extracted JPEG folders, the default) or ``video`` (decode from video files)."""
-    return ds_cfg.get("storage", "frames")
+    return defaults.dataset(ds_cfg)["storage"]
 
 
 def storage_settings(ds_cfg: dict) -> dict:
     """The run config's storage keys: none in frames mode (so frames-mode run configs, and the
     jobs Snakemake plans from them, are unchanged), else storage, decoder and short_side."""
-    if dataset_storage(ds_cfg) != "video":
+    ds_cfg = defaults.dataset(ds_cfg)
+    if ds_cfg["storage"] != "video":
         return {}
     return {
         "storage": "video",
-        "decoder": ds_cfg.get("decoder", "auto"),
-        "short_side": ds_cfg.get("extract", {}).get("short_side", 256),
+        "decoder": ds_cfg["decoder"],
+        "short_side": ds_cfg["extract"]["short_side"],
     }
 
 
 def reencode_settings(ds_cfg: dict) -> dict:
     """``actionbench reencode`` options of a dataset: extraction's short_side and fps (so both
     modes hold the same frames) and the ``reencode:`` block's gop and crf."""
-    extract, reencode = ds_cfg.get("extract", {}), ds_cfg.get("reencode", {})
+    ds_cfg = defaults.dataset(ds_cfg)
+    extract, reencode = ds_cfg["extract"], ds_cfg["reencode"]
     return {
-        "short_side": extract.get("short_side", 256),
-        "fps": extract.get("fps"),
-        "gop": reencode.get("gop", 8),
-        "crf": reencode.get("crf", 18),
+        "short_side": extract["short_side"],
+        "fps": extract["fps"],
+        "gop": reencode["gop"],
+        "crf": reencode["crf"],
     }
 
 

@@ -22,11 +22,12 @@ The same functions compare what is recorded in ``runs/<id>/`` with the current p
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
+
+from actionbench import defaults
 
 # Dotted keys of a resolved run config that do not change what training computes.
 TRAIN_IGNORED = (
@@ -75,7 +76,9 @@ def digest(value: Any) -> str:
 
 
 def _without(cfg: Mapping[str, Any], dotted_keys: tuple[str, ...]) -> dict:
-    out = copy.deepcopy(dict(cfg))
+    """``cfg`` less ``dotted_keys``, with moved keys at their old places
+    (:func:`actionbench.defaults.at_old_places`): a key that moves changes no fingerprint."""
+    out = defaults.at_old_places(cfg)
     for dotted in dotted_keys:
         *parents, last = dotted.split(".")
         node: Any = out

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from actionbench import defaults
 from actionbench.config import enabled_groups
 from actionbench.spec import RunSpec
 
@@ -72,7 +73,7 @@ def resource_problems(params: Mapping[str, Any]) -> list[str]:
     for name, group in enabled_groups(dict(params)).items():  # as the other checks
         if group.get("resources"):
             places.append((f"experiments.{name}.resources", group["resources"]))
-    groups = set(params.get("experiments", {}))
+    groups = set(params["experiments"])
     any_auto = False
     for where, layer in places:
         entries = [(f"{where}.{k}", layer.get(k) or {}) for k in RUN_KINDS]
@@ -85,7 +86,7 @@ def resource_problems(params: Mapping[str, Any]) -> list[str]:
             entries += [(f"{where}.overrides[{i}].{k}", override.get(k) or {}) for k in RUN_KINDS]
         for name, entry in entries:
             any_auto = any_auto or uses_auto(entry)
-            tasks = entry.get("tasks_per_node", 1)
+            tasks = entry.get("tasks_per_node", defaults.RESOURCES["default"]["tasks_per_node"])
             gpus = entry.get("gpus")
             if tasks > 1 and isinstance(gpus, int) and gpus and gpus % tasks:
                 problems.append(

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import PurePosixPath
 
+from actionbench import defaults
 from actionbench.errors import ConfigError
 
 # --------------------------------------------------------------------------- vocabulary
@@ -30,6 +31,10 @@ FRAME_STAGES: tuple[int, ...] = (8, 16, 32, 64)
 SAMPLINGS: tuple[str, ...] = ("uniform", "dense")
 INFLATION_MODES: tuple[str, ...] = ("copy", "mean")
 LAYOUTS: tuple[str, ...] = ("reference", "paper")
+# The values a run id leaves out: an experiment group's defaults (actionbench.defaults.GROUP).
+DEFAULT_TEMPORAL_POOLING, DEFAULT_SAMPLING, DEFAULT_TAM_LOCATIONS, DEFAULT_LAYOUT = (
+    defaults.GROUP[key][0] for key in ("temporal_pooling", "sampling", "tam_locations", "layout")
+)
 
 # ResNet backbones and their depth (the constructors' ``depth``).
 RESNET_DEPTHS: dict[str, int] = {"resnet18": 18, "resnet50": 50, "resnet101": 101}
@@ -77,11 +82,11 @@ RUN_ID_FORMAT = "<dataset>/<arch>-<backbone>[-tp][-dense][-<tam_locations>][-pap
 def model_name(
     arch: str,
     backbone: str,
-    temporal_pooling: bool = False,
+    temporal_pooling: bool = DEFAULT_TEMPORAL_POOLING,
     *,
-    sampling: str = "uniform",
-    tam_locations: str = "all",
-    layout: str = "reference",
+    sampling: str = DEFAULT_SAMPLING,
+    tam_locations: str = DEFAULT_TAM_LOCATIONS,
+    layout: str = DEFAULT_LAYOUT,
 ) -> str:
     """The middle part of a run id, ``arch-backbone[-tp][-dense][-<locations>][-paper]``.
 
@@ -91,21 +96,22 @@ def model_name(
     name = f"{arch}-{backbone}"
     if temporal_pooling:
         name += "-tp"
-    if sampling == "dense":
-        name += "-dense"
-    if tam_locations != "all":
-        name += f"-{tam_locations}"
-    if layout == "paper":
-        name += "-paper"
+    for value, default in (
+        (sampling, DEFAULT_SAMPLING),
+        (tam_locations, DEFAULT_TAM_LOCATIONS),
+        (layout, DEFAULT_LAYOUT),
+    ):
+        if value != default:
+            name += f"-{value}"
     return name
 
 
 def label(
     arch: str,
     backbone: str,
-    temporal_pooling: bool = False,
-    sampling: str = "uniform",
-    tam_locations: str | None = "all",
+    temporal_pooling: bool = DEFAULT_TEMPORAL_POOLING,
+    sampling: str = DEFAULT_SAMPLING,
+    tam_locations: str | None = DEFAULT_TAM_LOCATIONS,
 ) -> str:
     """The paper's display name, e.g. ``TAM-ResNet50-tp (dense) (Top-half)``; TSN for none."""
     name = ARCH_LABELS.get(arch, arch).replace("None (TSN)", "TSN")
@@ -114,7 +120,7 @@ def label(
         name += "-tp"
     if sampling == "dense":
         name += " (dense)"
-    if tam_locations not in (None, "all"):
+    if tam_locations not in (None, DEFAULT_TAM_LOCATIONS):
         name += f" ({LOCATION_LABELS.get(tam_locations, tam_locations)})"
     return name
 
@@ -145,11 +151,11 @@ class ModelSpec:
     backbone: str
     num_frames: int
     num_classes: int
-    temporal_pooling: bool = False
-    tam_locations: str = "all"
-    dropout: float = 0.5
-    inflation: str = "copy"
-    layout: str = "reference"
+    temporal_pooling: bool = DEFAULT_TEMPORAL_POOLING
+    tam_locations: str = DEFAULT_TAM_LOCATIONS
+    dropout: float = defaults.TRAIN["model"]["dropout"]
+    inflation: str = defaults.TRAIN["inflation"]
+    layout: str = DEFAULT_LAYOUT
 
     @property
     def name(self) -> str:
@@ -164,7 +170,9 @@ class ModelSpec:
 
     @property
     def label(self) -> str:
-        return label(self.arch, self.backbone, self.temporal_pooling, "uniform", self.tam_locations)
+        return label(
+            self.arch, self.backbone, self.temporal_pooling, DEFAULT_SAMPLING, self.tam_locations
+        )
 
     def as_dict(self) -> dict:
         """Plain values (for checkpoints and logs), with the model's ``name``."""
@@ -180,11 +188,11 @@ class RunSpec:
     backbone: str
     temporal_pooling: bool
     frames: int
-    sampling: str = "uniform"
-    tam_locations: str = "all"
+    sampling: str = DEFAULT_SAMPLING
+    tam_locations: str = DEFAULT_TAM_LOCATIONS
     group: str = ""
     implicit: bool = False  # added only as the progressive-training ancestor of a listed run
-    layout: str = "reference"
+    layout: str = DEFAULT_LAYOUT
 
     @property
     def model_name(self) -> str:
@@ -211,7 +219,10 @@ class RunSpec:
         return replace(self, frames=frames, implicit=implicit)
 
     def model_spec(
-        self, num_classes: int, dropout: float = 0.5, inflation: str = "copy"
+        self,
+        num_classes: int,
+        dropout: float = ModelSpec.dropout,
+        inflation: str = ModelSpec.inflation,
     ) -> ModelSpec:
         """The network this run trains."""
         return ModelSpec(
@@ -238,9 +249,9 @@ class RunSpec:
             backbone=m["backbone"],
             temporal_pooling=bool(m["tp"]),
             frames=int(m["frames"]),
-            sampling="dense" if m["dense"] else "uniform",
-            tam_locations=m["tamloc"] or "all",
-            layout="paper" if m["paper"] else "reference",
+            sampling="dense" if m["dense"] else DEFAULT_SAMPLING,
+            tam_locations=m["tamloc"] or DEFAULT_TAM_LOCATIONS,
+            layout="paper" if m["paper"] else DEFAULT_LAYOUT,
         )
 
 

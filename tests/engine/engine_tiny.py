@@ -92,7 +92,7 @@ class TinyClips(Dataset):
 def build_model(cfg: dict, pretrained: str | None = None) -> nn.Module:
     nan_after = os.environ.get("TINY_NAN_AFTER")
     return TinyNet(
-        cfg["num_classes"], cfg["optim"]["dropout"], int(nan_after) if nan_after else None
+        cfg["num_classes"], cfg["model"]["dropout"], int(nan_after) if nan_after else None
     )
 
 
@@ -149,8 +149,8 @@ BASE_CFG: dict[str, Any] = {
         "lr_scaling": False,
         "base_batch_size": 8,
         "clip_grad_norm": 20.0,
-        "dropout": 0.0,
     },
+    "model": {"dropout": 0.0},
     "schedule": {
         "name": "cosine",
         "epochs": 3,

@@ -58,7 +58,8 @@ def real_cfg(tmp_path):
             "workers": 0,
             "root": str(tmp_path),
         },
-        optim={"batch_size": 3, "base_batch_size": 3, "lr": 0.01, "dropout": 0.5},
+        optim={"batch_size": 3, "base_batch_size": 3, "lr": 0.01},
+        model={"dropout": 0.5},
         schedule={"epochs": 2},
         eval={"num_clips": 2, "num_crops": 3, "batch_size": 2},
         tracking={"experiment": "integration", "enabled": False},  # MLflow: see test_resume

@@ -27,7 +27,7 @@ SLEEP = "0.04"  # seconds per item: an epoch (24 train + 9 val items) takes ~1.3
 def make(tmp: Path, tiny) -> tuple[dict, Path]:
     cfg = tiny.make_cfg(
         tmp,
-        optim={"dropout": 0.3},
+        model={"dropout": 0.3},
         schedule={"epochs": 3},
         tracking={"experiment": f"resume-{tmp.name}", "tracking_uri": None},
     )
@@ -40,7 +40,7 @@ def reference(tmp: Path, tiny, monkeypatch) -> dict[str, torch.Tensor]:
     """Uninterrupted run of the same config (in-process, no tracking)."""
     cfg = tiny.make_cfg(
         tmp / "ref",
-        optim={"dropout": 0.3},
+        model={"dropout": 0.3},
         schedule={"epochs": 3},
         tracking={"experiment": "ref", "enabled": False},
     )
@@ -143,7 +143,7 @@ def test_resume_exact_with_dataloader_workers(tmp_path, tiny_factory, monkeypatc
     """With worker processes the per-item seeding still makes a mid-epoch resume exact."""
     cfg = tiny_factory.make_cfg(
         tmp_path,
-        optim={"dropout": 0.3},
+        model={"dropout": 0.3},
         schedule={"epochs": 3},
         data={"workers": 2},
         tracking={"experiment": "w", "enabled": False},

@@ -21,6 +21,7 @@ import pandas as pd
 
 from actionbench.analysis import fairness, significance
 from actionbench.analysis.tables import arch_key, backbone_key
+from actionbench.defaults import REPORT
 from actionbench.spec import TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
@@ -108,9 +109,9 @@ def pairwise(
     results: pd.DataFrame,
     predictions: Mapping[str, pd.DataFrame | None],
     protocols: Mapping[str, Mapping[str, str]],
-    resamples: int = 1000,
-    seed: int = 0,
-    alpha: float = 0.05,
+    resamples: int = REPORT["significance"]["resamples"],
+    seed: int = REPORT["significance"]["seed"],
+    alpha: float = REPORT["significance"]["alpha"],
 ) -> pd.DataFrame:
     """One row per (pair, level) with the difference, CI, McNemar p and protocol flags."""
     dataset_of = dict(zip(results["run_id"], results["dataset"], strict=True))
@@ -187,7 +188,12 @@ def pairwise(
     return frame
 
 
-def as_table(frame: pd.DataFrame, alpha: float = 0.05, resamples: int = 1000, seed: int = 0):
+def as_table(
+    frame: pd.DataFrame,
+    alpha: float = REPORT["significance"]["alpha"],
+    resamples: int = REPORT["significance"]["resamples"],
+    seed: int = REPORT["significance"]["seed"],
+):
     """The pairwise frame in display form: clip and video level side by side."""
     from actionbench.analysis.tables import DASH, Table, fmt_p
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from actionbench.spec import DEFAULT_TAM_LOCATIONS, DEFAULT_TEMPORAL_POOLING
+
 log = logging.getLogger(__name__)
 
 PROFILE_COLUMNS = [
@@ -96,9 +98,11 @@ def load_profiles(paths: list[Path]) -> pd.DataFrame:
                 {
                     "arch": rec["arch"],
                     "backbone": rec["backbone"],
-                    "tp": _bool(rec.get("temporal_pooling", rec.get("tp", False))),
+                    "tp": _bool(
+                        rec.get("temporal_pooling", rec.get("tp", DEFAULT_TEMPORAL_POOLING))
+                    ),
                     "frames": int(rec["frames"]),
-                    "tam_locations": rec.get("tam_locations") or "all",
+                    "tam_locations": rec.get("tam_locations") or DEFAULT_TAM_LOCATIONS,
                     "size": int(rec["size"]) if rec.get("size") is not None else None,
                     "num_classes": (
                         int(rec["num_classes"])
@@ -133,7 +137,7 @@ def attach_profiles(
     for idx, row in out.iterrows():
         match = profiles
         for key in MATCH_KEYS:
-            value = row.get(key, "all" if key == "tam_locations" else None)
+            value = row.get(key, DEFAULT_TAM_LOCATIONS if key == "tam_locations" else None)
             if key == "tp":
                 value = bool(value)
             match = match[match[key] == value]
@@ -174,7 +178,7 @@ def load_benchmarks(bench_dir: Path) -> pd.DataFrame:
                 {
                     "arch": data["arch"],
                     "backbone": data["backbone"],
-                    "tp": _bool(data.get("temporal_pooling", False)),
+                    "tp": _bool(data.get("temporal_pooling", DEFAULT_TEMPORAL_POOLING)),
                     "frames": int(data["frames"]),
                     "mode": mode,
                     "device": res.get("device", data.get("device")),

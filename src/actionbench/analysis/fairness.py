@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actionbench.spec import checkpoint_run_id, init_source_run, parse_run_id
+from actionbench import defaults
+from actionbench.spec import DEFAULT_SAMPLING, checkpoint_run_id, init_source_run, parse_run_id
 
 FACTORS: dict[str, str] = {
     "backbone": "backbone",
@@ -129,9 +130,9 @@ def protocol_record(
     if cfg is None:
         return {f: "unknown" for f in FACTORS}
     chain, weights, total = _lineage(rid, configs)
-    sampling = cfg.get("sampling", "uniform")
+    sampling = cfg.get("sampling", DEFAULT_SAMPLING)
     if sampling == "dense":
-        sampling += f" (stride {cfg.get('dense_stride', 1)})"
+        sampling += f" (stride {cfg.get('dense_stride', defaults.GROUP['dense_stride'])})"
     ev = cfg.get("eval") or {}
     clips = eval_clips if eval_clips is not None else ev.get("num_clips")
     crops = eval_crops if eval_crops is not None else ev.get("num_crops")
@@ -165,7 +166,7 @@ def protocol_record(
         "input": f"{_num(data.get('input_size'))}px (scale {_num(data.get('scale_size'))})",
         "optimizer": optimizer,
         "schedule": schedule,
-        "layout": str(cfg.get("layout", "reference")),
+        "layout": str(defaults.run_value(cfg, "layout")),
         "normalization": normalization(cfg.get("backbone")),
         "code": code_version(train_metrics),
     }
@@ -268,6 +269,8 @@ def config_drift(saved: dict | None, current: dict | None) -> list[str]:
     """
     if not saved or not current:
         return []
+    # a key that moved is no drift: compare both at the new places
+    saved, current = defaults.at_new_places(saved), defaults.at_new_places(current)
     ignore_prefixes = (
         "output_dir",
         "tracking",

@@ -26,7 +26,11 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from actionbench.analysis.styles import Styles, Used  # noqa: E402
 from actionbench.analysis.tables import arch_key, backbone_key  # noqa: E402
-from actionbench.spec import ARCH_LABELS  # noqa: E402
+from actionbench.spec import (  # noqa: E402
+    ARCH_LABELS,
+    DEFAULT_SAMPLING,
+    DEFAULT_TAM_LOCATIONS,
+)
 
 # greys, so class groups and metrics are never read as models (those own the colours)
 GROUP_COLORS = {"temporal": "#404040", "spatial": "#b5b5b5"}
@@ -268,9 +272,9 @@ def accuracy_vs_frames(
             grp = grp.sort_values("frames")
             first = grp.iloc[0]
             style = used.add(styles.model(first["arch"], first["backbone"], first["tp"]))
-            variant = first.get("sampling", "uniform") != "uniform" or first.get(
-                "tam_locations", "all"
-            ) not in (None, "all")
+            variant = first.get("sampling", DEFAULT_SAMPLING) != DEFAULT_SAMPLING or first.get(
+                "tam_locations", DEFAULT_TAM_LOCATIONS
+            ) not in (None, DEFAULT_TAM_LOCATIONS)
             ax.plot(
                 grp["frames"],
                 grp[metric],

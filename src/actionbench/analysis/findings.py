@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from actionbench.analysis.tables import class_groups, model_label
+from actionbench.defaults import REPORT
 
 MAX_STATED = 5  # significant comparisons stated one by one; the rest are counted
 MAX_LISTED_NULL = 3  # non-significant comparisons named as examples
@@ -63,7 +64,7 @@ def _label(row: pd.Series) -> str:
 def select_findings(
     pairs: pd.DataFrame,
     results: pd.DataFrame,
-    alpha: float = 0.05,
+    alpha: float = REPORT["significance"]["alpha"],
     level: str = "clip",
     limit: int = MAX_STATED,
 ) -> Findings:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from actionbench import defaults
 from actionbench.errors import DataError
 from actionbench.spec import ARCHS, BACKBONES, LAYOUTS, SAMPLINGS, TAM_LOCATIONS
 
@@ -84,17 +85,8 @@ def load_table7(directory: Path = DIRECTORY) -> pd.DataFrame:
 
 
 def tolerance(params: dict) -> float:
-    """``report.published.tolerance`` of params.yaml, else the default the schema states."""
-    configured = ((params.get("report") or {}).get("published") or {}).get("tolerance")
-    if configured is not None:
-        return float(configured)
-    import yaml
-
-    from actionbench.config import packaged_schema
-
-    schema = yaml.safe_load(packaged_schema().read_text())
-    published = schema["properties"]["report"]["properties"]["published"]
-    return float(published["properties"]["tolerance"]["default"])
+    """``report.published.tolerance`` of params.yaml, else its default."""
+    return float(defaults.report(params.get("report"))["published"]["tolerance"])
 
 
 def beside(results: pd.DataFrame, published: pd.DataFrame, tol: float) -> pd.DataFrame:

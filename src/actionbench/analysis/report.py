@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from actionbench import defaults
 from actionbench.analysis import (
     artifacts,
     comparisons,
@@ -58,7 +59,6 @@ from actionbench.status import UP_TO_DATE, run_states
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {"resamples": 1000, "seed": 0, "alpha": 0.05}
 METRIC_KEYS = (
     "clip_top1",
     "clip_top1_temporal",
@@ -120,7 +120,7 @@ def select_runs(params: dict) -> dict[str, RunSpec]:
 
 
 def _settings(params: dict, overrides: dict) -> dict:
-    cfg = {**DEFAULTS, **((params.get("report") or {}).get("significance") or {})}
+    cfg = defaults.report(params.get("report"))["significance"]
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     cfg["tolerance"] = published.tolerance(params)
     return cfg
@@ -523,7 +523,7 @@ def build_report(
     sections = compose(collected, computed, headline, figs, styles)
     sections.append(_reproducibility(collected, repo, params_path))
 
-    title = (params.get("report") or {}).get("title", "actionbench report")
+    title = defaults.report(params.get("report"))["title"]
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
     subtitle = f"Generated {generated} from {runs_dir}."
     _atomic_write(paths["html"], render_html(title, sections, subtitle))

@@ -34,6 +34,8 @@ import pandas as pd
 from statsmodels.stats.contingency_tables import mcnemar as _sm_mcnemar
 from statsmodels.stats.multitest import multipletests
 
+from actionbench.defaults import REPORT
+
 EXACT_BELOW = 25  # discordant pairs; the usual rule for when the chi-square approximation is poor
 
 
@@ -104,8 +106,8 @@ def mcnemar(correct_a, correct_b, method: str = "auto") -> McNemar:
 def paired_bootstrap(
     correct_a,
     correct_b,
-    resamples: int = 1000,
-    seed: int = 0,
+    resamples: int = REPORT["significance"]["resamples"],
+    seed: int = REPORT["significance"]["seed"],
     confidence: float = 0.95,
 ) -> BootstrapCI:
     """Percentile bootstrap CI of accuracy(A) - accuracy(B), in percentage points (seeded)."""
@@ -169,7 +171,10 @@ def align_predictions(pred_a: pd.DataFrame, pred_b: pd.DataFrame) -> tuple[pd.Da
 
 
 def compare_level(
-    merged: pd.DataFrame, level: str, resamples: int = 1000, seed: int = 0
+    merged: pd.DataFrame,
+    level: str,
+    resamples: int = REPORT["significance"]["resamples"],
+    seed: int = REPORT["significance"]["seed"],
 ) -> PairedResult | None:
     """Bootstrap + McNemar at ``level`` ("clip" or "video") on aligned predictions."""
     col_a, col_b = f"{level}_pred_a", f"{level}_pred_b"

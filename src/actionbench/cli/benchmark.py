@@ -23,6 +23,7 @@ import logging
 from pathlib import Path
 
 from actionbench.cli.helptext import description
+from actionbench.defaults import DATASET
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--num-classes", type=int, default=None, help="classifier size (87)")
     parser.add_argument("--temporal-pooling", action="store_true", help="the -tp variant")
-    parser.add_argument("--size", type=int, default=224, help="frame height = width (224)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=DATASET["input_size"],
+        help="frame height = width (%(default)s)",
+    )
     parser.add_argument(
         "--mode",
         choices=("train", "inference", "both"),
@@ -112,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
         if args.arch or args.backbone:
             raise ConfigError("--table8 chooses the models itself; drop --arch/--backbone")
         models = [dict(m) for m in TABLE8]
-        frames, size = args.frames or 32, args.size if args.size != 224 else 256
+        table8_size = args.size if args.size != DATASET["input_size"] else 256
+        frames, size = args.frames or 32, table8_size
         args.num_classes = args.num_classes or 400
         args.batch_size = args.batch_size or 8
     else:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from actionbench.cli.helptext import description
+from actionbench.defaults import DATASET
 from actionbench.spec import SAMPLINGS
 
 log = logging.getLogger("actionbench.data")
@@ -34,7 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=int, default=8, help="frames per clip")
     p.add_argument("--batch-size", type=int, default=8, help="clips per batch (8)")
     p.add_argument("--workers", type=int, default=2, help="loader worker processes (2)")
-    p.add_argument("--input-size", type=int, default=224, help="crop height = width (224)")
+    p.add_argument(
+        "--input-size",
+        type=int,
+        default=DATASET["input_size"],
+        help="crop height = width (%(default)s)",
+    )
     p.add_argument("--batches", type=int, default=10, help="batches to time (the first is warm-up)")
     p.add_argument(
         "--sampling",
@@ -73,14 +79,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="scratch folder for the prepared copies (emptied first)",
     )
     storage.add_argument(
-        "--short-side", type=int, default=256, help="shorter side of the prepared copies, px (256)"
+        "--short-side",
+        type=int,
+        default=DATASET["extract"]["short_side"],
+        help="shorter side of the prepared copies, px (%(default)s)",
     )
     storage.add_argument(
         "--gop",
         type=int,
         nargs="+",
-        default=[8],
-        help="keyframe intervals of the re-encodes to compare (8)",
+        default=[DATASET["reencode"]["gop"]],
+        help="keyframe intervals of the re-encodes to compare (%(default)s)",
     )
     storage.add_argument("--limit", type=int, default=None, help="first N videos of the index")
     storage.add_argument(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from actionbench.cli.ffmpeg_options import add_ffmpeg_pool_options, pool_arguments
 from actionbench.cli.helptext import description
+from actionbench.defaults import DATASET
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,10 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--frames-root", required=True, type=Path, help="folder that gets one folder per video"
     )
     p.add_argument(
-        "--short-side", type=int, default=256, help="shorter side in pixels (0 = keep size)"
+        "--short-side",
+        type=int,
+        default=DATASET["extract"]["short_side"],
+        help="shorter side in pixels (0 = keep size)",
     )
     p.add_argument(
-        "--quality", type=int, default=2, help="JPEG quality, ffmpeg -q:v 1..31 (lower = better)"
+        "--quality",
+        type=int,
+        default=DATASET["extract"]["quality"],
+        help="JPEG quality, ffmpeg -q:v 1..31 (lower = better)",
     )
     p.add_argument(
         "--fps",

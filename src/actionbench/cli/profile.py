@@ -14,6 +14,7 @@ import json
 import logging
 
 from actionbench.cli.helptext import description
+from actionbench.defaults import DATASET
 from actionbench.spec import LAYOUTS, TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=LAYOUTS,
         help="the reference code's pools/strides/init/dropout (default) or section E's text",
     )
-    parser.add_argument("--size", type=int, default=224, help="frame height = width (224)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=DATASET["input_size"],
+        help="frame height = width (%(default)s)",
+    )
     parser.add_argument(
         "--counter",
         default="flop_counter",

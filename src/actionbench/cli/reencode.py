@@ -10,6 +10,7 @@ from pathlib import Path
 
 from actionbench.cli.ffmpeg_options import add_ffmpeg_pool_options, pool_arguments
 from actionbench.cli.helptext import description
+from actionbench.defaults import DATASET
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,10 +33,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--videos-root", required=True, type=Path, help="folder that gets <video_id>.mp4 files"
     )
     p.add_argument(
-        "--short-side", type=int, default=256, help="shorter side in pixels (0 = keep size)"
+        "--short-side",
+        type=int,
+        default=DATASET["extract"]["short_side"],
+        help="shorter side in pixels (0 = keep size)",
     )
-    p.add_argument("--gop", type=int, default=8, help="keyframe interval in frames (8)")
-    p.add_argument("--crf", type=int, default=18, help="x264 quality, 0..51, lower = better (18)")
+    p.add_argument(
+        "--gop",
+        type=int,
+        default=DATASET["reencode"]["gop"],
+        help="keyframe interval in frames (%(default)s)",
+    )
+    p.add_argument(
+        "--crf",
+        type=int,
+        default=DATASET["reencode"]["crf"],
+        help="x264 quality, 0..51, lower = better (%(default)s)",
+    )
     p.add_argument("--fps", type=float, default=None, help="resample (default: keep all frames)")
     add_ffmpeg_pool_options(p)
     p.add_argument("--out", required=True, type=Path, help="CSV of re-encoded videos")

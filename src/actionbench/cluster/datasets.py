@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from actionbench import defaults
 from actionbench.config import dataset_refs
 from actionbench.errors import ConfigError
 
@@ -53,18 +54,17 @@ def dataset_size(params: Mapping[str, Any], name: str) -> DatasetSize:
     ref = dataset_refs(params).get(name)
     if ref is None:
         raise ConfigError(f"unknown dataset {name!r}")
-    cfg = params["datasets"][ref.base]
+    cfg = defaults.dataset(params["datasets"][ref.base])
     fmt = cfg["format"]
     if fmt == "synthetic":
         synth = cfg["synth"]
-        classes = 2 * synth.get("temporal_pairs", 4) + synth.get("spatial_classes", 8)
+        classes = 2 * synth["temporal_pairs"] + synth["spatial_classes"]
         if ref.is_mini and cfg["mini"]["mode"] != "all":
             classes = max(1, classes // 2)
-        frames = synth.get("num_frames", 30)
         return DatasetSize(
-            classes * synth.get("train_per_class", 24),
-            classes * synth.get("val_per_class", 12),
-            frames,
+            classes * synth["train_per_class"],
+            classes * synth["val_per_class"],
+            synth["num_frames"],
             "synth settings",
         )
     key = (fmt, "mini") if ref.is_mini else fmt
@@ -79,9 +79,9 @@ def dataset_size(params: Mapping[str, Any], name: str) -> DatasetSize:
 
 def frame_bytes(ds_cfg: Mapping[str, Any]) -> float:
     """Disk per stored frame of a base dataset, by storage mode and short side."""
-    storage = ds_cfg.get("storage", "frames")
-    short = (ds_cfg.get("extract") or {}).get("short_side", 256)
-    return FRAME_BYTES_256[storage] * (short / 256) ** 2
+    ds_cfg = defaults.dataset(ds_cfg)
+    short = ds_cfg["extract"]["short_side"]
+    return FRAME_BYTES_256[ds_cfg["storage"]] * (short / 256) ** 2
 
 
 def prepared_bytes(params: Mapping[str, Any], base: str) -> float:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from actionbench import defaults
 from actionbench.errors import ConfigError
 from actionbench.job_resources import RUN_KINDS, kind_entry, run_entry, uses_auto
 from actionbench.spec import RunSpec
@@ -47,14 +48,6 @@ PLUGIN_RESOURCE_NAMES = (
     "procs_per_agent",
     "gpus_per_agent",
 )
-# What a job gets when params.yaml says nothing (per rule kind: memory MB, minutes).
-FALLBACK = {
-    "train": (8000, 720),
-    "evaluate": (8000, 120),
-    "extract": (4000, 120),
-    "report": (4000, 60),
-    "default": (4000, 60),
-}
 
 
 @dataclass(frozen=True)
@@ -124,14 +117,16 @@ class JobRequest:
 
 
 def _request(entry: Mapping[str, Any], kind: str, estimate: Mapping | None = None) -> JobRequest:
-    mem, minutes = FALLBACK.get(kind, FALLBACK["default"])
+    """The request of a merged entry; what it leaves out, the rule kind's default
+    (:func:`actionbench.defaults.job`)."""
+    entry = defaults.fill(defaults.job(kind), entry)
     return JobRequest(
-        cpus=int(entry.get("cpus", 1)),
-        gpus=int(entry.get("gpus", 0)),
-        nodes=int(entry.get("nodes", 1)),
-        mem_mb=int(entry.get("mem_mb", mem)),
-        runtime=int(entry.get("runtime", minutes)),
-        tasks_per_node=int(entry.get("tasks_per_node", 1)),
+        cpus=int(entry["cpus"]),
+        gpus=int(entry["gpus"]),
+        nodes=int(entry["nodes"]),
+        mem_mb=int(entry["mem_mb"]),
+        runtime=int(entry["runtime"]),
+        tasks_per_node=int(entry["tasks_per_node"]),
         partition=entry.get("partition") or None,
         account=entry.get("account") or None,
         constraint=entry.get("constraint") or None,
@@ -191,7 +186,7 @@ class Requests:
 def check_world(request: JobRequest, cfg: Mapping[str, Any]) -> None:
     """The engine's global-batch rule, checked before submitting instead of on the nodes."""
     batch = int(cfg["optim"]["batch_size"])
-    accum = int(cfg["optim"].get("accum_steps", 1))
+    accum = int(cfg["optim"]["accum_steps"])
     if request.gpus and request.gpus % request.tasks_per_node:
         raise ConfigError(
             f"run {cfg['run_id']}: gpus ({request.gpus}) must be a multiple of tasks_per_node "

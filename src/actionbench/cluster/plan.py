@@ -23,13 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actionbench import defaults
 from actionbench.cluster.datasets import prepared_bytes
 from actionbench.cluster.jobs import JobRequest, Requests, kind_request
 from actionbench.cluster.profiles import TABLE_NAME, ModelKey, ProfileBook
-from actionbench.cluster.sizing import DEFAULT_RECORDS
 from actionbench.config import dataset_refs, expand_grid, run_protocol
-
-KEEP_SET_ASIDE_DEFAULT = 1
 
 
 @dataclass
@@ -107,10 +105,11 @@ def build_plan(
 
     requests = Requests(params, runs, protocol)
     cluster = (params.get("resources") or {}).get("cluster")
-    profiles = ProfileBook(Path((cluster or {}).get("records", DEFAULT_RECORDS)) / TABLE_NAME)
+    cluster = defaults.cluster(cluster) if cluster else None
+    profiles = ProfileBook(Path(defaults.cluster(cluster or {})["records"]) / TABLE_NAME)
     jobs: dict[str, Job] = {}
     data_done = _data_jobs(params, {spec.dataset for spec in runs.values()}, jobs)
-    keep = int(params.get("project", {}).get("keep_set_aside", KEEP_SET_ASIDE_DEFAULT))
+    keep = int(defaults.project(params["project"])["keep_set_aside"])
     rows, checkpoint_bytes = [], 0.0
     for rid in runs:
         cfg = protocol(rid)
@@ -144,7 +143,7 @@ def build_plan(
     chain, chain_minutes = _longest_chain(jobs)
     capacity = None
     if cluster:
-        capacity = max(cluster.get("nodes", 1) * cluster["gpus_per_node"], 1)
+        capacity = max(cluster["nodes"] * cluster["gpus_per_node"], 1)
     disk = {f"prepared {base}": prepared_bytes(params, base) for base in _bases(params, runs)}
     disk["checkpoints"] = checkpoint_bytes
     return Plan(
@@ -173,7 +172,7 @@ def _data_jobs(params: Mapping[str, Any], datasets: set[str], jobs: dict[str, Jo
     default = kind_request(params, "default")
     done: dict[str, str] = {}
     for base in sorted({refs[d].base for d in datasets}):
-        cfg = params["datasets"][base]
+        cfg = defaults.dataset(params["datasets"][base])
         previous: list[str] = []
         if cfg["format"] == "synthetic":
             jobs[f"synth {base}"] = Job(f"synth {base}", "data", extract.runtime, 0, [], 1, extract)
@@ -182,7 +181,7 @@ def _data_jobs(params: Mapping[str, Any], datasets: set[str], jobs: dict[str, Jo
             f"index {base}", "data", default.runtime, 0, previous, 1, default
         )
         shards = []
-        for shard in range((cfg.get("extract") or {}).get("shards", 1)):
+        for shard in range(cfg["extract"]["shards"]):
             name = f"extract {base} shard {shard}"
             jobs[name] = Job(name, "data", extract.runtime, 0, [f"index {base}"], 1, extract)
             shards.append(name)
@@ -261,8 +260,8 @@ def render(plan: Plan, per_run: bool = True) -> str:
     if cl:
         devices = f"{cl['gpus_per_node']} {cl['gpu_type']}" if cl["gpus_per_node"] else "no GPU"
         lines.append(
-            f"cluster: {cl.get('nodes', 1)} node(s) x {devices}, "
-            f"time limit {cl['max_runtime']} min, safety x{cl.get('safety', 1.5)}"
+            f"cluster: {cl['nodes']} node(s) x {devices}, "
+            f"time limit {cl['max_runtime']} min, safety x{cl['safety']}"
         )
     lines.append(
         f"{len(plan.runs)} runs; at most {plan.jobs_limit} jobs at once; "
@@ -282,11 +281,7 @@ def render(plan: Plan, per_run: bool = True) -> str:
         f"({plan.chain_minutes / 1440:.1f} days): {' -> '.join(_short(plan.chain))}",
         f"whole grid: {plan.wall_minutes / 60:.1f} h ({plan.wall_minutes / 1440:.1f} days) with "
         f"at most {plan.jobs_limit} jobs"
-        + (
-            f" on {cl.get('nodes', 1) * cl['gpus_per_node']} GPUs"
-            if cl and cl["gpus_per_node"]
-            else ""
-        )
+        + (f" on {cl['nodes'] * cl['gpus_per_node']} GPUs" if cl and cl["gpus_per_node"] else "")
         + " (simulated, no queue waits)",
         "",
         "disk:",

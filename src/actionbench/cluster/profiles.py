@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from actionbench import defaults
+
 log = logging.getLogger(__name__)
 
 NUM_CLASSES = 400
@@ -75,8 +77,8 @@ class ModelKey:
             int(cfg["frames"]),
             int(cfg["data"]["input_size"]),
             bool(cfg["temporal_pooling"]),
-            cfg.get("tam_locations", "all"),
-            cfg.get("layout", "reference"),
+            cfg["tam_locations"],
+            defaults.run_value(cfg, "layout"),
         )
 
 

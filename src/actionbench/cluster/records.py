@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from actionbench import defaults
 from actionbench.cluster.profiles import ModelKey
 from actionbench.errors import ConfigError
 
@@ -207,11 +208,10 @@ def record_grid(
     import torch
 
     from actionbench.cluster.profiles import TABLE_NAME, ProfileBook
-    from actionbench.cluster.sizing import DEFAULT_RECORDS
     from actionbench.config import expand_grid, run_protocol
 
-    cluster = (params.get("resources") or {}).get("cluster") or {}
-    folder = Path(folder or cluster.get("records", DEFAULT_RECORDS))
+    cluster = defaults.cluster((params.get("resources") or {}).get("cluster"))
+    folder = Path(folder or cluster["records"])
     runs = expand_grid(params)
     keys = sorted(
         {ModelKey.of_run(run_protocol(params, rid, runs)) for rid in runs}, key=lambda k: k.name

@@ -36,6 +36,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from actionbench import defaults
 from actionbench.cluster.datasets import dataset_size
 from actionbench.cluster.profiles import TABLE_NAME, ModelKey, Profile, ProfileBook
 from actionbench.cluster.records import RecordBook
@@ -53,28 +54,27 @@ CUDA_CONTEXT_MB = 1500  # CUDA context, cuDNN workspaces
 GPU_MEM_USABLE = 0.9  # leave room for fragmentation
 INFERENCE_SPEEDUP = 3.0  # a forward pass is about a third of a training step's arithmetic
 MULTI_NODE_EFFICIENCY = 0.9  # per-GPU throughput kept when gradients cross nodes
-STARTUP_MIN = 5  # default cluster.startup_min: start-up, loader warm-up, checkpoints per job
 HOST_MB_PER_PROCESS = 8000
 HOST_MB_PER_WORKER = 1500
-DEFAULT_RECORDS = "reports/benchmarks/sizing"
 
 
 @dataclass(frozen=True)
 class Cluster:
-    """``resources.cluster``: what ``auto`` sizes for."""
+    """``resources.cluster``: what ``auto`` sizes for (the keys params.yaml leaves out: their
+    defaults, :data:`actionbench.defaults.CLUSTER`)."""
 
     gpu_type: str
     gpus_per_node: int
     max_runtime: int
-    gpu_mem_mb: int | None = None
-    cpus_per_node: int | None = None
-    mem_mb_per_node: int | None = None
-    nodes: int = 1
-    safety: float = 1.5
-    assumed_gmacs_per_s: float | None = None
-    records: str = DEFAULT_RECORDS
-    startup_min: float = STARTUP_MIN
-    target_runtime: int | None = None  # minutes a run should take (default: max_runtime)
+    gpu_mem_mb: int | None
+    cpus_per_node: int | None
+    mem_mb_per_node: int | None
+    nodes: int
+    safety: float
+    assumed_gmacs_per_s: float | None
+    records: str
+    startup_min: float  # start-up, loader warm-up and checkpoints of a job, minutes
+    target_runtime: int | None  # minutes a run should take (None: max_runtime)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Cluster:
@@ -85,7 +85,7 @@ class Cluster:
         if missing:
             raise ConfigError(f"resources.cluster: {', '.join(missing)} required")
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        return cls(**{k: v for k, v in defaults.cluster(raw).items() if k in known})
 
     @property
     def on_cpu(self) -> bool:
@@ -158,10 +158,10 @@ class Sizer:
         cl = self.cluster
         ds = dataset_size(self.params, cfg["dataset"])
         batch = int(cfg["optim"]["batch_size"])
-        accum = int(cfg["optim"].get("accum_steps", 1))
+        accum = int(cfg["optim"]["accum_steps"])
         epochs = int(cfg["schedule"]["epochs"])
-        validations = math.ceil(epochs / int(cfg["eval"].get("val_every", 1)))
-        amp = (cfg.get("runtime") or {}).get("amp", "auto")
+        validations = math.ceil(epochs / int(cfg["eval"]["val_every"]))
+        amp = defaults.run_value(cfg, "runtime.amp")
         memory = self.memory(key, profile, amp, "train")
         train_rate, rate_source = self.rate(key, profile, "train")
         inference_rate, _ = self.rate(key, profile, "inference")
@@ -169,7 +169,7 @@ class Sizer:
             epochs * ds.train * profile.gmacs / train_rate
             + validations * ds.val * profile.gmacs / inference_rate
         )
-        tasks = int(entry.get("tasks_per_node", 1))
+        tasks = int(_given(entry, "tasks_per_node"))
         options = []
         for nodes, per_node in self._layouts(entry, tasks):
             devices = nodes * per_node if per_node else nodes  # a CPU record is a whole node's
@@ -209,7 +209,7 @@ class Sizer:
             "runtime": min(math.ceil(minutes), cl.max_runtime),
         }
         host_model_mb = memory.need(micro) / MB if cl.on_cpu else 0
-        workers = int(cfg["data"].get("workers", 0))
+        workers = int(cfg["data"]["workers"])
         self._host(out, entry, per_node or tasks, tasks, workers, host_model_mb)
         out["estimate"] = {
             "model": key.name,
@@ -238,23 +238,23 @@ class Sizer:
     def _evaluate(self, entry, cfg, key: ModelKey, profile: Profile) -> dict:
         cl = self.cluster
         ds = dataset_size(self.params, cfg["dataset"])
-        views = ds.val * int(cfg["eval"].get("num_clips", 1)) * int(cfg["eval"].get("num_crops", 1))
-        amp = (cfg.get("runtime") or {}).get("amp", "auto")
+        views = ds.val * int(cfg["eval"]["num_clips"]) * int(cfg["eval"]["num_crops"])
+        amp = defaults.run_value(cfg, "runtime.amp")
         memory = self.memory(key, profile, amp, "inference")
         rate, rate_source = self.rate(key, profile, "inference")
         minutes = views * profile.gmacs / rate / 60 * cl.safety + cl.startup_min
         gpus = 0 if cl.on_cpu else 1
         if not _is_auto(entry, "gpus"):
             gpus = int(entry["gpus"])
-        nodes = 1 if _is_auto(entry, "nodes") else int(entry.get("nodes", 1))
-        batch = int(cfg["eval"].get("batch_size", 1))
+        nodes = 1 if _is_auto(entry, "nodes") else int(entry["nodes"])
+        batch = int(cfg["eval"]["batch_size"])
         out = {
             **entry,
             "gpus": gpus,
             "nodes": nodes,
             "runtime": min(math.ceil(minutes), cl.max_runtime),
         }
-        workers = int(cfg["data"].get("workers", 0))
+        workers = int(cfg["data"]["workers"])
         self._host(out, entry, max(gpus, 1), 1, workers, memory.need(batch) / MB)
         out["estimate"] = {
             "model": key.name,
@@ -276,9 +276,9 @@ class Sizer:
         elif _is_auto(entry, "gpus"):
             per_node = [g for g in range(1, cl.gpus_per_node + 1) if g % tasks == 0]
         else:
-            per_node = [int(entry.get("gpus", 0))]
+            per_node = [int(_given(entry, "gpus"))]
         if not _is_auto(entry, "nodes"):
-            node_counts = [int(entry.get("nodes", 1))]
+            node_counts = [int(entry["nodes"])]
         elif _is_auto(entry, "gpus") and not cl.on_cpu:
             node_counts = list(range(1, cl.nodes + 1))
         else:
@@ -310,4 +310,10 @@ class Sizer:
 
 
 def _is_auto(entry: Mapping[str, Any], key: str) -> bool:
+    """Whether ``auto`` sizes ``key``; a train job's node count is sized unless it is given."""
     return entry.get(key, AUTO if key == "nodes" else None) == AUTO
+
+
+def _given(entry: Mapping[str, Any], key: str) -> Any:
+    """An entry's value, else what every job gets (:data:`actionbench.defaults.RESOURCES`)."""
+    return entry.get(key, defaults.RESOURCES["default"][key])

@@ -54,6 +54,7 @@ from actionbench.data.frame_record import FRAME_NAME
 from actionbench.data.lists import LIST_COLUMNS, read_csv_table
 from actionbench.data.sampling import PROTOCOLS, SAMPLINGS, sample_clips
 from actionbench.data.transforms import BatchNormalize, TestTransform, TrainTransform
+from actionbench.defaults import DATASET
 from actionbench.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,8 @@ class VideoClipDataset(Dataset):
         train: bool = True,
         num_clips: int = 1,
         num_crops: int = 1,
-        input_size: int = 224,
-        scale_size: int = 256,
+        input_size: int = DATASET["input_size"],
+        scale_size: int = DATASET["scale_size"],
         flip: bool = True,
         root: str | os.PathLike | None = None,
         on_bad_frame: str = "fail",

@@ -67,6 +67,7 @@ from actionbench.data.probe import (
     sniff_non_video,
     video_stream_problem,
 )
+from actionbench.defaults import DATASET
 from actionbench.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ log = logging.getLogger(__name__)
 FRAME_PATTERN = "img_%05d.jpg"
 VERIFY_COLUMNS = ["video_id", "frames_dir", "problem"]
 REEXTRACTED = "re-extracted: "
+EXTRACT = DATASET["extract"]  # a dataset's extraction defaults (params.yaml extract:)
 # Demuxer messages that mean the file ends before its own index says it should.
 _TRUNCATION = re.compile(r"partial file|ended prematurely", re.IGNORECASE)
 
@@ -82,8 +84,8 @@ _TRUNCATION = re.compile(r"partial file|ended prematurely", re.IGNORECASE)
 class ExtractionSettings:
     """How frames are written; the same for every video of a dataset."""
 
-    short_side: int | None = 256
-    quality: int = 2
+    short_side: int | None = EXTRACT["short_side"]
+    quality: int = EXTRACT["quality"]
     fps: float | None = None
     timeout_s: float | None = None
 
@@ -336,8 +338,8 @@ def verify_frames(
 def extract_videos(
     index: pd.DataFrame,
     frames_root: str | os.PathLike,
-    short_side: int | None = 256,
-    quality: int = 2,
+    short_side: int | None = EXTRACT["short_side"],
+    quality: int = EXTRACT["quality"],
     fps: float | None = None,
     workers: int | None = None,
     shard: int = 0,

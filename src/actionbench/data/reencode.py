@@ -42,6 +42,7 @@ from actionbench.data.probe import (
     probe_video,
     video_stream_problem,
 )
+from actionbench.defaults import DATASET
 from actionbench.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -57,9 +58,9 @@ FOLDER_FPS = 12
 class ReencodeSettings:
     """How every video of a dataset is re-encoded."""
 
-    short_side: int | None = 256
-    gop: int = 8
-    crf: int = 18
+    short_side: int | None = DATASET["extract"]["short_side"]
+    gop: int = DATASET["reencode"]["gop"]
+    crf: int = DATASET["reencode"]["crf"]
     preset: str = "veryfast"
     fps: float | None = None
     timeout_s: float | None = None

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from actionbench.data.ffmpeg_bin import ffmpeg_exe
+from actionbench.defaults import SYNTH
 from actionbench.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -59,14 +60,14 @@ TEMPORAL_OBJECT_RGB = (200, 200, 200)  # every temporal class shows the same gre
 
 @dataclass(frozen=True)
 class SynthConfig:
-    seed: int = 0
-    size: int = 64
-    fps: int = 12
-    num_frames: int = 30
-    train_per_class: int = 24
-    val_per_class: int = 12
-    temporal_pairs: int = 4
-    spatial_classes: int = 8
+    seed: int = SYNTH["seed"]
+    size: int = SYNTH["size"]
+    fps: int = SYNTH["fps"]
+    num_frames: int = SYNTH["num_frames"]
+    train_per_class: int = SYNTH["train_per_class"]
+    val_per_class: int = SYNTH["val_per_class"]
+    temporal_pairs: int = SYNTH["temporal_pairs"]
+    spatial_classes: int = SYNTH["spatial_classes"]
 
     def __post_init__(self) -> None:
         if not 1 <= self.temporal_pairs <= len(TEMPORAL_FAMILIES):

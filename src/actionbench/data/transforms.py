@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as F
 
+from actionbench.defaults import DATASET
 from actionbench.errors import ConfigError
 
 TSN_SCALES = (1.0, 0.875, 0.75, 0.66)
@@ -81,7 +82,7 @@ class TrainTransform:
 
     def __init__(
         self,
-        input_size: int = 224,
+        input_size: int = DATASET["input_size"],
         scales: tuple[float, ...] = TSN_SCALES,
         max_distort: int = 1,
         flip: bool = True,
@@ -173,8 +174,8 @@ class TestTransform:
 
     def __init__(
         self,
-        input_size: int = 224,
-        scale_size: int = 256,
+        input_size: int = DATASET["input_size"],
+        scale_size: int = DATASET["scale_size"],
         num_crops: int = 1,
         protocol: str = "reference",
     ):

@@ -208,7 +208,7 @@ def summarize(
         "num_videos_listed": int(labels.size) + len(dropped),
         "num_videos_dropped": len(dropped),
         # why: the videos with fewer frames than this are not scored (1: every video is)
-        "eval_min_frames": int(runcfg.get(cfg, "data.eval_min_frames", 1)),
+        "eval_min_frames": int(factory.data_protocol(cfg)["eval_min_frames"]),
         "num_clips": runcfg.get_int(cfg, "eval.num_clips", minimum=1),
         "num_crops": runcfg.get_int(cfg, "eval.num_crops", minimum=1),
         "clip_top1": metrics.percent(clip_pred == labels),

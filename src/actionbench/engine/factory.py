@@ -27,9 +27,9 @@ def model_spec(cfg: Mapping[str, Any]) -> ModelSpec:
         num_classes=runcfg.get_int(cfg, "num_classes", minimum=1),
         temporal_pooling=bool(runcfg.get(cfg, "temporal_pooling")),
         tam_locations=runcfg.get(cfg, "tam_locations"),
-        dropout=runcfg.get_float(cfg, "optim.dropout"),
+        dropout=runcfg.get_float(cfg, "model.dropout"),
         inflation=runcfg.get(cfg, "init.inflation"),
-        layout=cfg.get("layout", "reference"),
+        layout=runcfg.get(cfg, "layout"),
     )
 
 
@@ -47,16 +47,14 @@ def build_dataset(
 
     The run's ``layout`` picks the data protocol (sampling, test crops); the model's backbone
     picks the input normalisation the engine applies on the device (``device_transform``).
-    Configs built by hand may omit ``data.test_crop_size`` (they get the layout's default) and
-    ``data.min_frames`` / ``data.eval_min_frames`` (every video is kept).
     """
     from actionbench.data.dataset import VideoClipDataset
     from actionbench.models.weights.normalization import input_normalization
 
-    layout = cfg.get("layout", "reference")
+    layout = runcfg.get(cfg, "layout")
     input_size = runcfg.get_int(cfg, "data.input_size", minimum=1)
     scale_size = runcfg.get_int(cfg, "data.scale_size", minimum=1)
-    default_crop = scale_size if layout == "reference" else input_size
+    protocol = data_protocol(cfg)
     return VideoClipDataset(
         runcfg.get(cfg, f"data.{split}_list"),
         runcfg.get_int(cfg, "frames", minimum=1),
@@ -69,15 +67,31 @@ def build_dataset(
         scale_size=scale_size,
         flip=bool(runcfg.get(cfg, "data.flip")),
         root=runcfg.get(cfg, "data.root"),
-        on_bad_frame=runcfg.get(cfg, "data.on_bad_frame", "fail"),
+        on_bad_frame=runcfg.get(cfg, "data.on_bad_frame"),
         protocol=layout,
-        test_crop_size=runcfg.get(cfg, "data.test_crop_size", default_crop),
-        min_frames=runcfg.get(cfg, "data.min_frames", 1),
-        eval_min_frames=runcfg.get(cfg, "data.eval_min_frames", 1),
+        test_crop_size=protocol["test_crop_size"],
+        min_frames=protocol["min_frames"],
+        eval_min_frames=protocol["eval_min_frames"],
         normalization=input_normalization(runcfg.get(cfg, "backbone")),
         # storage: video (docs/data.md, section 9); absent from frames-mode configs, which
         # stay as they were
-        storage=cfg["data"].get("storage", "frames"),
-        decoder=cfg["data"].get("decoder", "auto"),
-        short_side=cfg["data"].get("short_side"),
+        storage=runcfg.get(cfg, "data.storage"),
+        decoder=runcfg.get(cfg, "data.decoder"),
+        short_side=runcfg.get(cfg, "data.short_side"),
+    )
+
+
+def data_protocol(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """``data.test_crop_size``, ``data.min_frames`` and ``data.eval_min_frames`` of a run
+    config; a config built by hand may omit them and gets its layout's defaults for a dataset of
+    no known format (:func:`actionbench.data.protocol.data_protocol`: every video is kept, test
+    crops of ``scale_size`` under the reference layout, of ``input_size`` under the paper's)."""
+    from actionbench.data.protocol import data_protocol as layout_defaults
+
+    return layout_defaults(
+        runcfg.get(cfg, "layout"),
+        "",
+        runcfg.get(cfg, "data"),
+        runcfg.get_int(cfg, "data.input_size", minimum=1),
+        runcfg.get_int(cfg, "data.scale_size", minimum=1),
     )

@@ -1,10 +1,10 @@
 """Typed access to the resolved run config, with errors that name the missing or bad key.
 
-:mod:`actionbench.config` validates params.yaml against the schema; this module is the engine's
-last line of defence for configs built by hand (tests, ``--config run.json``). It holds the
-defaults of the optional execution settings (``OPTIONAL_DEFAULTS``: device, precision, seeds,
-logging, tracking); the few model and data keys a hand-built config may omit (``layout``,
-``data.storage`` ...) get their fallbacks where :mod:`.factory` reads them.
+:mod:`actionbench.config` validates params.yaml against the schema and resolves each run's
+config with every default applied; this module is the engine's last line of defence for configs
+built by hand (tests, ``--config run.json``). Their optional keys get the same values a resolved
+config holds: :data:`actionbench.defaults.RUN_CONFIG`, taken from the defaults of params.yaml
+(listed in docs/engine.md, "Run-config keys"); a key that moved is still read at its old place.
 """
 
 from __future__ import annotations
@@ -15,47 +15,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from actionbench import defaults
 from actionbench.errors import ConfigError
 
 _MISSING = object()
 
-# Optional keys, with their defaults (dotted paths; listed in docs/engine.md). Only execution
-# settings are optional: every key of the training/evaluation protocol (optim.*, schedule.*,
-# init.*, eval.num_clips ...) must be in the run config, so no protocol number hides in code.
-OPTIONAL_DEFAULTS: dict[str, Any] = {
-    "data.root": None,
-    "data.classes": None,
-    "eval.val_every": 1,
-    "runtime.device": "auto",
-    "runtime.amp": "auto",
-    "runtime.channels_last": False,
-    "runtime.compile": False,
-    "runtime.compile_mode": "default",
-    "runtime.sync_bn": False,
-    "runtime.deterministic": True,
-    "runtime.seed": 0,
-    "runtime.threads": None,
-    "runtime.log_interval_s": 30.0,
-    "runtime.dist_timeout_s": 1800,
-    "tracking.experiment": "actionbench",
-    "tracking.tracking_uri": None,
-    "tracking.enabled": True,
-    "checkpoints.keep_set_aside": 1,
-}
-
 
 def get(cfg: Mapping[str, Any], dotted: str, default: Any = _MISSING) -> Any:
-    """Value at ``a.b.c`` (``None`` included); a default when absent; ConfigError when required."""
-    node: Any = cfg
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            if default is not _MISSING:
-                return default
-            if dotted in OPTIONAL_DEFAULTS:
-                return OPTIONAL_DEFAULTS[dotted]
-            raise ConfigError(f"run config lacks required key '{dotted}'")
-        node = node[part]
-    return node
+    """Value at ``a.b.c`` (``None`` included); when absent, ``default`` if given, else the
+    key's old place or its run-config default (:func:`actionbench.defaults.run_value`);
+    ConfigError when the key is required."""
+    value = defaults.lookup(cfg, dotted)
+    if value is not defaults.ABSENT:
+        return value
+    if default is not _MISSING:
+        return default
+    try:
+        return defaults.run_value(cfg, dotted)
+    except KeyError:
+        raise ConfigError(f"run config lacks required key '{dotted}'") from None
 
 
 def get_int(cfg: Mapping[str, Any], dotted: str, minimum: int | None = None) -> int:

@@ -28,12 +28,18 @@ import numpy as np
 import torch
 
 from actionbench.data.dataset import VideoClipDataset, decode_frame, frame_path
+from actionbench.defaults import DATASET
 from actionbench.engine.loader import EpochShardSampler, SeededItems, ShardSampler, make_loader
 from actionbench.errors import DataError
 
 # Table 8 of the paper: TSN-ResNet50 with temporal pooling trains 53.5 clips/s on one V100 at
 # 8 frames, i.e. 428 frames/s the loader must deliver per GPU.
 V100_TSN_R50_TP_FRAMES_PER_S = 428.0
+
+
+def default_scale_size(input_size: int) -> int:
+    """The test resize for an input size, in the defaults' proportion (256 for 224)."""
+    return max(input_size, round(input_size * DATASET["scale_size"] / DATASET["input_size"]))
 
 
 def _engine_loader(dataset: VideoClipDataset, batch_size: int, workers: int, seed: int):
@@ -74,7 +80,7 @@ def benchmark_loader(
         sampling=sampling,
         train=train,
         input_size=input_size,
-        scale_size=scale_size or max(input_size, round(input_size * 256 / 224)),
+        scale_size=scale_size or default_scale_size(input_size),
         root=root,
         protocol=protocol,
     )
@@ -195,7 +201,7 @@ def _float_in_worker(dataset: VideoClipDataset) -> Callable[[int, np.random.Gene
 def benchmark_pipeline(
     list_csv: str | os.PathLike,
     num_frames: int = 8,
-    input_size: int = 224,
+    input_size: int = DATASET["input_size"],
     scale_size: int | None = None,
     videos: int = 24,
     rounds: int = 3,
@@ -217,7 +223,7 @@ def benchmark_pipeline(
         sampling="uniform",
         train=True,
         input_size=input_size,
-        scale_size=scale_size or max(input_size, round(input_size * 256 / 224)),
+        scale_size=scale_size or default_scale_size(input_size),
         root=root,
     )
     count = min(videos, len(dataset))

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from actionbench.defaults import DATASET
 from actionbench.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ def make_step(
     model: nn.Module,
     batch_size: int,
     frames: int,
-    size: int = 224,
+    size: int = DATASET["input_size"],
     device: str | torch.device = "cpu",
     mode: str = "train",
     num_classes: int | None = None,
@@ -183,7 +184,7 @@ def benchmark_model(
     model: nn.Module,
     batch_size: int,
     frames: int,
-    size: int = 224,
+    size: int = DATASET["input_size"],
     device: str | torch.device = "cpu",
     mode: str = "train",
     warmup: int = 1,
@@ -258,7 +259,7 @@ def _fits(
 def max_batch_size(
     model: nn.Module,
     frames: int,
-    size: int = 224,
+    size: int = DATASET["input_size"],
     device: str | torch.device = "cuda",
     mode: str = "train",
     start: int = 1,

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from actionbench.defaults import DATASET
 from actionbench.models import as_spec, build_model, check_combination
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ def profile_model(
     num_classes: int,
     temporal_pooling: bool = False,
     *,
-    size: int = 224,
+    size: int = DATASET["input_size"],
     counter: str = "flop_counter",
     **kw: Any,
 ) -> dict[str, Any]:

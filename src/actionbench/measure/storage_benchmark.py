@@ -35,6 +35,7 @@ from actionbench.data.extract import extract_videos
 from actionbench.data.ffmpeg_jobs import write_extraction
 from actionbench.data.lists import build_lists, write_lists
 from actionbench.data.reencode import ReencodeSettings, reencode_videos
+from actionbench.defaults import DATASET
 from actionbench.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -74,10 +75,10 @@ def _row(mode: str, videos: int, size: tuple[int, int], seconds: float, **extra)
 def prepare_all(
     index: pd.DataFrame,
     work_dir: str | os.PathLike,
-    short_side: int = 256,
-    gops: tuple[int, ...] = (8,),
-    crf: int = 18,
-    quality: int = 2,
+    short_side: int = DATASET["extract"]["short_side"],
+    gops: tuple[int, ...] = (DATASET["reencode"]["gop"],),
+    crf: int = DATASET["reencode"]["crf"],
+    quality: int = DATASET["extract"]["quality"],
     workers: int = 1,
 ) -> tuple[list[dict], dict[str, Path]]:
     """Prepare ``index`` every way into ``work_dir`` (emptied first); returns the disk/time rows
@@ -196,8 +197,8 @@ def throughput(
     lists: dict[str, Path],
     decoders: tuple[str, ...],
     frames: int = 8,
-    input_size: int = 224,
-    short_side: int = 256,
+    input_size: int = DATASET["input_size"],
+    short_side: int = DATASET["extract"]["short_side"],
     items: int = 48,
     batch_size: int = 8,
 ) -> list[dict]:
@@ -226,13 +227,13 @@ def throughput(
 def benchmark_storage(
     index: pd.DataFrame,
     work_dir: str | os.PathLike,
-    short_side: int = 256,
-    gops: tuple[int, ...] = (8,),
-    crf: int = 18,
+    short_side: int = DATASET["extract"]["short_side"],
+    gops: tuple[int, ...] = (DATASET["reencode"]["gop"],),
+    crf: int = DATASET["reencode"]["crf"],
     workers: int = 1,
     decoders: tuple[str, ...] = ("torchcodec", "pyav"),
     frames: int = 8,
-    input_size: int = 224,
+    input_size: int = DATASET["input_size"],
     items: int = 48,
     keep: bool = False,
     timed_modes: tuple[str, ...] | None = None,

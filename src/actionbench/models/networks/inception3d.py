@@ -130,7 +130,7 @@ class InceptionV1_3d(ClipNet3d):
         *,
         num_classes: int,
         conv_block: Callable[..., nn.Module],
-        dropout: float = 0.5,
+        dropout: float,
         temporal_pooling: bool = False,
         stem_t: int = 7,
         layout: str = "reference",

@@ -91,7 +91,7 @@ class VideoResNet2d(nn.Module):
         *,
         num_frames: int,
         num_classes: int,
-        dropout: float = 0.5,
+        dropout: float,
         temporal: TemporalFactory | None = None,
         locations: str = "all",
         temporal_pooling: bool = False,

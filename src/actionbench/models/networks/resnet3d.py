@@ -191,7 +191,7 @@ class VideoResNet3d(ClipNet3d):
         conv: ConvBuilder,
         *,
         num_classes: int,
-        dropout: float = 0.5,
+        dropout: float,
         temporal_pooling: bool = False,
         se: Callable[[int], nn.Module] | None = None,
         layout: str = "reference",

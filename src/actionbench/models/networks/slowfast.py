@@ -111,7 +111,7 @@ class Lateral(nn.Module):
 class SlowFast(nn.Module):
     """SlowFast-R50 over ``(B, 3, T, H, W)``; T must be a multiple of alpha (4)."""
 
-    def __init__(self, *, num_classes: int, dropout: float = 0.5) -> None:
+    def __init__(self, *, num_classes: int, dropout: float) -> None:
         super().__init__()
         slow_width, fast_width = 64, 64 // BETA_INV
         # fast channels at the four fusion points: after the stem, res2, res3, res4
