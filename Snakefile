@@ -13,7 +13,7 @@ from actionbench.config import expand_grid
 from actionbench.errors import ActionbenchError
 from actionbench.planning import resolve_workflow_params, verbose_console
 
-min_version("8.0")
+min_version("9.0")  # the profiles set max-checksum-file-size (docs/reruns.md)
 
 # params.yaml is read by actionbench, not by `configfile:`: YAML errors name line and column,
 # schema errors name the key (like `actionbench grid`), missing raw data stops planning, and
