@@ -127,6 +127,7 @@ def test_every_example_runs_as_printed(tmp_path: Path) -> None:
     project = tmp_path / "project"
     (project / "workflow" / "schemas").mkdir(parents=True)
     shutil.copy(REPO / "workflow/schemas/params.schema.yaml", project / "workflow/schemas")
+    shutil.copytree(REPO / "workflow/profiles", project / "workflow/profiles")  # plan --profile
     (project / "params.yaml").write_text(yaml.safe_dump(demo_params()))
     write_reference_checkpoint(project / REFERENCE_FILE)
     actionbench = [

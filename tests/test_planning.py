@@ -23,10 +23,13 @@ from actionbench.planning import (
     extract_options,
     fps_flag,
     list_files,
+    list_settings,
+    list_settings_changes,
     mini_flags,
     mini_source,
     missing_raw_data,
     num_shards,
+    record_list_settings,
     reencode_options,
     resolve_workflow_params,
     shard_failure_tables,
@@ -354,3 +357,37 @@ def test_rule_files_write_no_data_path_of_their_own():
     for path in [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]:
         text = path.read_text()
         assert not re.search(r"""["']data/""", text), path.name
+
+
+def test_list_settings_are_what_decides_the_lists_content():
+    """The record ``status`` compares: a mini set's includes its draw, its parent's does not;
+    video storage records the re-encode's settings; paths and work splitting are left out."""
+    params = demo_params()
+    base, mini = list_settings(params, "synthetic"), list_settings(params, "mini-synthetic")
+    assert "mini" not in base and mini["mini"]["seed"] == 0
+    assert base["frames"] == {"short_side": 40, "quality": 2, "fps": None}
+    assert base["synth"]["seed"] == 0
+    params["datasets"]["synthetic"]["storage"] = "video"
+    assert list_settings(params, "synthetic")["frames"]["gop"] == 8
+    same = demo_params()
+    same["datasets"]["synthetic"].update(raw_dir="elsewhere")
+    same["datasets"]["synthetic"]["extract"].update(shards=4, workers=3)
+    assert list_settings(same, "mini-synthetic") == mini
+
+
+def test_list_settings_changes_name_each_changed_key(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    params = demo_params()
+    assert list_settings_changes(params, "synthetic") == []  # no record: nothing to compare
+    (tmp_path / "data/lists/synthetic").mkdir(parents=True)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    record_list_settings("params.yaml", "synthetic", tmp_path / "data/lists/synthetic")
+    assert list_settings_changes(params, "synthetic") == []
+    params["datasets"]["synthetic"]["synth"]["seed"] = 7
+    params["datasets"]["synthetic"]["extract"]["quality"] = 3
+    assert list_settings_changes(params, "synthetic") == [
+        "frames.quality: 2 -> 3",
+        "synth.seed: 0 -> 7",
+    ]
+    with pytest.raises(ConfigError, match="no dataset 'nope'"):
+        record_list_settings("params.yaml", "nope", tmp_path)

@@ -15,6 +15,7 @@ from actionbench.code_version import code_version, source_changed_since
 from actionbench.config import expand_grid, run_protocol
 from actionbench.dvc_metrics import short_metrics
 from actionbench.identity import eval_identity, train_identity, weights_record
+from actionbench.planning import record_list_settings
 from actionbench.status import grid_status, summary
 from study_params import demo_params
 
@@ -146,6 +147,33 @@ def test_changed_data_and_weights_are_their_own_states(study):
     (LISTS / "val.csv").write_text("an edited val list\n")
     got = states(PARAMS)
     assert got[TSN8].state == "stale-by-data" and not got[TSN8].train_job and got[TSN8].eval_job
+
+
+def test_settings_that_rebuild_the_lists_make_the_runs_stale_before_the_data_stage_runs(study):
+    """Status agrees with Snakemake's plan right after the edit: the lists are rebuilt (their
+    settings.json records what they were built with) and every run reading them re-trains."""
+    record_list_settings_of(PARAMS)
+    assert {s.state for s in states(PARAMS).values()} <= {"done", "stale-by-code"}
+    edited = copy.deepcopy(PARAMS)
+    edited["datasets"]["synthetic"]["extract"]["short_side"] = 32
+    got = states(edited)
+    assert {got[r].state for r in (TSN8, TAM8, TSN16, TAM16)} == {"stale-by-data"}
+    assert all(got[r].train_job for r in got)
+    assert "frames.short_side: 40 -> 32" in got[TSN8].detail, got[TSN8].detail
+    reseeded = copy.deepcopy(PARAMS)
+    reseeded["datasets"]["synthetic"]["mini"]["seed"] = 5
+    assert "mini.seed: 0 -> 5" in states(reseeded)[TAM16].detail
+    # where the work is split or the raw videos live does not change the lists
+    moved = copy.deepcopy(PARAMS)
+    moved["datasets"]["synthetic"]["extract"].update(shards=3, workers=1)
+    moved["datasets"]["synthetic"]["raw_dir"] = "elsewhere/synthetic"
+    assert {s.state for s in states(moved).values()} <= {"done", "stale-by-code"}
+
+
+def record_list_settings_of(params: dict) -> None:
+    """What the mini job writes beside the lists it builds (from a params file, as the rule)."""
+    Path("params.yaml").write_text(yaml.safe_dump(params))  # validated by the packaged schema
+    record_list_settings("params.yaml", "mini-synthetic", LISTS)
 
 
 def test_an_evaluation_of_an_earlier_model_is_missing(study):

@@ -107,3 +107,16 @@ def protocol_digest(cfg: Mapping[str, Any]) -> str:
 
 def eval_fingerprint(cfg: Mapping[str, Any]) -> str:
     return digest(eval_view(cfg))
+
+
+def flatten(cfg: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}} -> {"a.b": 1}``: how params reach MLflow and how two settings are told
+    apart key by key."""
+    flat: dict[str, Any] = {}
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from actionbench import defaults
 from actionbench.config import (
     dataset_refs,
     dataset_storage,
@@ -34,12 +35,13 @@ from actionbench.config import (
     find_schema,
     interim_dir,
     lists_dir,
+    load_params,
     read_yaml,
     reencode_settings,
     validate_params,
 )
 from actionbench.errors import ConfigError, DataError
-from actionbench.fingerprints import digest
+from actionbench.fingerprints import digest, flatten
 
 RESOLVED_PARAMS = Path(".snakemake") / "actionbench" / "params.resolved.yaml"
 
@@ -156,23 +158,10 @@ def verbose_console() -> bool:
 # Each function takes the validated params (Snakemake's ``config``) and a dataset name; the rule
 # files call them from one-line lambdas of the job's wildcards.
 
-# Values the data rules use for keys a dataset leaves out (params.yaml's own values otherwise).
-DATA_RULE_DEFAULTS: dict[str, Any] = {
-    "extract.short_side": 256,
-    "extract.quality": 2,
-    "extract.fps": None,
-    "extract.shards": 1,
-    "mini.seed": 0,
-}
-
-
-def _setting(ds_cfg: Mapping[str, Any], dotted: str) -> Any:
-    section, key = dotted.split(".")
-    return (ds_cfg.get(section) or {}).get(key, DATA_RULE_DEFAULTS[dotted])
-
 
 def _dataset(params: dict, base: str) -> dict:
-    return params["datasets"][base]
+    """A dataset's settings with the defaults filled in (:func:`actionbench.defaults.dataset`)."""
+    return defaults.dataset(params["datasets"][base])
 
 
 def name_pattern(names: Iterable[str]) -> str:
@@ -252,7 +241,7 @@ def annotation_flags(params: dict, base: str) -> str:
 
 def num_shards(params: dict, base: str) -> int:
     """How many extraction (or re-encode) jobs share a dataset's videos."""
-    return _setting(_dataset(params, base), "extract.shards")
+    return _dataset(params, base)["extract"]["shards"]
 
 
 def fps_flag(fps: float | None) -> str:
@@ -261,11 +250,11 @@ def fps_flag(fps: float | None) -> str:
 
 def extract_options(params: dict, base: str) -> dict[str, Any]:
     """``actionbench extract``'s short side, JPEG quality and ``--fps`` flag (empty: every frame)."""
-    ds = _dataset(params, base)
+    extract = _dataset(params, base)["extract"]
     return {
-        "short_side": _setting(ds, "extract.short_side"),
-        "quality": _setting(ds, "extract.quality"),
-        "fps": fps_flag(_setting(ds, "extract.fps")),
+        "short_side": extract["short_side"],
+        "quality": extract["quality"],
+        "fps": fps_flag(extract["fps"]),
     }
 
 
@@ -303,7 +292,7 @@ def mini_flags(params: dict, mini: str) -> str:
     """``actionbench mini``'s options: mode and seed, and the class list and columns when set."""
     ds = _dataset(params, mini_source(params, mini))
     m = ds["mini"]
-    flags = [f"--mode {m['mode']}", f"--seed {_setting(ds, 'mini.seed')}"]
+    flags = [f"--mode {m['mode']}", f"--seed {m['seed']}"]
     for key, flag in (
         ("class_list", "--class-list"),
         ("unit_column", "--unit-column"),
@@ -318,6 +307,68 @@ def data_targets(params: dict) -> list[str]:
     """The lists of every dataset an enabled experiment group trains on (DVC's `data` stage)."""
     names = sorted({g["dataset"] for g in enabled_groups(params).values()})
     return [path for name in names for path in list_files(name).values()]
+
+
+# What the lists hold: the settings recorded beside them (``settings.json``) and compared by
+# ``actionbench status``, so a change of them is seen before the data stage re-runs.
+LIST_SETTINGS_FILE = "settings.json"
+
+
+def list_settings(params: dict, name: str) -> dict[str, Any]:
+    """The settings of ``params`` that decide what a dataset's lists hold: its format, storage,
+    annotation columns, the synthetic set's rendering and the frames' (or re-encoded videos')
+    settings, and a mini set's draw. Not where things live (``raw_dir``) or how the work is
+    split (shards, workers): changing those rebuilds the same lists."""
+    ref = dataset_refs(params)[name]
+    ds = _dataset(params, ref.base)
+    video = ds["storage"] == "video"
+    out: dict[str, Any] = {
+        "dataset": ref.base,
+        "format": ds["format"],
+        "storage": ds["storage"],
+        "annotations": ds.get("annotations") or {},
+        "synth": ds.get("synth"),
+        "frames": reencode_settings(ds)
+        if video
+        else {k: ds["extract"][k] for k in ("short_side", "quality", "fps")},
+    }
+    if ref.is_mini:
+        out["mini"] = {k: v for k, v in ds["mini"].items() if k != "name"}
+    return out
+
+
+def list_settings_record(params: dict, name: str) -> dict[str, Any]:
+    """What ``actionbench lists`` / ``mini`` write beside the lists they build."""
+    settings = list_settings(params, name)
+    return {"dataset": name, "digest": digest(settings), "settings": settings}
+
+
+def record_list_settings(params_file: str | os.PathLike, name: str, out_dir: Path) -> Path:
+    """Write :func:`list_settings_record` into ``out_dir`` (the lists just built there)."""
+    params = load_params(params_file)
+    if name not in dataset_refs(params):
+        raise ConfigError(f"{params_file}: no dataset {name!r} (the lists' name) to record")
+    path = Path(out_dir) / LIST_SETTINGS_FILE
+    path.write_text(json.dumps(list_settings_record(params, name), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def list_settings_changes(params: dict, name: str) -> list[str]:
+    """The settings that changed since the lists of ``name`` were built (``key: old -> new``);
+    empty when they did not, or when the lists carry no record (built by hand or before
+    records existed: nothing to compare)."""
+    path = lists_dir(name) / LIST_SETTINGS_FILE
+    try:
+        recorded = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    now = list_settings_record(params, name)
+    if recorded.get("digest") == now["digest"]:
+        return []
+    old, new = flatten(recorded.get("settings") or {}), flatten(now["settings"])
+    changed = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in sorted(set(old) | set(new))
+               if old.get(k) != new.get(k)]  # fmt: skip
+    return changed or ["settings record of another version"]
 
 
 # --------------------------------------------------------------------------- train and report

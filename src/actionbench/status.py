@@ -12,7 +12,8 @@ use), and classifies the run as
 * ``missing``: not trained or not evaluated yet (or its evaluation scored an earlier model);
 * ``stale-by-params``: params.yaml now trains (or evaluates) it differently;
 * ``stale-by-data``: the data it trains on (or is evaluated on) changed: re-extracted frames, an
-  edited or re-drawn list;
+  edited or re-drawn list, or settings that decide its lists (frames' size, the synthetic or mini
+  set's seed...) changed since the lists were built, so the data stage will rebuild them;
 * ``stale-by-init``: its initial weights changed: a replaced ImageNet file, a re-trained source
   run, or a source run that will be re-trained;
 * ``stale-by-code``: the package source changed since the commit it was trained/evaluated with
@@ -38,6 +39,7 @@ from typing import Any
 from actionbench.code_version import source_changed_since
 from actionbench.config import expand_grid, run_protocol
 from actionbench.identity import change_kind, eval_identity, identity_changes, train_identity
+from actionbench.planning import list_settings_changes
 from actionbench.spec import RunSpec, init_source_run
 
 STATES = (
@@ -149,13 +151,15 @@ def run_states(
     disk = {rid: _Disk(runs_dir, bench, rid) for rid in runs}
 
     pkg = Path(package_dir) if package_dir else None
-    out = {rid: _run_status(rid, disk[rid], current[rid], runs_dir, pkg) for rid in runs}
+    out = {rid: _run_status(params, rid, disk[rid], current[rid], runs_dir, pkg) for rid in runs}
     _propagate_from_sources(out, current)
     _estimate(list(out.values()), disk, current)
     return out
 
 
-def _run_status(rid: str, on_disk: _Disk, cfg: dict, runs_dir: Path, pkg: Path | None) -> RunStatus:
+def _run_status(
+    params: dict, rid: str, on_disk: _Disk, cfg: dict, runs_dir: Path, pkg: Path | None
+) -> RunStatus:
     status = RunStatus(rid, "done")
     status.recorded = {
         "train_seconds": on_disk.train_seconds,
@@ -176,6 +180,10 @@ def _run_status(rid: str, on_disk: _Disk, cfg: dict, runs_dir: Path, pkg: Path |
         status.train_job = status.eval_job = True
         return status
     changes = identity_changes(status.recorded["identity"], train_identity(cfg))
+    if not changes and cfg.get("dataset"):
+        pending = list_settings_changes(params, cfg["dataset"])
+        if pending:  # the data stage re-runs first: its new lists make another identity
+            changes = [f"data settings changed ({'; '.join(pending)}): the lists are rebuilt"]
     if changes:
         status.state, status.detail = change_kind(changes), "; ".join(changes)
         status.train_job = status.eval_job = True

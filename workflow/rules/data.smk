@@ -159,6 +159,7 @@ rule lists:
         # The log is also shown on the console: it ends with the dataset's one-line summary.
         "actionbench lists --index {input.index} --extracted {input.extracted} "
         "--failures {input.failures} --index-failures {input.index_failures} --dataset {wildcards.base} "
+        "--params {PARAMS_FILE} "
         f"--out-dir {lists_dir('{wildcards.base}')} 2>&1 | tee {{log}}"
 
 
@@ -182,7 +183,7 @@ rule mini:
     log:
         "logs/mini/{mini}.log",
     shell:
-        "actionbench mini --lists-dir {params.lists_dir} "
+        "actionbench mini --lists-dir {params.lists_dir} --params {PARAMS_FILE} "
         f"--out-dir {lists_dir('{wildcards.mini}')} "
         "{params.flags} > {log} 2>&1"
 

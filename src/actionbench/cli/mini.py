@@ -44,6 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="draw half of the units within each value of this column",
     )
+    p.add_argument(
+        "--params",
+        type=Path,
+        default=None,
+        help="params.yaml whose settings of this dataset are recorded beside the lists "
+        "(settings.json: actionbench status compares them with later settings)",
+    )
     p.set_defaults(func=_mini)
 
 
@@ -60,5 +67,9 @@ def _mini(args: argparse.Namespace) -> int:
         unit_column=args.unit_column,
         strata_column=args.strata_column,
     )
+    if args.params is not None:
+        from actionbench.planning import record_list_settings
+
+        record_list_settings(args.params, args.out_dir.name, args.out_dir)
     check_splits(tables["train"], tables["val"], tables["classes"], args.out_dir.name)
     return 0

@@ -67,18 +67,6 @@ def output_dir(cfg: Mapping[str, Any]) -> Path:
     return Path(get(cfg, "output_dir"))
 
 
-def flatten(cfg: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}} -> {"a.b": 1}``: how params reach MLflow and how resume diffs configs."""
-    flat: dict[str, Any] = {}
-    for key, value in cfg.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
 def write_json(path: Path, obj: Any) -> None:
     """Write JSON atomically so a reader (DVC, Snakemake, the report) never sees half a file."""
     from actionbench.engine.checkpoint import atomic_write_bytes  # lazy: keeps torch out of imports

@@ -54,6 +54,7 @@ from urllib.parse import unquote, urlparse
 from actionbench.code_version import code_version
 from actionbench.engine import runcfg
 from actionbench.engine.provenance import runtime_provenance
+from actionbench.fingerprints import flatten
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ def flat_params(cfg: Mapping[str, Any]) -> dict[str, str]:
     from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
     params = {}
-    for key, value in runcfg.flatten(cfg).items():
+    for key, value in flatten(cfg).items():
         text = value if isinstance(value, str) else json.dumps(value)
         if len(text) > MAX_PARAM_VAL_LENGTH:
             text = text[: MAX_PARAM_VAL_LENGTH - 3] + "..."
