@@ -252,6 +252,9 @@ def test_snakemake_retrains_exactly_what_a_change_makes(finished_study, scenario
     dry = snakemake(proj, env, "all", "--dry-run")
     planned = sorted(TRAIN_JOB.findall(dry.stdout + dry.stderr))
     assert planned == sorted(expected)
+    # status agrees before anything runs (a data setting is seen before the lists are rebuilt)
+    pending = {r: s for r, s in study_status(proj, env).items() if s["train_job"]}
+    assert sorted(pending) == sorted(expected), pending
     snakemake(proj, env, "all")
     check_retrained_exactly(proj, before, expected, env)
 
