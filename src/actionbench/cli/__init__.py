@@ -5,8 +5,9 @@ resolve a run the same way, share ``train_cmds``) and exposes ``register(subpars
 adds its parser(s) (a one-line ``help`` and a ``description`` with an example, see
 helptext.py) and sets ``func`` to a callable taking the parsed namespace and returning
 an exit code. Heavy imports (torch, pandas) happen inside those callables so that ``--help`` and
-argument errors stay fast. Two modules are not commands: ``helptext`` (how help reads) and
-``ffmpeg_options`` (the options ``extract`` and ``reencode`` share).
+argument errors stay fast. Three modules are not commands: ``helptext`` (how help reads),
+``args`` (options several commands take, each spelled once) and ``ffmpeg_options`` (the
+options ``extract`` and ``reencode`` share).
 """
 
 from __future__ import annotations

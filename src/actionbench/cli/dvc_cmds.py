@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from actionbench.cli.args import add_params
 from actionbench.cli.helptext import description
 
 
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "actionbench dvc-params --params params.yaml --write",
         ),
     )
-    q.add_argument("--params", default="params.yaml", help="the params file DVC edits")
+    add_params(q, help="the params file DVC edits")
     q.add_argument("--write", action="store_true", help="rewrite it in DVC's form")
     q.set_defaults(func=run_params)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from actionbench.cli.args import add_params
 from actionbench.cli.helptext import description
 
 
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "actionbench grid --show mini-synthetic/tam-resnet18/f8",
         ),
     )
-    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    add_params(p)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--list", action="store_true", help="one run id per line (default)")
     mode.add_argument("--summary", action="store_true", help="counts by arch/backbone/tp/frames")

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from actionbench.cli.args import add_params
 from actionbench.cli.helptext import description
 
 
@@ -23,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "actionbench plan --totals --json",
         ),
     )
-    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    add_params(p)
     p.add_argument(
         "--profile",
         default="slurm",

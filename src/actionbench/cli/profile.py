@@ -13,8 +13,8 @@ import argparse
 import json
 import logging
 
+from actionbench.cli.args import add_model, add_size, add_temporal_pooling
 from actionbench.cli.helptext import description
-from actionbench.defaults import DATASET
 from actionbench.spec import LAYOUTS, TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "actionbench profile --table --frames 8 --num-classes 174 --csv profile/f8.csv",
         ),
     )
-    parser.add_argument("--arch", help="architecture, e.g. tsn, tam, i3d (see --table)")
-    parser.add_argument("--backbone", help="inceptionv1, resnet18, resnet50 or resnet101")
-    parser.add_argument("--frames", type=int, required=True, help="frames per clip")
+    add_model(
+        parser, arch_help="architecture, e.g. tsn, tam, i3d (see --table)", frames_required=True
+    )
     parser.add_argument("--num-classes", type=int, required=True, help="classifier size")
-    parser.add_argument("--temporal-pooling", action="store_true", help="the -tp variant")
+    add_temporal_pooling(parser)
     parser.add_argument(
         "--tam-locations",
         default="all",
@@ -63,12 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=LAYOUTS,
         help="the reference code's pools/strides/init/dropout (default) or section E's text",
     )
-    parser.add_argument(
-        "--size",
-        type=int,
-        default=DATASET["input_size"],
-        help="frame height = width (%(default)s)",
-    )
+    add_size(parser)
     parser.add_argument(
         "--counter",
         default="flop_counter",

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from actionbench.cli.args import add_params
 from actionbench.cli.helptext import description
 
 # Written only by Snakemake's `report` rule; `rule all` needs it (see --mark-complete).
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "actionbench report --params params.yaml --out-dir reports",
         ),
     )
-    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    add_params(p)
     p.add_argument(
         "--out-dir", default=None, help="where the report goes (default: project.reports_dir)"
     )

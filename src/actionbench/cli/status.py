@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from actionbench.cli.args import add_params
 from actionbench.cli.helptext import description
 
 
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "actionbench status --params params.yaml --only-todo",
         ),
     )
-    p.add_argument("--params", default="params.yaml", help="params.yaml of the study")
+    add_params(p, help="params.yaml of the study")
     p.add_argument(
         "--benchmarks",
         default="logs/benchmarks",

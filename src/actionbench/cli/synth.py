@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from actionbench.cli.args import add_params
 from actionbench.cli.helptext import description
 
 
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "actionbench synth --params params.yaml --dataset synthetic --workers 2",
         ),
     )
-    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    add_params(p)
     p.add_argument("--dataset", default="synthetic", help="dataset key of format 'synthetic'")
     p.add_argument("--workers", type=int, default=None, help="parallel encoders (default: cores)")
     p.set_defaults(func=run)
