@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+from actionbench.cli.ffmpeg_options import add_setting
 from actionbench.cli.helptext import description
 from actionbench.defaults import DATASET
 from actionbench.spec import SAMPLINGS
@@ -78,11 +79,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="scratch folder for the prepared copies (emptied first)",
     )
-    storage.add_argument(
-        "--short-side",
-        type=int,
-        default=DATASET["extract"]["short_side"],
-        help="shorter side of the prepared copies, px (%(default)s)",
+    add_setting(
+        storage, "extract", "short_side", "shorter side of the prepared copies, px (%(default)s)"
     )
     storage.add_argument(
         "--gop",

@@ -8,9 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from actionbench.cli.ffmpeg_options import add_ffmpeg_pool_options, pool_arguments
+from actionbench.cli import ffmpeg_options
 from actionbench.cli.helptext import description
-from actionbench.defaults import DATASET
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,32 +25,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--failures failed.csv",
         ),
     )
-    p.add_argument(
-        "--index", required=True, type=Path, help="index CSV (video_id, video_path) to re-encode"
+    ffmpeg_options.add_job_options(
+        p, "re-encode", "--videos-root", "folder that gets <video_id>.mp4 files"
     )
-    p.add_argument(
-        "--videos-root", required=True, type=Path, help="folder that gets <video_id>.mp4 files"
-    )
-    p.add_argument(
-        "--short-side",
-        type=int,
-        default=DATASET["extract"]["short_side"],
-        help="shorter side in pixels (0 = keep size)",
-    )
-    p.add_argument(
-        "--gop",
-        type=int,
-        default=DATASET["reencode"]["gop"],
-        help="keyframe interval in frames (%(default)s)",
-    )
-    p.add_argument(
-        "--crf",
-        type=int,
-        default=DATASET["reencode"]["crf"],
-        help="x264 quality, 0..51, lower = better (%(default)s)",
+    ffmpeg_options.add_setting(p, "reencode", "gop", "keyframe interval in frames (%(default)s)")
+    ffmpeg_options.add_setting(
+        p, "reencode", "crf", "x264 quality, 0..51, lower = better (%(default)s)"
     )
     p.add_argument("--fps", type=float, default=None, help="resample (default: keep all frames)")
-    add_ffmpeg_pool_options(p)
+    ffmpeg_options.add_pool_options(p)
     p.add_argument("--out", required=True, type=Path, help="CSV of re-encoded videos")
     p.add_argument("--failures", required=True, type=Path, help="CSV of videos that failed")
     p.set_defaults(func=_reencode)
@@ -73,7 +55,7 @@ def _reencode(args: argparse.Namespace) -> int:
         read_csv_table(args.index, ["video_id", "video_path"]),
         args.videos_root,
         settings,
-        **pool_arguments(args),
+        **ffmpeg_options.pool_arguments(args),
     )
     write_extraction(result, args.out, args.failures)
     return 0
