@@ -77,9 +77,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _profile(
+    args: argparse.Namespace, arch: str, backbone: str, temporal_pooling: bool, **options
+) -> dict:
+    """One model's counts at the command line's frames, classes, size, counter and layout."""
+    from actionbench.measure.profiling import profile_model
+
+    return profile_model(
+        arch,
+        backbone,
+        args.frames,
+        args.num_classes,
+        temporal_pooling,
+        size=args.size,
+        counter=args.counter,
+        layout=args.layout,
+        **options,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from actionbench.errors import ModelError
-    from actionbench.measure.profiling import profile_model
 
     if args.table:
         return _run_table(args)
@@ -87,16 +105,8 @@ def run(args: argparse.Namespace) -> int:
         raise ModelError("profile needs --arch and --backbone (or --table)")
     if args.csv:
         raise ModelError("--csv is only for --table; use --json for one model")
-    result = profile_model(
-        args.arch,
-        args.backbone,
-        args.frames,
-        args.num_classes,
-        args.temporal_pooling,
-        size=args.size,
-        counter=args.counter,
-        tam_locations=args.tam_locations,
-        layout=args.layout,
+    result = _profile(
+        args, args.arch, args.backbone, args.temporal_pooling, tam_locations=args.tam_locations
     )
     if args.json:
         print(json.dumps(result))
@@ -110,7 +120,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_table(args: argparse.Namespace) -> int:
-    from actionbench.measure.profiling import profile_model
     from actionbench.models import list_models
     from actionbench.progress import Progress
 
@@ -119,18 +128,7 @@ def _run_table(args: argparse.Namespace) -> int:
     progress = Progress(len(models), "profiling", unit="model")
     for arch, backbone, tp in models:
         try:
-            rows.append(
-                profile_model(
-                    arch,
-                    backbone,
-                    args.frames,
-                    args.num_classes,
-                    tp,
-                    size=args.size,
-                    counter=args.counter,
-                    layout=args.layout,
-                )
-            )
+            rows.append(_profile(args, arch, backbone, tp))
         except RuntimeError as err:  # a pooling window larger than what is left of the clip
             name = f"{arch}-{backbone}{'-tp' if tp else ''}"
             too_short.append(name)
