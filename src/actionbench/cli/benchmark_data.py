@@ -178,9 +178,4 @@ def _benchmark_storage(args: argparse.Namespace) -> int:
         timed_modes=tuple(args.time_modes) if args.time_modes else None,
     )  # fmt: skip
     result["index"] = str(args.videos)
-    text = json.dumps(result, indent=2)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n")
-    sys.stdout.write(text + "\n")
-    return 0
+    return _write_json(result, args.json)
