@@ -23,22 +23,23 @@ import logging
 from pathlib import Path
 
 from actionbench.cli.args import add_model, add_params, add_size, add_temporal_pooling
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 from actionbench.defaults import DATASET
 
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "benchmark",
         help="measure step time, throughput and memory of a model",
-        description=description(
-            "Time per training / inference step, throughput and peak memory of one model on\n"
-            "random clips (and, on a GPU, the largest batch that fits): the paper's Table 8.",
+        text="Time per training / inference step, throughput and peak memory of one model on\n"
+        "random clips (and, on a GPU, the largest batch that fits): the paper's Table 8.",
+        examples=[
             "actionbench benchmark --arch tam --backbone resnet18 --frames 8 --batch-size 2 "
             "--size 112 --mode train --device cpu --json",
-        ),
+        ],
     )
     add_model(parser, arch_help="architecture, e.g. tsn, tam, i3d (not with --table8)")
     parser.add_argument("--batch-size", type=int, help="clips per step")

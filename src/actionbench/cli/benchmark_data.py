@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from actionbench.cli.ffmpeg_options import add_setting
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 from actionbench.defaults import DATASET
 from actionbench.spec import SAMPLINGS
 
@@ -20,15 +20,16 @@ log = logging.getLogger("actionbench.data")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "benchmark-data",
         help="measure loader throughput (clips/s, frames/s) on a split list",
-        description=description(
-            "Time the data loader (decode, sample, augment, batch) on a split list: clips/s\n"
-            "and frames/s after one warm-up batch, as JSON.",
+        text="Time the data loader (decode, sample, augment, batch) on a split list: clips/s\n"
+        "and frames/s after one warm-up batch, as JSON.",
+        examples=[
             "actionbench benchmark-data --list data/lists/synthetic/train.csv --frames 8 "
             "--batch-size 8 --workers 2 --json loader.json",
-        ),
+        ],
     )
     p.add_argument(
         "--list", type=Path, dest="list_csv", help="train.csv or val.csv to time the loader on"

@@ -9,15 +9,16 @@ import sys
 from pathlib import Path
 
 from actionbench.cli import ffmpeg_options
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "extract",
         help="decode videos of an index into JPEG frame folders",
-        description=description(
-            "Parallel, resumable ffmpeg extraction to <frames-root>/<video_id>/img_00001.jpg.",
+        text="Parallel, resumable ffmpeg extraction to <frames-root>/<video_id>/img_00001.jpg.",
+        examples=[
             "actionbench extract --index data/interim/synthetic/index.csv "
             "--frames-root data/frames/synthetic --shard 0 --num-shards 2 "
             "--out extracted-0.csv --failures failed-0.csv",
@@ -26,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--out extracted-1.csv --failures failed-1.csv",
             "actionbench extract --index data/interim/synthetic/index.csv "
             "--frames-root data/frames/synthetic --verify",
-        ),
+        ],
     )
     ffmpeg_options.add_job_options(
         p, "extract", "--frames-root", "folder that gets one folder per video"

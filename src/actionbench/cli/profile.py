@@ -14,7 +14,7 @@ import json
 import logging
 
 from actionbench.cli.args import add_model, add_size, add_temporal_pooling
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 from actionbench.spec import LAYOUTS, TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
@@ -33,18 +33,19 @@ FIELDS = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "profile",
         help="count parameters and GFLOPs of a model (or of every model with --table)",
-        description=description(
-            "Parameters and GFLOPs (billions of multiply-adds, one clip) of a model.\n"
-            "One model with --json prints one JSON object on stdout (logs go to stderr);\n"
-            "--table profiles every supported (arch, backbone, temporal pooling) at that\n"
-            "frame count, as a table on stdout, a JSON list (--json) or a CSV (--csv PATH).",
+        text="Parameters and GFLOPs (billions of multiply-adds, one clip) of a model.\n"
+        "One model with --json prints one JSON object on stdout (logs go to stderr);\n"
+        "--table profiles every supported (arch, backbone, temporal pooling) at that\n"
+        "frame count, as a table on stdout, a JSON list (--json) or a CSV (--csv PATH).",
+        examples=[
             "actionbench profile --arch tam --backbone resnet50 --frames 8 --num-classes 174 "
             "--json",
             "actionbench profile --table --frames 8 --num-classes 174 --csv profile/f8.csv",
-        ),
+        ],
     )
     add_model(
         parser, arch_help="architecture, e.g. tsn, tam, i3d (see --table)", frames_required=True

@@ -9,21 +9,22 @@ import argparse
 from pathlib import Path
 
 from actionbench.cli import ffmpeg_options
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "reencode",
         help="re-encode an index's videos to short-GOP H.264 for storage: video",
-        description=description(
-            "Parallel, resumable ffmpeg re-encode to <videos-root>/<video_id>.mp4 at the\n"
-            "extraction's shorter side, a keyframe every --gop frames; writes a table with\n"
-            "extraction's columns (frames_dir = the video file, num_frames probed from it).",
+        text="Parallel, resumable ffmpeg re-encode to <videos-root>/<video_id>.mp4 at the\n"
+        "extraction's shorter side, a keyframe every --gop frames; writes a table with\n"
+        "extraction's columns (frames_dir = the video file, num_frames probed from it).",
+        examples=[
             "actionbench reencode --index data/interim/synthetic/index.csv "
             "--videos-root data/videos/synthetic --short-side 40 --out reencoded.csv "
             "--failures failed.csv",
-        ),
+        ],
     )
     ffmpeg_options.add_job_options(
         p, "re-encode", "--videos-root", "folder that gets <video_id>.mp4 files"
