@@ -2,11 +2,12 @@
 
 Each subcommand lives in its own module in this package (``train`` and ``evaluate``, which
 resolve a run the same way, share ``train_cmds``) and exposes ``register(subparsers)``, which
-adds its parser(s) (a one-line ``help`` and a ``description`` with an example, see
-helptext.py) and sets ``func`` to a callable taking the parsed namespace and returning
+adds its parser(s) with ``helptext.add_command`` (a one-line ``help`` and a ``description``
+with an example) and sets ``func`` to a callable taking the parsed namespace and returning
 an exit code. Heavy imports (torch, pandas) happen inside those callables so that ``--help`` and
-argument errors stay fast. Two modules are not commands: ``helptext`` (how help reads) and
-``ffmpeg_options`` (the options ``extract`` and ``reencode`` share).
+argument errors stay fast. Three modules are not commands: ``helptext`` (how help reads),
+``args`` (options several commands take, each spelled once) and ``ffmpeg_options`` (the
+options ``extract`` and ``reencode`` share, ``benchmark-data``'s ``--short-side`` too).
 """
 
 from __future__ import annotations

@@ -22,26 +22,26 @@ import json
 import logging
 from pathlib import Path
 
-from actionbench.cli.helptext import description
+from actionbench.cli.args import add_model, add_params, add_size, add_temporal_pooling
+from actionbench.cli.helptext import add_command
 from actionbench.defaults import DATASET
 
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "benchmark",
         help="measure step time, throughput and memory of a model",
-        description=description(
-            "Time per training / inference step, throughput and peak memory of one model on\n"
-            "random clips (and, on a GPU, the largest batch that fits): the paper's Table 8.",
+        text="Time per training / inference step, throughput and peak memory of one model on\n"
+        "random clips (and, on a GPU, the largest batch that fits): the paper's Table 8.",
+        examples=[
             "actionbench benchmark --arch tam --backbone resnet18 --frames 8 --batch-size 2 "
             "--size 112 --mode train --device cpu --json",
-        ),
+        ],
     )
-    parser.add_argument("--arch", help="architecture, e.g. tsn, tam, i3d (not with --table8)")
-    parser.add_argument("--backbone", help="inceptionv1, resnet18, resnet50 or resnet101")
-    parser.add_argument("--frames", type=int, help="frames per clip")
+    add_model(parser, arch_help="architecture, e.g. tsn, tam, i3d (not with --table8)")
     parser.add_argument("--batch-size", type=int, help="clips per step")
     parser.add_argument(
         "--grid",
@@ -49,20 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="every model of the enabled grid, train and inference at batch B/2 and B: the "
         "records `auto` resources use (written to resources.cluster.records)",
     )
-    parser.add_argument("--params", default="params.yaml", help="params file for --grid")
+    add_params(parser, help="params file for --grid")
     parser.add_argument(
         "--table8",
         action="store_true",
         help="the paper's Table 8 models (32 frames, 256 px, 400 classes; batch default 8)",
     )
     parser.add_argument("--num-classes", type=int, default=None, help="classifier size (87)")
-    parser.add_argument("--temporal-pooling", action="store_true", help="the -tp variant")
-    parser.add_argument(
-        "--size",
-        type=int,
-        default=DATASET["input_size"],
-        help="frame height = width (%(default)s)",
-    )
+    add_temporal_pooling(parser)
+    add_size(parser)
     parser.add_argument(
         "--mode",
         choices=("train", "inference", "both"),

@@ -11,7 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
-from actionbench.cli.helptext import description
+from actionbench.cli.ffmpeg_options import add_setting
+from actionbench.cli.helptext import add_command
 from actionbench.defaults import DATASET
 from actionbench.spec import SAMPLINGS
 
@@ -19,15 +20,16 @@ log = logging.getLogger("actionbench.data")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "benchmark-data",
         help="measure loader throughput (clips/s, frames/s) on a split list",
-        description=description(
-            "Time the data loader (decode, sample, augment, batch) on a split list: clips/s\n"
-            "and frames/s after one warm-up batch, as JSON.",
+        text="Time the data loader (decode, sample, augment, batch) on a split list: clips/s\n"
+        "and frames/s after one warm-up batch, as JSON.",
+        examples=[
             "actionbench benchmark-data --list data/lists/synthetic/train.csv --frames 8 "
             "--batch-size 8 --workers 2 --json loader.json",
-        ),
+        ],
     )
     p.add_argument(
         "--list", type=Path, dest="list_csv", help="train.csv or val.csv to time the loader on"
@@ -78,11 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="scratch folder for the prepared copies (emptied first)",
     )
-    storage.add_argument(
-        "--short-side",
-        type=int,
-        default=DATASET["extract"]["short_side"],
-        help="shorter side of the prepared copies, px (%(default)s)",
+    add_setting(
+        storage, "extract", "short_side", "shorter side of the prepared copies, px (%(default)s)"
     )
     storage.add_argument(
         "--gop",
@@ -180,9 +179,4 @@ def _benchmark_storage(args: argparse.Namespace) -> int:
         timed_modes=tuple(args.time_modes) if args.time_modes else None,
     )  # fmt: skip
     result["index"] = str(args.videos)
-    text = json.dumps(result, indent=2)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n")
-    sys.stdout.write(text + "\n")
-    return 0
+    return _write_json(result, args.json)

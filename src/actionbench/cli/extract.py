@@ -8,17 +8,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from actionbench.cli.ffmpeg_options import add_ffmpeg_pool_options, pool_arguments
-from actionbench.cli.helptext import description
-from actionbench.defaults import DATASET
+from actionbench.cli import ffmpeg_options
+from actionbench.cli.helptext import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "extract",
         help="decode videos of an index into JPEG frame folders",
-        description=description(
-            "Parallel, resumable ffmpeg extraction to <frames-root>/<video_id>/img_00001.jpg.",
+        text="Parallel, resumable ffmpeg extraction to <frames-root>/<video_id>/img_00001.jpg.",
+        examples=[
             "actionbench extract --index data/interim/synthetic/index.csv "
             "--frames-root data/frames/synthetic --shard 0 --num-shards 2 "
             "--out extracted-0.csv --failures failed-0.csv",
@@ -27,25 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--out extracted-1.csv --failures failed-1.csv",
             "actionbench extract --index data/interim/synthetic/index.csv "
             "--frames-root data/frames/synthetic --verify",
-        ),
+        ],
     )
-    p.add_argument(
-        "--index", required=True, type=Path, help="index CSV (video_id, video_path) to extract"
+    ffmpeg_options.add_job_options(
+        p, "extract", "--frames-root", "folder that gets one folder per video"
     )
-    p.add_argument(
-        "--frames-root", required=True, type=Path, help="folder that gets one folder per video"
-    )
-    p.add_argument(
-        "--short-side",
-        type=int,
-        default=DATASET["extract"]["short_side"],
-        help="shorter side in pixels (0 = keep size)",
-    )
-    p.add_argument(
-        "--quality",
-        type=int,
-        default=DATASET["extract"]["quality"],
-        help="JPEG quality, ffmpeg -q:v 1..31 (lower = better)",
+    ffmpeg_options.add_setting(
+        p, "extract", "quality", "JPEG quality, ffmpeg -q:v 1..31 (lower = better)"
     )
     p.add_argument(
         "--fps",
@@ -53,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="resample to this frame rate (default: keep all frames)",
     )
-    add_ffmpeg_pool_options(p)
+    ffmpeg_options.add_pool_options(p)
     p.add_argument(
         "--verify",
         action="store_true",
@@ -90,7 +78,7 @@ def _extract(args: argparse.Namespace) -> int:
         quality=args.quality,
         fps=args.fps,
         timeout_s=args.timeout,
-        **pool_arguments(args),
+        **ffmpeg_options.pool_arguments(args),
     )
     write_extraction(result, args.out, args.failures)
     return 0
@@ -108,7 +96,7 @@ def _verify(args: argparse.Namespace, index) -> int:
         args.frames_root,
         settings,
         deep=args.deep,
-        **pool_arguments(args),
+        **ffmpeg_options.pool_arguments(args),
     )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

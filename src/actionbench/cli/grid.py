@@ -5,22 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 
-from actionbench.cli.helptext import description
+from actionbench.cli.args import add_params
+from actionbench.cli.helptext import add_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "grid",
         help="list the runs the experiment grid expands to",
-        description=description(
-            "Expand params.yaml's experiment groups into run ids (progressive ancestors\n"
-            "included) without training anything; --show prints one run's resolved config\n"
-            "and, under `resources`, what its train and evaluate jobs ask the cluster for.",
+        text="Expand params.yaml's experiment groups into run ids (progressive ancestors\n"
+        "included) without training anything; --show prints one run's resolved config\n"
+        "and, under `resources`, what its train and evaluate jobs ask the cluster for.",
+        examples=[
             "actionbench grid --params params.yaml --summary",
             "actionbench grid --show mini-synthetic/tam-resnet18/f8",
-        ),
+        ],
     )
-    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    add_params(p)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--list", action="store_true", help="one run id per line (default)")
     mode.add_argument("--summary", action="store_true", help="counts by arch/backbone/tp/frames")

@@ -1,9 +1,10 @@
 """Help-text conventions shared by every subcommand, so ``actionbench X --help`` reads alike.
 
-A subcommand's parser gets a one-line ``help`` (shown in ``actionbench --help``) and a
-``description`` built by :func:`description`: what the command does, then one or more example
-command lines. Descriptions keep their line breaks (the subcommand parsers use
-``RawDescriptionHelpFormatter``), so they are written as plain text, never reST markup.
+Every subcommand's parser is added by :func:`add_command`, with a one-line ``help`` (shown in
+``actionbench --help``) and a ``description`` built by :func:`description`: what the command
+does, then one or more example command lines. Descriptions keep their line breaks (the
+subcommand parsers use ``RawDescriptionHelpFormatter``), so they are written as plain text,
+never reST markup.
 Every example must run as printed, in a project whose params.yaml holds the shipped demo grid
 (tests/test_help_examples.py runs them all); :func:`read_examples` reads them back.
 """
@@ -27,6 +28,18 @@ def description(text: str, *examples: str) -> str:
         raise ValueError("a subcommand description needs at least one example")
     label = "example:" if len(examples) == 1 else "examples:"
     return text.strip() + f"\n\n{label}\n" + "\n".join(f"  {e}" for e in examples)
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    help: str,
+    text: str,
+    examples: list[str],
+) -> argparse.ArgumentParser:
+    """The parser of subcommand ``name``: ``help`` is its line in ``actionbench --help``,
+    ``text`` and ``examples`` its :func:`description`."""
+    return subparsers.add_parser(name, help=help, description=description(text, *examples))
 
 
 def read_examples(text: str) -> list[str]:

@@ -15,25 +15,26 @@ from __future__ import annotations
 import argparse
 import logging
 
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 from actionbench.spec import LAYOUTS
 
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "import-checkpoint",
         help="convert a checkpoint of the reference code (IBM/action-recognition-pytorch)",
-        description=description(
-            'Read a checkpoint saved by IBM/action-recognition-pytorch (its {"state_dict": ...}\n'
-            "format or a bare state dict), build the matching actionbench model (--layout\n"
-            "reference by default: it computes the reference's function), map every tensor and\n"
-            "write an actionbench checkpoint; a key that cannot be mapped is refused by name.\n"
-            "The model comes from the file's arch string and fc.weight; the options override.\n"
-            "Score it with `actionbench evaluate --run RUN --checkpoint OUT`.",
+        text='Read a checkpoint saved by IBM/action-recognition-pytorch (its {"state_dict": ...}\n'
+        "format or a bare state dict), build the matching actionbench model (--layout\n"
+        "reference by default: it computes the reference's function), map every tensor and\n"
+        "write an actionbench checkpoint; a key that cannot be mapped is refused by name.\n"
+        "The model comes from the file's arch string and fc.weight; the options override.\n"
+        "Score it with `actionbench evaluate --run RUN --checkpoint OUT`.",
+        examples=[
             "actionbench import-checkpoint K400-TAM-ResNet-50-f32.pth.tar --out weights/tam-r50.pt",
-        ),
+        ],
     )
     parser.add_argument("source", help="the reference checkpoint (.pth / .pth.tar)")
     parser.add_argument("--out", required=True, help="where to write the actionbench checkpoint")

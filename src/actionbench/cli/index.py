@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 
 
 def _key_value(text: str) -> tuple[str, str | int]:
@@ -20,16 +20,17 @@ def _key_value(text: str) -> tuple[str, str | int]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "index",
         help="turn a dataset's official annotation files into an index table",
-        description=description(
-            "Run a dataset adapter: raw annotations + videos -> index.csv\n"
-            "(video_id, video_path, split, label_name, ...) and index_failures.csv.",
+        text="Run a dataset adapter: raw annotations + videos -> index.csv\n"
+        "(video_id, video_path, split, label_name, ...) and index_failures.csv.",
+        examples=[
             "actionbench index --format synthetic --raw-dir data/raw/synthetic "
             "--out data/interim/synthetic/index.csv "
             "--failures data/interim/synthetic/index_failures.csv",
-        ),
+        ],
     )
     p.add_argument(
         "--format", required=True, help="kinetics400, ssv2, mit, ucf101, hmdb51, jester, synthetic"

@@ -8,23 +8,24 @@ import os
 import shlex
 import shutil
 
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 
 log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "launch",
         help="start a command with the processes of a train job (the train rule calls it)",
-        description=description(
-            "Start COMMAND as the train rule's job asks: itself (1 process), under torchrun\n"
-            "(--procs-per-agent > 1, one node) or, with --agents > 1, through srun as one\n"
-            "torchrun agent per node with a c10d rendezvous on the first node (docs/slurm.md\n"
-            '"Multi-GPU and multi-node training" shows the multi-node form).',
+        text="Start COMMAND as the train rule's job asks: itself (1 process), under torchrun\n"
+        "(--procs-per-agent > 1, one node) or, with --agents > 1, through srun as one\n"
+        "torchrun agent per node with a c10d rendezvous on the first node (docs/slurm.md\n"
+        '"Multi-GPU and multi-node training" shows the multi-node form).',
+        examples=[
             "actionbench launch --agents 1 --procs-per-agent 2 -- actionbench train --params "
             "params.yaml --run mini-synthetic/tsn-resnet18/f8",
-        ),
+        ],
     )
     p.add_argument("--agents", type=int, default=1, help="torchrun agents = SLURM tasks (1)")
     p.add_argument("--nodes", type=int, default=1, help="nodes the agents spread over (1)")

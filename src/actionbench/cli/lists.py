@@ -8,19 +8,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "lists",
         help="join an index with extraction results into train/val/classes lists",
-        description=description(
-            "Writes train.csv, val.csv, classes.csv and excluded.csv into --out-dir.",
+        text="Writes train.csv, val.csv, classes.csv and excluded.csv into --out-dir.",
+        examples=[
             "actionbench lists --index data/interim/synthetic/index.csv "
             "--extracted extracted-0.csv extracted-1.csv "
             "--failures failed-0.csv failed-1.csv --out-dir data/lists/synthetic",
-        ),
+        ],
     )
     p.add_argument("--index", required=True, type=Path, help="index CSV the videos came from")
     # nargs="+" with "extend": one flag with every shard's table (as Snakemake expands a list)

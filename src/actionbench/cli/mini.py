@@ -7,20 +7,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from actionbench.cli.helptext import description
+from actionbench.cli.helptext import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "mini",
         help="derive a mini dataset (class subset) from split lists",
-        description=description(
-            "Keep a subset of the classes of train/val/classes lists. Modes: class_list\n"
-            "(exact list or alias mini_ssv2/mini_kinetics400), seeded_half (a seeded half of\n"
-            "the classes), all (every class).",
+        text="Keep a subset of the classes of train/val/classes lists. Modes: class_list\n"
+        "(exact list or alias mini_ssv2/mini_kinetics400), seeded_half (a seeded half of\n"
+        "the classes), all (every class).",
+        examples=[
             "actionbench mini --lists-dir data/lists/synthetic --out-dir data/lists/mini-synthetic "
             "--mode seeded_half --unit-column family --strata-column group",
-        ),
+        ],
     )
     p.add_argument(
         "--lists-dir", required=True, type=Path, help="folder with train/val/classes.csv"

@@ -7,23 +7,25 @@ import json
 import re
 from pathlib import Path
 
-from actionbench.cli.helptext import description
+from actionbench.cli.args import add_params
+from actionbench.cli.helptext import add_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "plan",
         help="what the enabled grid will cost: GPU-hours, wall time, disk",
-        description=description(
-            "The cost of the enabled grid from the requests its jobs will make (the numbers\n"
-            "`snakemake --profile slurm -n` shows): per run and per job kind GPUs and\n"
-            "GPU-hours, the longest chain of dependent jobs, the wall time with the profile's\n"
-            "`jobs:` limit on the cluster's GPUs, and disk for frames and checkpoints.",
+        text="The cost of the enabled grid from the requests its jobs will make (the numbers\n"
+        "`snakemake --profile slurm -n` shows): per run and per job kind GPUs and\n"
+        "GPU-hours, the longest chain of dependent jobs, the wall time with the profile's\n"
+        "`jobs:` limit on the cluster's GPUs, and disk for frames and checkpoints.",
+        examples=[
             "actionbench plan --params params.yaml --profile slurm",
             "actionbench plan --totals --json",
-        ),
+        ],
     )
-    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    add_params(p)
     p.add_argument(
         "--profile",
         default="slurm",

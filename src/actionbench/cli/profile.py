@@ -13,8 +13,8 @@ import argparse
 import json
 import logging
 
-from actionbench.cli.helptext import description
-from actionbench.defaults import DATASET
+from actionbench.cli.args import add_model, add_size, add_temporal_pooling
+from actionbench.cli.helptext import add_command
 from actionbench.spec import LAYOUTS, TAM_LOCATIONS
 
 log = logging.getLogger(__name__)
@@ -33,24 +33,25 @@ FIELDS = (
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "profile",
         help="count parameters and GFLOPs of a model (or of every model with --table)",
-        description=description(
-            "Parameters and GFLOPs (billions of multiply-adds, one clip) of a model.\n"
-            "One model with --json prints one JSON object on stdout (logs go to stderr);\n"
-            "--table profiles every supported (arch, backbone, temporal pooling) at that\n"
-            "frame count, as a table on stdout, a JSON list (--json) or a CSV (--csv PATH).",
+        text="Parameters and GFLOPs (billions of multiply-adds, one clip) of a model.\n"
+        "One model with --json prints one JSON object on stdout (logs go to stderr);\n"
+        "--table profiles every supported (arch, backbone, temporal pooling) at that\n"
+        "frame count, as a table on stdout, a JSON list (--json) or a CSV (--csv PATH).",
+        examples=[
             "actionbench profile --arch tam --backbone resnet50 --frames 8 --num-classes 174 "
             "--json",
             "actionbench profile --table --frames 8 --num-classes 174 --csv profile/f8.csv",
-        ),
+        ],
     )
-    parser.add_argument("--arch", help="architecture, e.g. tsn, tam, i3d (see --table)")
-    parser.add_argument("--backbone", help="inceptionv1, resnet18, resnet50 or resnet101")
-    parser.add_argument("--frames", type=int, required=True, help="frames per clip")
+    add_model(
+        parser, arch_help="architecture, e.g. tsn, tam, i3d (see --table)", frames_required=True
+    )
     parser.add_argument("--num-classes", type=int, required=True, help="classifier size")
-    parser.add_argument("--temporal-pooling", action="store_true", help="the -tp variant")
+    add_temporal_pooling(parser)
     parser.add_argument(
         "--tam-locations",
         default="all",
@@ -63,12 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=LAYOUTS,
         help="the reference code's pools/strides/init/dropout (default) or section E's text",
     )
-    parser.add_argument(
-        "--size",
-        type=int,
-        default=DATASET["input_size"],
-        help="frame height = width (%(default)s)",
-    )
+    add_size(parser)
     parser.add_argument(
         "--counter",
         default="flop_counter",
@@ -82,9 +78,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _profile(
+    args: argparse.Namespace, arch: str, backbone: str, temporal_pooling: bool, **options
+) -> dict:
+    """One model's counts at the command line's frames, classes, size, counter and layout."""
+    from actionbench.measure.profiling import profile_model
+
+    return profile_model(
+        arch,
+        backbone,
+        args.frames,
+        args.num_classes,
+        temporal_pooling,
+        size=args.size,
+        counter=args.counter,
+        layout=args.layout,
+        **options,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from actionbench.errors import ModelError
-    from actionbench.measure.profiling import profile_model
 
     if args.table:
         return _run_table(args)
@@ -92,16 +106,8 @@ def run(args: argparse.Namespace) -> int:
         raise ModelError("profile needs --arch and --backbone (or --table)")
     if args.csv:
         raise ModelError("--csv is only for --table; use --json for one model")
-    result = profile_model(
-        args.arch,
-        args.backbone,
-        args.frames,
-        args.num_classes,
-        args.temporal_pooling,
-        size=args.size,
-        counter=args.counter,
-        tam_locations=args.tam_locations,
-        layout=args.layout,
+    result = _profile(
+        args, args.arch, args.backbone, args.temporal_pooling, tam_locations=args.tam_locations
     )
     if args.json:
         print(json.dumps(result))
@@ -115,7 +121,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_table(args: argparse.Namespace) -> int:
-    from actionbench.measure.profiling import profile_model
     from actionbench.models import list_models
     from actionbench.progress import Progress
 
@@ -124,18 +129,7 @@ def _run_table(args: argparse.Namespace) -> int:
     progress = Progress(len(models), "profiling", unit="model")
     for arch, backbone, tp in models:
         try:
-            rows.append(
-                profile_model(
-                    arch,
-                    backbone,
-                    args.frames,
-                    args.num_classes,
-                    tp,
-                    size=args.size,
-                    counter=args.counter,
-                    layout=args.layout,
-                )
-            )
+            rows.append(_profile(args, arch, backbone, tp))
         except RuntimeError as err:  # a pooling window larger than what is left of the clip
             name = f"{arch}-{backbone}{'-tp' if tp else ''}"
             too_short.append(name)

@@ -8,50 +8,33 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from actionbench.cli.ffmpeg_options import add_ffmpeg_pool_options, pool_arguments
-from actionbench.cli.helptext import description
-from actionbench.defaults import DATASET
+from actionbench.cli import ffmpeg_options
+from actionbench.cli.helptext import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "reencode",
         help="re-encode an index's videos to short-GOP H.264 for storage: video",
-        description=description(
-            "Parallel, resumable ffmpeg re-encode to <videos-root>/<video_id>.mp4 at the\n"
-            "extraction's shorter side, a keyframe every --gop frames; writes a table with\n"
-            "extraction's columns (frames_dir = the video file, num_frames probed from it).",
+        text="Parallel, resumable ffmpeg re-encode to <videos-root>/<video_id>.mp4 at the\n"
+        "extraction's shorter side, a keyframe every --gop frames; writes a table with\n"
+        "extraction's columns (frames_dir = the video file, num_frames probed from it).",
+        examples=[
             "actionbench reencode --index data/interim/synthetic/index.csv "
             "--videos-root data/videos/synthetic --short-side 40 --out reencoded.csv "
             "--failures failed.csv",
-        ),
+        ],
     )
-    p.add_argument(
-        "--index", required=True, type=Path, help="index CSV (video_id, video_path) to re-encode"
+    ffmpeg_options.add_job_options(
+        p, "re-encode", "--videos-root", "folder that gets <video_id>.mp4 files"
     )
-    p.add_argument(
-        "--videos-root", required=True, type=Path, help="folder that gets <video_id>.mp4 files"
-    )
-    p.add_argument(
-        "--short-side",
-        type=int,
-        default=DATASET["extract"]["short_side"],
-        help="shorter side in pixels (0 = keep size)",
-    )
-    p.add_argument(
-        "--gop",
-        type=int,
-        default=DATASET["reencode"]["gop"],
-        help="keyframe interval in frames (%(default)s)",
-    )
-    p.add_argument(
-        "--crf",
-        type=int,
-        default=DATASET["reencode"]["crf"],
-        help="x264 quality, 0..51, lower = better (%(default)s)",
+    ffmpeg_options.add_setting(p, "reencode", "gop", "keyframe interval in frames (%(default)s)")
+    ffmpeg_options.add_setting(
+        p, "reencode", "crf", "x264 quality, 0..51, lower = better (%(default)s)"
     )
     p.add_argument("--fps", type=float, default=None, help="resample (default: keep all frames)")
-    add_ffmpeg_pool_options(p)
+    ffmpeg_options.add_pool_options(p)
     p.add_argument("--out", required=True, type=Path, help="CSV of re-encoded videos")
     p.add_argument("--failures", required=True, type=Path, help="CSV of videos that failed")
     p.set_defaults(func=_reencode)
@@ -73,7 +56,7 @@ def _reencode(args: argparse.Namespace) -> int:
         read_csv_table(args.index, ["video_id", "video_path"]),
         args.videos_root,
         settings,
-        **pool_arguments(args),
+        **ffmpeg_options.pool_arguments(args),
     )
     write_extraction(result, args.out, args.failures)
     return 0

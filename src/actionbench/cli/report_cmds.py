@@ -6,26 +6,28 @@ import argparse
 import json
 from pathlib import Path
 
-from actionbench.cli.helptext import description
+from actionbench.cli.args import add_params
+from actionbench.cli.helptext import add_command
 
 # Written only by Snakemake's `report` rule; `rule all` needs it (see --mark-complete).
 COMPLETE_MARKER = "complete.json"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "report",
         help="build the HTML/Markdown report from saved evaluations",
-        description=description(
-            "Read <runs_dir>/<run>/eval/* and train outputs of the grid (never trains), plus\n"
-            "profile.csv / profile/*.csv and benchmarks/*.json in --inputs-dir when present;\n"
-            "write index.html (findings first), report.md, metrics.json, results.csv,\n"
-            "contributions.csv, pairwise.csv, tables/, plots/ and figures/ into --out-dir\n"
-            "(docs/report.md).",
+        text="Read <runs_dir>/<run>/eval/* and train outputs of the grid (never trains), plus\n"
+        "profile.csv / profile/*.csv and benchmarks/*.json in --inputs-dir when present;\n"
+        "write index.html (findings first), report.md, metrics.json, results.csv,\n"
+        "contributions.csv, pairwise.csv, tables/, plots/ and figures/ into --out-dir\n"
+        "(docs/report.md).",
+        examples=[
             "actionbench report --params params.yaml --out-dir reports",
-        ),
+        ],
     )
-    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    add_params(p)
     p.add_argument(
         "--out-dir", default=None, help="where the report goes (default: project.reports_dir)"
     )

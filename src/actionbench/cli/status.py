@@ -10,21 +10,23 @@ from __future__ import annotations
 import argparse
 import json
 
-from actionbench.cli.helptext import description
+from actionbench.cli.args import add_params
+from actionbench.cli.helptext import add_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "status",
         help="list every run as done/missing/stale/failed and the cost of re-running",
-        description=description(
-            "Compare each run of the enabled grid on disk with params.yaml and the checkout:\n"
-            "done, missing, stale-by-params, stale-by-code or failed, and what re-running the\n"
-            "ones not done would cost (jobs, hours from recorded step times).",
+        text="Compare each run of the enabled grid on disk with params.yaml and the checkout:\n"
+        "done, missing, stale-by-params, stale-by-code or failed, and what re-running the\n"
+        "ones not done would cost (jobs, hours from recorded step times).",
+        examples=[
             "actionbench status --params params.yaml --only-todo",
-        ),
+        ],
     )
-    p.add_argument("--params", default="params.yaml", help="params.yaml of the study")
+    add_params(p, help="params.yaml of the study")
     p.add_argument(
         "--benchmarks",
         default="logs/benchmarks",

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from actionbench.cli.helptext import description
+from actionbench.cli.args import add_params
+from actionbench.cli.helptext import add_command
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "synth",
         help="render the built-in synthetic dataset (real mp4s via ffmpeg)",
-        description=description(
-            "Render the synthetic dataset of params.yaml (datasets.<name>.synth): videos whose\n"
-            "temporal classes differ only in motion or order, spatial classes only in\n"
-            "appearance, encoded to mp4 with ffmpeg, plus raw_dir/annotations.csv.",
+        text="Render the synthetic dataset of params.yaml (datasets.<name>.synth): videos whose\n"
+        "temporal classes differ only in motion or order, spatial classes only in\n"
+        "appearance, encoded to mp4 with ffmpeg, plus raw_dir/annotations.csv.",
+        examples=[
             "actionbench synth --params params.yaml --dataset synthetic --workers 2",
-        ),
+        ],
     )
-    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    add_params(p)
     p.add_argument("--dataset", default="synthetic", help="dataset key of format 'synthetic'")
     p.add_argument("--workers", type=int, default=None, help="parallel encoders (default: cores)")
     p.set_defaults(func=run)

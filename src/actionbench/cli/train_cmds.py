@@ -17,7 +17,7 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
-from actionbench.cli.helptext import description as _description
+from actionbench.cli.helptext import add_command
 
 log = logging.getLogger("actionbench.train")
 
@@ -110,26 +110,28 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    train = subparsers.add_parser(
+    train = add_command(
+        subparsers,
         "train",
         help="train one run (resumes from its last checkpoint)",
-        description=_description(
-            "Train one run of the experiment grid; resumes from\n"
-            "<output_dir>/checkpoints/last.pt when present. Exit 75 = pre-empted, rerun to resume.",
+        text="Train one run of the experiment grid; resumes from\n"
+        "<output_dir>/checkpoints/last.pt when present. Exit 75 = pre-empted, rerun to resume.",
+        examples=[
             "actionbench train --params params.yaml --run mini-synthetic/tam-resnet18/f8",
-        ),
+        ],
     )
     _add_source(train)
     train.set_defaults(func=_train)
 
-    evaluate = subparsers.add_parser(
+    evaluate = add_command(
+        subparsers,
         "evaluate",
         help="clip- and video-level evaluation of a trained run",
-        description=_description(
-            "Evaluate a trained run on its validation list (clips x crops of its eval\n"
-            "settings); writes <output_dir>/eval/.",
+        text="Evaluate a trained run on its validation list (clips x crops of its eval\n"
+        "settings); writes <output_dir>/eval/.",
+        examples=[
             "actionbench evaluate --params params.yaml --run mini-synthetic/tam-resnet18/f8",
-        ),
+        ],
     )
     _add_source(evaluate)
     evaluate.add_argument(
