@@ -26,24 +26,13 @@ from actionbench.errors import ConfigError
 
 Adapter = Callable[[Path, "dict[str, Any] | None"], IndexResult]
 
-ADAPTERS: dict[str, Adapter] = {
-    "kinetics400": kinetics400.build,
-    "ssv2": ssv2.build,
-    "mit": mit.build,
-    "ucf101": ucf101.build,
-    "hmdb51": hmdb51.build,
-    "jester": jester.build,
-    "synthetic": synthetic.build,
-}
+# Each format module names itself (FORMAT) and holds its ``build`` and ``DEFAULTS``.
+_MODULES = (kinetics400, ssv2, mit, ucf101, hmdb51, jester, synthetic)
+
+ADAPTERS: dict[str, Adapter] = {module.FORMAT: module.build for module in _MODULES}
 
 DEFAULT_ANNOTATIONS: dict[str, dict[str, Any]] = {
-    "kinetics400": kinetics400.DEFAULTS,
-    "ssv2": ssv2.DEFAULTS,
-    "mit": mit.DEFAULTS,
-    "ucf101": ucf101.DEFAULTS,
-    "hmdb51": hmdb51.DEFAULTS,
-    "jester": jester.DEFAULTS,
-    "synthetic": synthetic.DEFAULTS,
+    module.FORMAT: module.DEFAULTS for module in _MODULES
 }
 
 
