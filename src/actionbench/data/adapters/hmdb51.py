@@ -26,9 +26,8 @@ DEFAULTS: dict[str, Any] = {
 MARKS = {"1": "train", "2": "val"}
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index split ``split`` (1-3) from every class's split file."""
-    inputs = AdapterInputs.resolve(FORMAT, raw_dir, annotations, DEFAULTS)
     split_no = inputs.integer("split", range(1, 4))
     splits_dir = inputs.path("splits_dir")
     videos_dir = inputs.path("videos_dir")

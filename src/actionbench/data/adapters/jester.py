@@ -29,9 +29,8 @@ def load_labels(path: Path) -> dict[str, int]:
     return labels
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index both split CSVs against the frame folders on disk."""
-    inputs = AdapterInputs.resolve(FORMAT, raw_dir, annotations, DEFAULTS)
     labels = load_labels(inputs.path("labels_csv"))
     frames_dir = inputs.path("frames_dir")
     builder = inputs.builder()

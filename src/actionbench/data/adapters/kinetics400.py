@@ -8,7 +8,6 @@ sorted class names (as the paper's reference code does).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from actionbench.data.adapters.base import (
@@ -40,9 +39,8 @@ def _seconds(text: str) -> int | None:
     return int(value)
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index the train and validation CSVs against the videos on disk."""
-    inputs = AdapterInputs.resolve(FORMAT, raw_dir, annotations, DEFAULTS)
     builder = inputs.builder()
     for split, csv_key, dir_key in (
         ("train", "train_csv", "train_dir"),

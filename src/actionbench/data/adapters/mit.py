@@ -38,9 +38,8 @@ def load_categories(path: Path) -> dict[str, int]:
     return categories
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index both split CSVs against the class folders on disk."""
-    inputs = AdapterInputs.resolve(FORMAT, raw_dir, annotations, DEFAULTS)
     categories = load_categories(inputs.path("categories"))
     builder = inputs.builder()
     for split, csv_key, dir_key in (

@@ -54,9 +54,8 @@ def load_labels(path: Path) -> dict[str, int]:
     return labels
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index the train and validation JSON lists against ``<videos_dir>/<id>.<video_ext>``."""
-    inputs = AdapterInputs.resolve(FORMAT, raw_dir, annotations, DEFAULTS)
     labels = load_labels(inputs.path("labels_json"))
     videos_dir = inputs.path("videos_dir")
     ext = str(inputs.options["video_ext"]).lstrip(".")

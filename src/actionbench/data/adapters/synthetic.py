@@ -41,9 +41,8 @@ def load_classes(path: Path) -> dict[str, dict[str, Any]]:
     return classes
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index annotations.csv, checking each row against classes.csv."""
-    inputs = AdapterInputs.resolve(FORMAT, raw_dir, annotations, DEFAULTS)
     classes = load_classes(inputs.path("classes"))
     path = inputs.path("annotations")
     builder = inputs.builder()

@@ -42,9 +42,8 @@ def load_class_index(path: Path) -> list[str]:
     return [by_number[n] for n in sorted(by_number)]
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index split ``split`` (1-3): trainlist as train, testlist as val."""
-    inputs = AdapterInputs.resolve(FORMAT, raw_dir, annotations, DEFAULTS)
     split_no = inputs.integer("split", range(1, 4))
     splits_dir = inputs.path("splits_dir")
     videos_dir = inputs.path("videos_dir")
