@@ -181,16 +181,20 @@ def _conv1x1_shape(x: Tensor, conv_weight: Tensor) -> tuple[int, int, int, int]:
     return n, conv_weight.shape[0], h, w
 
 
+def _conv1x1_operands(x: Tensor, conv_weight: Tensor, num_frames: int) -> tuple[Tensor, Tensor]:
+    """What the fused ops' GEMMs work on: the ``(B, T, C, H*W)`` frames view of ``x`` (made
+    contiguous) and the 1x1 conv as an ``(O, C)`` matrix in x's dtype."""
+    xv = _frames_view(x.contiguous(), num_frames)
+    return xv, conv_weight.to(x.dtype).reshape(conv_weight.shape[0], xv.shape[2])
+
+
 @torch.library.custom_op("actionbench::tam_conv1x1", mutates_args=())
 def tam_conv1x1(x: Tensor, tam_weight: Tensor, conv_weight: Tensor, num_frames: int) -> Tensor:
     """``conv1x1(tam(x))`` for a bias-free, stride-1, ungrouped 1x1 conv ``(O, C, 1, 1)``."""
-    x = x.contiguous()
-    xv = _frames_view(x, num_frames)
+    xv, mat = _conv1x1_operands(x, conv_weight, num_frames)
     b, t_len, c, k = xv.shape
-    o = conv_weight.shape[0]
     w = tam_weight.to(x.dtype).unsqueeze(-1)
-    mat = conv_weight.to(x.dtype).reshape(o, c)
-    out = x.new_empty((b, t_len, o, k))
+    out = x.new_empty((b, t_len, mat.shape[0], k))
     y = x.new_empty((c, k))
     for i in range(b):
         for t in range(t_len):
@@ -214,14 +218,12 @@ def _tam_conv_backward(ctx, grad_out: Tensor):
     dL/dx[t] and the TAM weight dots of frame t, which need the masked grads of t-1..t+1."""
     x, tam_weight, conv_weight = ctx.saved_tensors
     t_len = ctx.num_frames
-    x = x.contiguous()
-    xv = _frames_view(x, t_len)
+    xv, mat = _conv1x1_operands(x, conv_weight, t_len)
     gz = _frames_view(grad_out.contiguous(), t_len)
     b, _, c, k = xv.shape
-    o = conv_weight.shape[0]
+    o = mat.shape[0]
     dtype = x.dtype
     w = tam_weight.to(dtype).unsqueeze(-1)
-    mat = conv_weight.to(dtype).reshape(o, c)
     mat_t = mat.t()
     acc = torch.promote_types(dtype, torch.float32)
     grad_conv = torch.zeros(o, c, dtype=acc, device=x.device)
@@ -324,13 +326,10 @@ def _fold(c: int, fold_div: int) -> tuple[slice, slice, slice]:
 def tsm_conv1x1(x: Tensor, conv_weight: Tensor, num_frames: int, fold_div: int) -> Tensor:
     """``conv1x1(temporal_shift(x))`` without building the shifted tensor: per frame, the conv
     is three GEMMs over the channel groups of frames t+1, t-1 and t."""
-    x = x.contiguous()
-    xv = _frames_view(x, num_frames)
+    xv, mat = _conv1x1_operands(x, conv_weight, num_frames)
     b, t_len, c, k = xv.shape
-    o = conv_weight.shape[0]
-    mat = conv_weight.to(x.dtype).reshape(o, c)
     a, bb, rest = _fold(c, fold_div)
-    out = x.new_empty((b, t_len, o, k))
+    out = x.new_empty((b, t_len, mat.shape[0], k))
     for i in range(b):
         for t in range(t_len):
             zt = out[i, t]
@@ -356,12 +355,10 @@ def _tsm_conv_setup_context(ctx, inputs, output) -> None:
 def _tsm_conv_backward(ctx, grad_out: Tensor):
     x, conv_weight = ctx.saved_tensors
     t_len = ctx.num_frames
-    x = x.contiguous()
-    xv = _frames_view(x, t_len)
+    xv, mat = _conv1x1_operands(x, conv_weight, t_len)
     gz = _frames_view(grad_out.contiguous(), t_len)
     b, _, c, k = xv.shape
-    o = conv_weight.shape[0]
-    mat = conv_weight.to(x.dtype).reshape(o, c)
+    o = mat.shape[0]
     a, bb, rest = _fold(c, ctx.fold_div)
     acc = torch.promote_types(x.dtype, torch.float32)
     # weight gradients of the three channel groups, concatenated at the end
