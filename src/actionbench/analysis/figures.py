@@ -123,6 +123,15 @@ def _panels(n: int, width: float = 4.6, height: float = 3.4):
     return fig, flat[:n]
 
 
+def _dataset_panels(frame: pd.DataFrame, width: float = 4.6, height: float = 3.4):
+    """One panel per dataset of ``frame``, in name order: the figure, its axes, and
+    ``(axis, dataset, that dataset's rows)`` for each panel."""
+    datasets = sorted(frame["dataset"].unique())
+    fig, axes = _panels(len(datasets), width=width, height=height)
+    panels = [(ax, d, frame[frame["dataset"] == d]) for ax, d in zip(axes, datasets, strict=True)]
+    return fig, axes, panels
+
+
 def _shared_legend(fig, axes, marker_size: float | None = None) -> None:
     """One legend right of the panels, with every series of every panel once."""
     seen: dict[str, object] = {}
@@ -213,11 +222,9 @@ def temporal_vs_spatial(
         return None
     styles = styles or Styles(ok)
     used = Used()
-    datasets = sorted(ok["dataset"].unique())
-    fig, axes = _panels(len(datasets), width=4.6, height=4.0)
+    fig, axes, panels = _dataset_panels(ok, width=4.6, height=4.0)
     labels = []
-    for ax, dataset in zip(axes, datasets, strict=True):
-        sub = ok[ok["dataset"] == dataset]
+    for ax, dataset, sub in panels:
         for r in sub.itertuples():
             style = used.add(styles.model(r.arch, r.backbone, r.tp))
             ax.scatter(
@@ -256,10 +263,8 @@ def accuracy_vs_frames(
         return None
     styles = styles or Styles(ok)
     used = Used()
-    datasets = sorted(ok["dataset"].unique())
-    fig, axes = _panels(len(datasets))
-    for ax, dataset in zip(axes, datasets, strict=True):
-        sub = ok[ok["dataset"] == dataset]
+    fig, axes, panels = _dataset_panels(ok)
+    for ax, dataset, sub in panels:
         series = sorted(
             sub.groupby("model"),
             key=lambda kv: (
@@ -311,10 +316,9 @@ def tp_gain(
         return None
     styles = styles or Styles(ok.assign(tp=True, run_id=ok["run_tp"]))
     used = Used()
-    datasets = sorted(ok["dataset"].unique())
-    fig, axes = _panels(len(datasets), width=5.5)
-    for ax, dataset in zip(axes, datasets, strict=True):
-        sub = ok[ok["dataset"] == dataset].copy()
+    fig, axes, panels = _dataset_panels(ok, width=5.5)
+    for ax, dataset, rows in panels:
+        sub = rows.copy()
         sub["label"] = [styles.model(r.arch, r.backbone, True).label for r in sub.itertuples()]
         models = sorted(
             sub["label"].unique(),
@@ -426,11 +430,10 @@ def accuracy_vs_clips(
     used = Used()
     curves = curves.copy()
     curves["dataset"] = curves["dataset"].fillna("")
-    datasets = sorted(curves["dataset"].unique())
-    fig, axes = _panels(len(datasets))
+    fig, axes, panels = _dataset_panels(curves)
     seen_frames: set = set()
-    for ax, dataset in zip(axes, datasets, strict=True):
-        for rid, grp in curves[curves["dataset"] == dataset].groupby("run_id"):
+    for ax, dataset, rows in panels:
+        for rid, grp in rows.groupby("run_id"):
             style, frames = styles.run(rid)
             if frames is not None:
                 used.add(style)
@@ -465,12 +468,10 @@ def accuracy_vs_gflops(
         return None
     styles = styles or Styles(ok)
     used = Used()
-    datasets = sorted(ok["dataset"].unique())
-    fig, axes = _panels(len(datasets), width=5.2, height=4.0)
+    fig, axes, panels = _dataset_panels(ok, width=5.2, height=4.0)
     pmax = float(ok["params"].max()) if ok["params"].notna().any() else 1.0
     labels = []
-    for ax, dataset in zip(axes, datasets, strict=True):
-        sub = ok[ok["dataset"] == dataset]
+    for ax, dataset, sub in panels:
         for r in sub.itertuples():
             size = 40 + 900 * (float(r.params) / pmax if pd.notna(r.params) else 0.1)
             style = used.add(styles.model(r.arch, r.backbone, r.tp))

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from actionbench.analysis import fairness
-from actionbench.spec import BACKBONES
+from actionbench.spec import BACKBONE_LABELS, BACKBONES
 
 LEVELS = {"clip": "clip_top1", "video": "video_top1"}
 ARCH_ORDER = ("tsn", "i3d", "s3d", "tconv", "tam", "tsm", "nln", "i3d_se", "slowfast")
@@ -58,6 +58,21 @@ def arch_key(arch: str) -> int:
 
 def backbone_key(backbone: str) -> int:
     return BACKBONES.index(backbone) if backbone in BACKBONES else len(BACKBONES)
+
+
+def frames_label(frames) -> str:
+    """How the tables write a frame count: ``f=8``."""
+    return f"f={frames}"
+
+
+def backbone_label(backbone: str) -> str:
+    return BACKBONE_LABELS.get(backbone, backbone)
+
+
+def group_name(dataset: str, backbone: str, frames) -> str:
+    """The name of a group of runs compared at one dataset, backbone and frame count (the
+    fairness flags start with it): ``mini-ssv2, ResNet50, f=8``."""
+    return f"{dataset}, {backbone_label(backbone)}, {frames_label(frames)}"
 
 
 def evaluated(results: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from actionbench.analysis.tables.base import (
     display_frame,
     evaluated,
     fairness_flags,
+    frames_label,
     order_rows,
     tidy_top1,
     waiting_for,
@@ -94,26 +95,21 @@ def table4(
         ok,
         ["dataset", "source_dataset", "source_run", "arch", "backbone", "tp", "sampling", "frames"],
     )
-    tidy["Model"] = [model_label(r.arch, r.backbone, r.tp, r.sampling) for r in tidy.itertuples()]
-    tidy["Pretrained on"] = (
+    shown = tidy.assign(
+        Model=[model_label(r.arch, r.backbone, r.tp, r.sampling) for r in tidy.itertuples()],
+        f=tidy["frames"].map(frames_label),
+    )
+    shown["Pretrained on"] = (
         tidy["source_dataset"]
         + " (f"
         + tidy["source_run"].map(lambda s: str(parse_run_id(s)["frames"]))
         + ")"
     )
-    tidy["f"] = tidy["frames"].map(lambda f: f"f={f}")
-    frame = display_frame(tidy, ["Model", "Pretrained on", "f"], ["dataset", "level"])
+    frame = display_frame(shown, ["Model", "Pretrained on", "f"], ["dataset", "level"])
     frame.index.names = ["Model", "Pretrained on", "Frames"]
     frame.columns.names = ["Target dataset", "level"]
     notes = [
         "Runs whose init is the final checkpoint of a run on another dataset "
         "(run_protocol: init kind checkpoint), fine-tuned on the target dataset."
     ]
-    return Table(
-        "table4",
-        title,
-        frame,
-        tidy.drop(columns=["Model", "Pretrained on", "f"]),
-        notes,
-        fairness_flags(protocols, groups),
-    )
+    return Table("table4", title, frame, tidy, notes, fairness_flags(protocols, groups))

@@ -10,14 +10,17 @@ from actionbench.analysis.tables.base import (
     Table,
     arch_key,
     backbone_key,
+    backbone_label,
     display_frame,
     evaluated,
     fairness_flags,
+    frames_label,
+    group_name,
     order_rows,
     tidy_top1,
     waiting_for,
 )
-from actionbench.spec import ARCH_LABELS, BACKBONE_LABELS
+from actionbench.spec import ARCH_LABELS
 
 
 def table5_runs(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
@@ -39,10 +42,10 @@ def table5_runs(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str
         ],
     )
     groups: dict[str, list[str]] = {}
-    for keys, grp in ok.groupby(["dataset", "sampling", "backbone", "frames"], sort=False):
-        groups[f"{keys[0]}, {BACKBONE_LABELS.get(keys[2], keys[2])}, f={keys[3]}"] = list(
-            grp["run_id"]
-        )
+    for (dataset, _, backbone, frames), grp in ok.groupby(
+        ["dataset", "sampling", "backbone", "frames"], sort=False
+    ):
+        groups[group_name(dataset, backbone, frames)] = list(grp["run_id"])
     return ok, groups
 
 
@@ -63,11 +66,13 @@ def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
             ),
         )
     tidy = tidy_top1(ok, ["dataset", "sampling", "frames", "backbone", "arch"])
-    tidy["f"] = tidy["frames"].map(lambda f: f"f={f}")
-    tidy["Backbone"] = tidy["backbone"].map(lambda b: BACKBONE_LABELS.get(b, b))
-    tidy["Module"] = tidy["arch"].map(lambda a: ARCH_LABELS.get(a, a))
+    shown = tidy.assign(
+        f=tidy["frames"].map(frames_label),
+        Backbone=tidy["backbone"].map(backbone_label),
+        Module=tidy["arch"].map(lambda a: ARCH_LABELS.get(a, a)),
+    )
     index = ["dataset"] + (["sampling"] if ok["sampling"].nunique() > 1 else []) + ["f"]
-    frame = display_frame(tidy, index, ["Backbone", "Module", "level"])
+    frame = display_frame(shown, index, ["Backbone", "Module", "level"])
     frame.index.names = ["Dataset"] + (["Sampling"] if len(index) == 3 else []) + ["Frames"]
     notes = [
         "Rows: dataset and input frames; columns: backbone, module (None = TSN, no "
@@ -76,11 +81,4 @@ def table5(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
     ]
     if ok["sampling"].nunique() == 1:
         notes.append(f"All runs use {ok['sampling'].iloc[0]} sampling.")
-    return Table(
-        "table5",
-        title,
-        frame,
-        tidy.drop(columns=["f", "Backbone", "Module"]),
-        notes,
-        fairness_flags(protocols, groups),
-    )
+    return Table("table5", title, frame, tidy, notes, fairness_flags(protocols, groups))

@@ -10,14 +10,17 @@ from actionbench.analysis.tables.base import (
     DASH,
     Table,
     backbone_key,
+    backbone_label,
     display_frame,
     evaluated,
     fairness_flags,
+    frames_label,
+    group_name,
     order_rows,
     tidy_top1,
     waiting_for,
 )
-from actionbench.spec import BACKBONE_LABELS, LOCATION_LABELS, RESNET_BLOCKS
+from actionbench.spec import LOCATION_LABELS, RESNET_BLOCKS
 
 
 def table6_runs(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str]]]:
@@ -45,8 +48,8 @@ def table6_runs(results: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, list[str
         ],
     )
     groups = {
-        f"{d}, {BACKBONE_LABELS.get(b, b)}, f={f}": list(g["run_id"])
-        for (d, b, f), g in ok.groupby(["dataset", "backbone", "frames"], sort=False)
+        group_name(*keys): list(g["run_id"])
+        for keys, g in ok.groupby(["dataset", "backbone", "frames"], sort=False)
     }
     return ok, groups
 
@@ -76,16 +79,18 @@ def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
         return str(n if r["tam_locations"] == "all" else n // 2)
 
     tidy = tidy_top1(ok, ["dataset", "backbone", "frames", "sampling", "tam_locations"])
-    tidy["Backbone"] = tidy["backbone"].map(lambda b: BACKBONE_LABELS.get(b, b))
-    tidy["f"] = tidy["frames"].map(lambda f: f"f={f}")
     tidy["# of TAMs"] = tidy.apply(count, axis=1)
-    tidy["Locations"] = tidy["tam_locations"].map(lambda loc: LOCATION_LABELS.get(loc, loc))
+    shown = tidy.assign(
+        Backbone=tidy["backbone"].map(backbone_label),
+        f=tidy["frames"].map(frames_label),
+        Locations=tidy["tam_locations"].map(lambda loc: LOCATION_LABELS.get(loc, loc)),
+    )
     index = (
         ["Backbone", "f"]
         + (["sampling"] if ok["sampling"].nunique() > 1 else [])
         + ["# of TAMs", "Locations"]
     )
-    frame = display_frame(tidy, index, ["dataset", "level"])
+    frame = display_frame(shown, index, ["dataset", "level"])
     frame.index.names = [
         {"f": "Frames", "sampling": "Sampling"}.get(n, n) for n in frame.index.names
     ]
@@ -93,11 +98,4 @@ def table6(results: pd.DataFrame, protocols: Mapping[str, dict]) -> Table:
         "Top = the residual blocks closest to the output, bottom = closest to the input, "
         "uniform = every other block; a half holds ⌊n/2⌋ of the n blocks."
     ]
-    return Table(
-        "table6",
-        title,
-        frame,
-        tidy.drop(columns=["Backbone", "f", "Locations"]),
-        notes,
-        fairness_flags(protocols, groups),
-    )
+    return Table("table6", title, frame, tidy, notes, fairness_flags(protocols, groups))

@@ -102,16 +102,14 @@ def table7_data(long: pd.DataFrame, pairs: pd.DataFrame) -> Table7Data:
     if long.empty or long.dropna(subset=["phi", "psi_ta_tp"], how="all").empty:
         none = pd.DataFrame()
         return Table7Data(long.iloc[0:0], none, groups, missing, none, none, refused)
-    long = order_rows(
-        long,
-        [
-            ("dataset", None),
-            ("layout", LAYOUTS.index),
-            ("sampling", None),
-            ("classes", lambda c: "" if c == "all classes" else c),
-            ("arch", arch_key),
-        ],
-    )
+    # blocks of one dataset, layout, sampling and class subset ("all classes" first)
+    block_order = [
+        ("dataset", None),
+        ("layout", LAYOUTS.index),
+        ("sampling", None),
+        ("classes", lambda c: "" if c == "all classes" else c),
+    ]
+    long = order_rows(long, [*block_order, ("arch", arch_key)])
     melted = long.melt(
         id_vars=["dataset", "layout", "sampling", "level", "classes", "arch"],
         value_vars=list(METRIC_LABELS),
@@ -119,15 +117,7 @@ def table7_data(long: pd.DataFrame, pairs: pd.DataFrame) -> Table7Data:
         value_name="top1",
     )
     melted = order_rows(
-        melted,
-        [
-            ("dataset", None),
-            ("layout", LAYOUTS.index),
-            ("sampling", None),
-            ("classes", lambda c: "" if c == "all classes" else c),
-            ("metric", list(METRIC_LABELS).index),
-            ("arch", arch_key),
-        ],
+        melted, [*block_order, ("metric", list(METRIC_LABELS).index), ("arch", arch_key)]
     )
     clip_long = long[(long["level"] == "clip") & (long["classes"] == "all classes")]
     clip_pairs = pairs[(pairs["level"] == "clip") & (pairs["classes"] == "all classes")]

@@ -131,6 +131,42 @@ def check_raw_dir(fmt: str, raw_dir: Path) -> Path:
     return raw_dir
 
 
+@dataclass(frozen=True)
+class AdapterInputs:
+    """One adapter run's checked inputs: the raw directory and the resolved annotation options.
+
+    Every format starts the same way (the raw directory must exist, the options are the
+    publisher's defaults overridden by known keys) and then names its files by option key; this
+    keeps the format name, folder and options together so each lookup is ``inputs.path(key)``.
+    """
+
+    fmt: str
+    raw_dir: Path
+    options: dict[str, Any]
+
+    @classmethod
+    def resolve(
+        cls,
+        fmt: str,
+        raw_dir: Path,
+        annotations: Mapping[str, Any] | None,
+        defaults: Mapping[str, Any],
+    ) -> AdapterInputs:
+        raw_dir = check_raw_dir(fmt, raw_dir)
+        return cls(fmt, raw_dir, resolve_options(fmt, annotations, defaults))
+
+    def path(self, key: str) -> Path:
+        """The existing file or folder named by option ``key`` (see :func:`annotation_path`)."""
+        return annotation_path(self.fmt, self.raw_dir, self.options, key)
+
+    def integer(self, key: str, allowed: range) -> int:
+        """Option ``key`` as an integer within ``allowed`` (see :func:`int_option`)."""
+        return int_option(self.fmt, self.options, key, allowed)
+
+    def builder(self) -> IndexBuilder:
+        return IndexBuilder(self.fmt, self.raw_dir)
+
+
 def read_rows(path: Path, delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) for every non-blank line of a delimited text file.
 
@@ -147,6 +183,15 @@ def read_rows(path: Path, delimiter: str = ",") -> Iterator[tuple[int, list[str]
         raise DataError(f"{path}: not UTF-8 text ({err})") from err
     except csv.Error as err:
         raise DataError(f"{path}: unreadable as delimited text ({err})") from err
+
+
+def read_words(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line number, words) for every non-blank line of a space-separated list file.
+
+    The official split lists separate fields by one or more spaces; runs of spaces are one gap.
+    """
+    for line, fields in read_rows(path, delimiter=" "):
+        yield line, [f for f in fields if f]
 
 
 def read_table(
@@ -239,10 +284,22 @@ class IndexBuilder:
         split: str,
         label_name: str,
         require_dir: bool = False,
+        classes: Mapping[str, int] | None = None,
+        classes_source: str = "",
         **extra: Any,
     ) -> None:
         """Add a row if its video exists inside the raw directory and is not already indexed;
-        otherwise report it (missing, outside, or the same file as an earlier row)."""
+        otherwise report it (missing, outside, or the same file as an earlier row).
+
+        A format with an official class list passes it as ``classes`` (class name -> index):
+        the row's ``class_index`` column comes from it, and a label not in it is reported,
+        naming ``classes_source`` (where the list came from)."""
+        if classes is not None:
+            if label_name not in classes:
+                reason = f"unknown label {label_name!r} (not in {classes_source})"
+                self.fail(file, row, reason, video_id)
+                return
+            extra = {CLASS_INDEX_COLUMN: classes[label_name], **extra}
         kind = "frame folder" if require_dir else "video"
         outside = self._outside(Path(video_path))
         if outside:

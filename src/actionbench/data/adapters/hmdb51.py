@@ -12,16 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from actionbench.data.adapters.base import (
-    IndexBuilder,
-    IndexResult,
-    annotation_path,
-    check_raw_dir,
-    int_option,
-    read_rows,
-    resolve_options,
-    safe_video_id,
-)
+from actionbench.data.adapters.base import AdapterInputs, IndexResult, read_words, safe_video_id
 from actionbench.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -35,25 +26,22 @@ DEFAULTS: dict[str, Any] = {
 MARKS = {"1": "train", "2": "val"}
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index split ``split`` (1-3) from every class's split file."""
-    raw_dir = check_raw_dir(FORMAT, raw_dir)
-    options = resolve_options(FORMAT, annotations, DEFAULTS)
-    split_no = int_option(FORMAT, options, "split", range(1, 4))
-    splits_dir = annotation_path(FORMAT, raw_dir, options, "splits_dir")
-    videos_dir = annotation_path(FORMAT, raw_dir, options, "videos_dir")
+    split_no = inputs.integer("split", range(1, 4))
+    splits_dir = inputs.path("splits_dir")
+    videos_dir = inputs.path("videos_dir")
     suffix = f"_test_split{split_no}.txt"
     split_files = sorted(splits_dir.glob(f"*{suffix}"))
     if not split_files:
         raise ConfigError(
             f"{FORMAT}: no '*{suffix}' files in {splits_dir} (annotations key 'splits_dir')"
         )
-    builder = IndexBuilder(FORMAT, raw_dir)
+    builder = inputs.builder()
     unused = 0
     for path in split_files:
         label = path.name[: -len(suffix)]
-        for line, fields in read_rows(path, delimiter=" "):
-            fields = [f for f in fields if f]
+        for line, fields in read_words(path):
             if len(fields) != 2:
                 builder.fail(
                     path, line, f"expected '<video> <0|1|2>', found {len(fields)} field(s)"

@@ -10,16 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from actionbench.data.adapters.base import (
-    CLASS_INDEX_COLUMN,
-    IndexBuilder,
-    IndexResult,
-    annotation_path,
-    check_raw_dir,
-    read_rows,
-    resolve_options,
-    safe_video_id,
-)
+from actionbench.data.adapters.base import AdapterInputs, IndexResult, read_rows, safe_video_id
 from actionbench.errors import DataError
 
 FORMAT = "jester"
@@ -38,32 +29,27 @@ def load_labels(path: Path) -> dict[str, int]:
     return labels
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index both split CSVs against the frame folders on disk."""
-    raw_dir = check_raw_dir(FORMAT, raw_dir)
-    options = resolve_options(FORMAT, annotations, DEFAULTS)
-    labels = load_labels(annotation_path(FORMAT, raw_dir, options, "labels_csv"))
-    frames_dir = annotation_path(FORMAT, raw_dir, options, "frames_dir")
-    builder = IndexBuilder(FORMAT, raw_dir)
+    labels = load_labels(inputs.path("labels_csv"))
+    frames_dir = inputs.path("frames_dir")
+    builder = inputs.builder()
     for split, key in (("train", "train_csv"), ("val", "val_csv")):
-        path = annotation_path(FORMAT, raw_dir, options, key)
+        path = inputs.path(key)
         for line, fields in read_rows(path, delimiter=";"):
             if len(fields) != 2 or not fields[0]:
                 builder.fail(path, line, f"expected 'id;label', found {len(fields)} field(s)")
                 continue
             raw_id, label = fields
-            video_id = safe_video_id(raw_id)
-            if label not in labels:
-                builder.fail(path, line, f"unknown label {label!r} (not in labels file)", video_id)
-                continue
             builder.add(
                 path,
                 line,
-                video_id,
+                safe_video_id(raw_id),
                 frames_dir / raw_id,
                 split,
                 label,
+                classes=labels,
+                classes_source="labels file",
                 require_dir=True,
-                **{CLASS_INDEX_COLUMN: labels[label]},
             )
     return builder.result()

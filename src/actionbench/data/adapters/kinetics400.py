@@ -8,17 +8,13 @@ sorted class names (as the paper's reference code does).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from actionbench.data.adapters.base import (
-    IndexBuilder,
+    AdapterInputs,
     IndexResult,
     VideoFinder,
-    annotation_path,
-    check_raw_dir,
     read_table,
-    resolve_options,
     safe_video_id,
 )
 
@@ -43,17 +39,15 @@ def _seconds(text: str) -> int | None:
     return int(value)
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index the train and validation CSVs against the videos on disk."""
-    raw_dir = check_raw_dir(FORMAT, raw_dir)
-    options = resolve_options(FORMAT, annotations, DEFAULTS)
-    builder = IndexBuilder(FORMAT, raw_dir)
+    builder = inputs.builder()
     for split, csv_key, dir_key in (
         ("train", "train_csv", "train_dir"),
         ("val", "val_csv", "val_dir"),
     ):
-        csv_path = annotation_path(FORMAT, raw_dir, options, csv_key)
-        finder = VideoFinder(annotation_path(FORMAT, raw_dir, options, dir_key))
+        csv_path = inputs.path(csv_key)
+        finder = VideoFinder(inputs.path(dir_key))
         for line, row, problem in read_table(csv_path, REQUIRED):
             if row is None:
                 builder.fail(csv_path, line, problem)

@@ -10,16 +10,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from actionbench.data.adapters.base import (
-    CLASS_INDEX_COLUMN,
-    IndexBuilder,
-    IndexResult,
-    annotation_path,
-    check_raw_dir,
-    read_rows,
-    resolve_options,
-    safe_video_id,
-)
+from actionbench.data.adapters.base import AdapterInputs, IndexResult, read_rows, safe_video_id
 from actionbench.errors import DataError
 
 FORMAT = "mit"
@@ -47,18 +38,16 @@ def load_categories(path: Path) -> dict[str, int]:
     return categories
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index both split CSVs against the class folders on disk."""
-    raw_dir = check_raw_dir(FORMAT, raw_dir)
-    options = resolve_options(FORMAT, annotations, DEFAULTS)
-    categories = load_categories(annotation_path(FORMAT, raw_dir, options, "categories"))
-    builder = IndexBuilder(FORMAT, raw_dir)
+    categories = load_categories(inputs.path("categories"))
+    builder = inputs.builder()
     for split, csv_key, dir_key in (
         ("train", "train_csv", "train_dir"),
         ("val", "val_csv", "val_dir"),
     ):
-        csv_path = annotation_path(FORMAT, raw_dir, options, csv_key)
-        video_root = annotation_path(FORMAT, raw_dir, options, dir_key)
+        csv_path = inputs.path(csv_key)
+        video_root = inputs.path(dir_key)
         for line, fields in read_rows(csv_path):
             if len(fields) < 2 or not fields[0] or not fields[1]:
                 builder.fail(
@@ -66,19 +55,14 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
                 )
                 continue
             relative, label = PurePosixPath(fields[0]), fields[1]
-            video_id = safe_video_id("__".join(relative.with_suffix("").parts))
-            if label not in categories:
-                builder.fail(
-                    csv_path, line, f"unknown label {label!r} (not in categories)", video_id
-                )
-                continue
             builder.add(
                 csv_path,
                 line,
-                video_id,
+                safe_video_id("__".join(relative.with_suffix("").parts)),
                 video_root.joinpath(*relative.parts),
                 split,
                 label,
-                **{CLASS_INDEX_COLUMN: categories[label]},
+                classes=categories,
+                classes_source="categories",
             )
     return builder.result()

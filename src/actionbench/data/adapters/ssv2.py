@@ -12,15 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from actionbench.data.adapters.base import (
-    CLASS_INDEX_COLUMN,
-    IndexBuilder,
-    IndexResult,
-    annotation_path,
-    check_raw_dir,
-    resolve_options,
-    safe_video_id,
-)
+from actionbench.data.adapters.base import AdapterInputs, IndexResult, safe_video_id
 from actionbench.errors import DataError
 
 FORMAT = "ssv2"
@@ -62,16 +54,14 @@ def load_labels(path: Path) -> dict[str, int]:
     return labels
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index the train and validation JSON lists against ``<videos_dir>/<id>.<video_ext>``."""
-    raw_dir = check_raw_dir(FORMAT, raw_dir)
-    options = resolve_options(FORMAT, annotations, DEFAULTS)
-    labels = load_labels(annotation_path(FORMAT, raw_dir, options, "labels_json"))
-    videos_dir = annotation_path(FORMAT, raw_dir, options, "videos_dir")
-    ext = str(options["video_ext"]).lstrip(".")
-    builder = IndexBuilder(FORMAT, raw_dir)
+    labels = load_labels(inputs.path("labels_json"))
+    videos_dir = inputs.path("videos_dir")
+    ext = str(inputs.options["video_ext"]).lstrip(".")
+    builder = inputs.builder()
     for split, key in (("train", "train_json"), ("val", "val_json")):
-        path = annotation_path(FORMAT, raw_dir, options, key)
+        path = inputs.path(key)
         entries = _load_json(path)
         if not isinstance(entries, list):
             raise DataError(
@@ -81,24 +71,16 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
             if not isinstance(entry, dict) or "id" not in entry or "template" not in entry:
                 builder.fail(path, number, "entry lacks 'id' or 'template'")
                 continue
-            video_id = safe_video_id(str(entry["id"]))
-            label_name = normalise_template(str(entry["template"]))
-            if label_name not in labels:
-                builder.fail(
-                    path, number, f"unknown label {label_name!r} (not in labels file)", video_id
-                )
-                continue
             builder.add(
                 path,
                 number,
-                video_id,
+                safe_video_id(str(entry["id"])),
                 videos_dir / f"{entry['id']}.{ext}",
                 split,
-                label_name,
-                **{
-                    CLASS_INDEX_COLUMN: labels[label_name],
-                    "instance_label": str(entry.get("label", "")),
-                    "placeholders": json.dumps(entry.get("placeholders", []), ensure_ascii=False),
-                },
+                normalise_template(str(entry["template"])),
+                classes=labels,
+                classes_source="labels file",
+                instance_label=str(entry.get("label", "")),
+                placeholders=json.dumps(entry.get("placeholders", []), ensure_ascii=False),
             )
     return builder.result()

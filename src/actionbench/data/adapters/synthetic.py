@@ -13,13 +13,10 @@ from typing import Any
 
 from actionbench.data.adapters.base import (
     CLASS_INDEX_COLUMN,
-    IndexBuilder,
+    AdapterInputs,
     IndexResult,
-    annotation_path,
-    check_raw_dir,
     is_safe_video_id,
     read_table,
-    resolve_options,
 )
 from actionbench.errors import DataError
 
@@ -44,13 +41,11 @@ def load_classes(path: Path) -> dict[str, dict[str, Any]]:
     return classes
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index annotations.csv, checking each row against classes.csv."""
-    raw_dir = check_raw_dir(FORMAT, raw_dir)
-    options = resolve_options(FORMAT, annotations, DEFAULTS)
-    classes = load_classes(annotation_path(FORMAT, raw_dir, options, "classes"))
-    path = annotation_path(FORMAT, raw_dir, options, "annotations")
-    builder = IndexBuilder(FORMAT, raw_dir)
+    classes = load_classes(inputs.path("classes"))
+    path = inputs.path("annotations")
+    builder = inputs.builder()
     for line, row, problem in read_table(
         path, ["video_id", "filename", "split", "label_name", "group", "family"]
     ):
@@ -81,7 +76,7 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
             path,
             line,
             video_id,
-            raw_dir / row["filename"],
+            inputs.raw_dir / row["filename"],
             SPLIT_NAMES[row["split"]],
             label,
             **expected,

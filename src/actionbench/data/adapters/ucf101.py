@@ -14,14 +14,10 @@ from typing import Any
 
 from actionbench.data.adapters.base import (
     CLASS_INDEX_COLUMN,
-    IndexBuilder,
+    AdapterInputs,
     IndexResult,
-    annotation_path,
-    check_raw_dir,
-    int_option,
-    read_rows,
+    read_words,
     relative_path_problem,
-    resolve_options,
     safe_video_id,
 )
 from actionbench.errors import ConfigError, DataError
@@ -37,8 +33,7 @@ DEFAULTS: dict[str, Any] = {
 def load_class_index(path: Path) -> list[str]:
     """Class names in official order (classInd numbers them from 1)."""
     by_number: dict[int, str] = {}
-    for line, fields in read_rows(path, delimiter=" "):
-        fields = [f for f in fields if f]
+    for line, fields in read_words(path):
         if len(fields) != 2 or not fields[0].isdigit():
             raise DataError(f"{path}: line {line}: expected '<index> <class>', found {fields}")
         by_number[int(fields[0])] = fields[1]
@@ -47,16 +42,14 @@ def load_class_index(path: Path) -> list[str]:
     return [by_number[n] for n in sorted(by_number)]
 
 
-def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResult:
+def build(inputs: AdapterInputs) -> IndexResult:
     """Index split ``split`` (1-3): trainlist as train, testlist as val."""
-    raw_dir = check_raw_dir(FORMAT, raw_dir)
-    options = resolve_options(FORMAT, annotations, DEFAULTS)
-    split_no = int_option(FORMAT, options, "split", range(1, 4))
-    splits_dir = annotation_path(FORMAT, raw_dir, options, "splits_dir")
-    videos_dir = annotation_path(FORMAT, raw_dir, options, "videos_dir")
+    split_no = inputs.integer("split", range(1, 4))
+    splits_dir = inputs.path("splits_dir")
+    videos_dir = inputs.path("videos_dir")
     classes = load_class_index(splits_dir / "classInd.txt")
     by_lower = {name.lower(): i for i, name in enumerate(classes)}
-    builder = IndexBuilder(FORMAT, raw_dir)
+    builder = inputs.builder()
     for split, name, fields_expected in (
         ("train", f"trainlist{split_no:02d}.txt", 2),
         ("val", f"testlist{split_no:02d}.txt", 1),
@@ -66,8 +59,7 @@ def build(raw_dir: Path, annotations: dict[str, Any] | None = None) -> IndexResu
             raise ConfigError(
                 f"{FORMAT}: split file {path} not found (annotations keys 'splits_dir', 'split'={split_no})"
             )
-        for line, fields in read_rows(path, delimiter=" "):
-            fields = [f for f in fields if f]
+        for line, fields in read_words(path):
             if len(fields) != fields_expected:
                 builder.fail(
                     path, line, f"expected {fields_expected} field(s), found {len(fields)}"

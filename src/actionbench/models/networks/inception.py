@@ -16,7 +16,7 @@ import importlib
 
 from torch import Tensor, nn
 
-from actionbench.models.networks.pooling import TemporalMaxPool2d, pooled_frames
+from actionbench.models.networks.pooling import TemporalMaxPool2d, stage_frames
 from actionbench.models.networks.resnet2d import fold_time
 from actionbench.models.temporal.modules import TemporalFactory, make_slots
 from actionbench.models.weights.init import init_temporal_conv_default_per_tap
@@ -86,10 +86,7 @@ class VideoInceptionV1(nn.Module):
     ) -> None:
         super().__init__()
         self.num_frames = num_frames
-        frames = [num_frames]
-        for _ in range(3):
-            frames.append(pooled_frames(frames[-1]) if temporal_pooling else frames[-1])
-        self.stage_frames = tuple(frames)
+        frames = self.stage_frames = stage_frames(num_frames, temporal_pooling)
         self.out_frames = frames[-1]
 
         self.conv1 = BasicConv2d(3, 64, kernel_size=7, stride=2, padding=3)

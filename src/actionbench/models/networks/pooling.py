@@ -18,6 +18,15 @@ def pooled_frames(num_frames: int) -> int:
     return (num_frames + 2 * PADDING - KERNEL) // STRIDE + 1
 
 
+def stage_frames(num_frames: int, temporal_pooling: bool, pools: int = 3) -> tuple[int, ...]:
+    """Time steps seen by each of the ``pools + 1`` stages of a 2D network that pools time
+    (or not) before each of its last ``pools`` stages."""
+    frames = [num_frames]
+    for _ in range(pools):
+        frames.append(pooled_frames(frames[-1]) if temporal_pooling else frames[-1])
+    return tuple(frames)
+
+
 class TemporalMaxPool2d(nn.Module):
     """Max-pool over time for a folded ``(B*T, C, H, W)`` tensor; returns ``(B*T', C, H, W)``.
 

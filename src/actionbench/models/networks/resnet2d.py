@@ -15,7 +15,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torchvision.models import resnet as tv_resnet
 
-from actionbench.models.networks.pooling import TemporalMaxPool2d, pooled_frames
+from actionbench.models.networks.pooling import TemporalMaxPool2d, stage_frames
 from actionbench.models.temporal.modules import TemporalFactory, make_slots, temporal_then_conv
 from actionbench.models.weights.init import init_conv_bn, init_temporal_kaiming_fan_out
 
@@ -101,11 +101,7 @@ class VideoResNet2d(nn.Module):
         kind, layers = RESNET_LAYOUTS[depth]
         block = TemporalBasicBlock if kind == "basic" else TemporalBottleneck
         self.num_frames = num_frames
-        # frames seen by each stage
-        frames = [num_frames]
-        for _ in range(3):
-            frames.append(pooled_frames(frames[-1]) if temporal_pooling else frames[-1])
-        self.stage_frames = tuple(frames)
+        frames = self.stage_frames = stage_frames(num_frames, temporal_pooling)
         self.out_frames = frames[-1]
 
         # (C_in, T) of every residual block, in network order, for the temporal slots

@@ -59,6 +59,19 @@ def _clip_groups(b: int, frame_elems: int, device: torch.device) -> list[slice]:
     return [slice(i, min(b, i + step)) for i in range(0, b, step)]
 
 
+# TAM and the dense temporal conv are both filters over time followed by a ReLU, with the
+# signature (x, weight, num_frames): they share the fake (meta) output and what is saved.
+def _filter_fake(x: Tensor, weight: Tensor, num_frames: int) -> Tensor:
+    return torch.empty_like(x, memory_format=torch.contiguous_format)
+
+
+def _filter_setup_context(ctx, inputs, output) -> None:
+    """The backward pass needs the input, the weight and the output (its ReLU mask)."""
+    x, weight, num_frames = inputs
+    ctx.num_frames = num_frames
+    ctx.save_for_backward(x, weight, output)
+
+
 @torch.library.custom_op("actionbench::tam", mutates_args=())
 def tam(x: Tensor, weight: Tensor, num_frames: int) -> Tensor:
     """Temporal aggregation module: depthwise 3-tap temporal filter + ReLU.
@@ -84,15 +97,7 @@ def tam(x: Tensor, weight: Tensor, num_frames: int) -> Tensor:
     return out.view_as(x)
 
 
-@tam.register_fake
-def _tam_fake(x: Tensor, weight: Tensor, num_frames: int) -> Tensor:
-    return torch.empty_like(x, memory_format=torch.contiguous_format)
-
-
-def _tam_setup_context(ctx, inputs, output) -> None:
-    x, weight, num_frames = inputs
-    ctx.num_frames = num_frames
-    ctx.save_for_backward(x, weight, output)
+tam.register_fake(_filter_fake)
 
 
 def _tam_backward(ctx, grad_out: Tensor):
@@ -144,7 +149,7 @@ def _tam_backward(ctx, grad_out: Tensor):
     return grad_x, grad_w, None
 
 
-tam.register_autograd(_tam_backward, setup_context=_tam_setup_context)
+tam.register_autograd(_tam_backward, setup_context=_filter_setup_context)
 
 
 # --------------------------------------------------------------------------------------------
@@ -170,28 +175,36 @@ def _tam_frame(xc: Tensor, t: int, w: Tensor, out: Tensor) -> Tensor:
     return out.relu_()
 
 
+def _conv1x1_shape(x: Tensor, conv_weight: Tensor) -> tuple[int, int, int, int]:
+    """``(B*T, O, H, W)``: the folded output of a fused op ending in a 1x1 conv ``(O, C, 1, 1)``."""
+    n, _, h, w = x.shape
+    return n, conv_weight.shape[0], h, w
+
+
+def _conv1x1_operands(x: Tensor, conv_weight: Tensor, num_frames: int) -> tuple[Tensor, Tensor]:
+    """What the fused ops' GEMMs work on: the ``(B, T, C, H*W)`` frames view of ``x`` (made
+    contiguous) and the 1x1 conv as an ``(O, C)`` matrix in x's dtype."""
+    xv = _frames_view(x.contiguous(), num_frames)
+    return xv, conv_weight.to(x.dtype).reshape(conv_weight.shape[0], xv.shape[2])
+
+
 @torch.library.custom_op("actionbench::tam_conv1x1", mutates_args=())
 def tam_conv1x1(x: Tensor, tam_weight: Tensor, conv_weight: Tensor, num_frames: int) -> Tensor:
     """``conv1x1(tam(x))`` for a bias-free, stride-1, ungrouped 1x1 conv ``(O, C, 1, 1)``."""
-    x = x.contiguous()
-    xv = _frames_view(x, num_frames)
+    xv, mat = _conv1x1_operands(x, conv_weight, num_frames)
     b, t_len, c, k = xv.shape
-    o = conv_weight.shape[0]
     w = tam_weight.to(x.dtype).unsqueeze(-1)
-    mat = conv_weight.to(x.dtype).reshape(o, c)
-    out = x.new_empty((b, t_len, o, k))
+    out = x.new_empty((b, t_len, mat.shape[0], k))
     y = x.new_empty((c, k))
     for i in range(b):
         for t in range(t_len):
             torch.mm(mat, _tam_frame(xv[i], t, w, y), out=out[i, t])
-    n, _, h, w_ = x.shape
-    return out.view(n, o, h, w_)
+    return out.view(_conv1x1_shape(x, conv_weight))
 
 
 @tam_conv1x1.register_fake
 def _tam_conv1x1_fake(x: Tensor, tam_weight: Tensor, conv_weight: Tensor, num_frames: int):
-    n, _, h, w = x.shape
-    return x.new_empty((n, conv_weight.shape[0], h, w))
+    return x.new_empty(_conv1x1_shape(x, conv_weight))
 
 
 def _tam_conv_setup_context(ctx, inputs, output) -> None:
@@ -205,14 +218,12 @@ def _tam_conv_backward(ctx, grad_out: Tensor):
     dL/dx[t] and the TAM weight dots of frame t, which need the masked grads of t-1..t+1."""
     x, tam_weight, conv_weight = ctx.saved_tensors
     t_len = ctx.num_frames
-    x = x.contiguous()
-    xv = _frames_view(x, t_len)
+    xv, mat = _conv1x1_operands(x, conv_weight, t_len)
     gz = _frames_view(grad_out.contiguous(), t_len)
     b, _, c, k = xv.shape
-    o = conv_weight.shape[0]
+    o = mat.shape[0]
     dtype = x.dtype
     w = tam_weight.to(dtype).unsqueeze(-1)
-    mat = conv_weight.to(dtype).reshape(o, c)
     mat_t = mat.t()
     acc = torch.promote_types(dtype, torch.float32)
     grad_conv = torch.zeros(o, c, dtype=acc, device=x.device)
@@ -315,13 +326,10 @@ def _fold(c: int, fold_div: int) -> tuple[slice, slice, slice]:
 def tsm_conv1x1(x: Tensor, conv_weight: Tensor, num_frames: int, fold_div: int) -> Tensor:
     """``conv1x1(temporal_shift(x))`` without building the shifted tensor: per frame, the conv
     is three GEMMs over the channel groups of frames t+1, t-1 and t."""
-    x = x.contiguous()
-    xv = _frames_view(x, num_frames)
+    xv, mat = _conv1x1_operands(x, conv_weight, num_frames)
     b, t_len, c, k = xv.shape
-    o = conv_weight.shape[0]
-    mat = conv_weight.to(x.dtype).reshape(o, c)
     a, bb, rest = _fold(c, fold_div)
-    out = x.new_empty((b, t_len, o, k))
+    out = x.new_empty((b, t_len, mat.shape[0], k))
     for i in range(b):
         for t in range(t_len):
             zt = out[i, t]
@@ -330,14 +338,12 @@ def tsm_conv1x1(x: Tensor, conv_weight: Tensor, num_frames: int, fold_div: int) 
                 zt.addmm_(mat[:, a], xv[i, t + 1, a])
             if t > 0 and a.stop > 0:
                 zt.addmm_(mat[:, bb], xv[i, t - 1, bb])
-    n, _, h, w = x.shape
-    return out.view(n, o, h, w)
+    return out.view(_conv1x1_shape(x, conv_weight))
 
 
 @tsm_conv1x1.register_fake
 def _tsm_conv1x1_fake(x: Tensor, conv_weight: Tensor, num_frames: int, fold_div: int):
-    n, _, h, w = x.shape
-    return x.new_empty((n, conv_weight.shape[0], h, w))
+    return x.new_empty(_conv1x1_shape(x, conv_weight))
 
 
 def _tsm_conv_setup_context(ctx, inputs, output) -> None:
@@ -349,12 +355,10 @@ def _tsm_conv_setup_context(ctx, inputs, output) -> None:
 def _tsm_conv_backward(ctx, grad_out: Tensor):
     x, conv_weight = ctx.saved_tensors
     t_len = ctx.num_frames
-    x = x.contiguous()
-    xv = _frames_view(x, t_len)
+    xv, mat = _conv1x1_operands(x, conv_weight, t_len)
     gz = _frames_view(grad_out.contiguous(), t_len)
     b, _, c, k = xv.shape
-    o = conv_weight.shape[0]
-    mat = conv_weight.to(x.dtype).reshape(o, c)
+    o = mat.shape[0]
     a, bb, rest = _fold(c, ctx.fold_div)
     acc = torch.promote_types(x.dtype, torch.float32)
     # weight gradients of the three channel groups, concatenated at the end
@@ -411,15 +415,7 @@ def temporal_conv(x: Tensor, weight: Tensor, num_frames: int) -> Tensor:
     return out.relu_().view_as(x)
 
 
-@temporal_conv.register_fake
-def _temporal_conv_fake(x: Tensor, weight: Tensor, num_frames: int) -> Tensor:
-    return torch.empty_like(x, memory_format=torch.contiguous_format)
-
-
-def _tconv_setup_context(ctx, inputs, output) -> None:
-    x, weight, num_frames = inputs
-    ctx.num_frames = num_frames
-    ctx.save_for_backward(x, weight, output)
+temporal_conv.register_fake(_filter_fake)
 
 
 def _tconv_backward(ctx, grad_out: Tensor):
@@ -449,4 +445,4 @@ def _tconv_backward(ctx, grad_out: Tensor):
     return grad_x.view_as(x), grad_w, None
 
 
-temporal_conv.register_autograd(_tconv_backward, setup_context=_tconv_setup_context)
+temporal_conv.register_autograd(_tconv_backward, setup_context=_filter_setup_context)
