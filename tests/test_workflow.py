@@ -350,5 +350,5 @@ def test_snakemake_lint_reports_only_the_documented_lints(tmp_path):
         elif m := re.match(r"    \* (.*):$", line):
             found.add((item, m.group(1)))
     documented = documented_lints()
-    assert len(documented) == 14, documented
+    assert len(documented) == 16, documented
     assert found == documented, (sorted(found - documented), sorted(documented - found))
