@@ -343,8 +343,13 @@ def list_settings_record(params: dict, name: str) -> dict[str, Any]:
     return {"dataset": name, "digest": digest(settings), "settings": settings}
 
 
-def record_list_settings(params_file: str | os.PathLike, name: str, out_dir: Path) -> Path:
-    """Write :func:`list_settings_record` into ``out_dir`` (the lists just built there)."""
+def record_list_settings(
+    params_file: str | os.PathLike | None, name: str, out_dir: Path
+) -> Path | None:
+    """Write :func:`list_settings_record` into ``out_dir`` (the lists just built there); nothing
+    without a params file (lists built by hand are not compared)."""
+    if params_file is None:
+        return None
     params = load_params(params_file)
     if name not in dataset_refs(params):
         raise ConfigError(f"{params_file}: no dataset {name!r} (the lists' name) to record")

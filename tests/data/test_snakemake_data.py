@@ -92,6 +92,9 @@ def test_snakemake_data_stage_reports_reasons_and_re_extracts_on_new_settings(
     with Image.open(frame) as image:
         assert min(image.size) == 48
 
+    recorded = json.loads((proj / "data/lists/synthetic/settings.json").read_text())
+    assert recorded["settings"]["frames"]["short_side"] == 48  # what status compares later
+
     project(tmp_path, short_side=32)  # the user edits params.yaml
     second = snakemake(proj, LISTS)
     assert second.returncode == 0, second.stderr[-3000:]
@@ -100,3 +103,5 @@ def test_snakemake_data_stage_reports_reasons_and_re_extracts_on_new_settings(
     log = (proj / "logs/extract/synthetic/shard0.log").read_text()
     assert "12 extracted (12 of them re-extracted), 0 already done, 3 failed" in log
     assert "settings changed: short_side 48 -> 32" in log
+    recorded = json.loads((proj / "data/lists/synthetic/settings.json").read_text())
+    assert recorded["settings"]["frames"]["short_side"] == 32

@@ -8,6 +8,7 @@ study's") passes its own ``help``; the flag, type and default stay the ones writ
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from actionbench.defaults import DATASET
 
@@ -38,4 +39,16 @@ def add_size(p: argparse.ArgumentParser) -> None:
         type=int,
         default=DATASET["input_size"],
         help="frame height = width (%(default)s)",
+    )
+
+
+def add_list_settings(p: argparse.ArgumentParser) -> None:
+    """``--params`` of the commands that build lists (``lists``, ``mini``): optional, for the
+    settings recorded beside them (:func:`actionbench.planning.record_list_settings`)."""
+    p.add_argument(
+        "--params",
+        type=Path,
+        default=None,
+        help="params.yaml whose settings of this dataset are recorded beside the lists "
+        "(settings.json: actionbench status compares them with later settings)",
     )

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from actionbench.cli.args import add_list_settings
 from actionbench.cli.helptext import add_command
 
 
@@ -54,13 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
 
     p.add_argument("--out-dir", required=True, type=Path, help="folder for the four lists")
-    p.add_argument(
-        "--params",
-        type=Path,
-        default=None,
-        help="params.yaml whose settings of this dataset are recorded beside the lists "
-        "(settings.json: actionbench status compares them with later settings)",
-    )
+    add_list_settings(p)
     p.set_defaults(func=_lists)
 
 
@@ -74,6 +69,7 @@ def _lists(args: argparse.Namespace) -> int:
         summary_line,
         write_lists,
     )
+    from actionbench.planning import record_list_settings
 
     index = read_csv_table(args.index, ["video_id", "video_path", "split", "label_name"])
     extracted = [read_csv_table(p, EXTRACTED_COLUMNS[:3]) for p in args.extracted]
@@ -86,10 +82,7 @@ def _lists(args: argparse.Namespace) -> int:
     dataset = args.dataset or args.out_dir.name
     result = build_lists(index, extracted, failures, index_failures=index_failures, dataset=dataset)
     write_lists(result, args.out_dir)  # everything is written before any error below
-    if args.params is not None:
-        from actionbench.planning import record_list_settings
-
-        record_list_settings(args.params, dataset, args.out_dir)
+    record_list_settings(args.params, dataset, args.out_dir)
     sys.stdout.write(summary_line(result.summary) + "\n")
     sys.stdout.flush()
     check_splits(result.train, result.val, result.classes, dataset)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from actionbench.cli.args import add_list_settings
 from actionbench.cli.helptext import add_command
 
 
@@ -45,19 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="draw half of the units within each value of this column",
     )
-    p.add_argument(
-        "--params",
-        type=Path,
-        default=None,
-        help="params.yaml whose settings of this dataset are recorded beside the lists "
-        "(settings.json: actionbench status compares them with later settings)",
-    )
+    add_list_settings(p)
     p.set_defaults(func=_mini)
 
 
 def _mini(args: argparse.Namespace) -> int:
     from actionbench.data.lists import check_splits
     from actionbench.data.mini import make_mini
+    from actionbench.planning import record_list_settings
 
     tables = make_mini(
         args.lists_dir,
@@ -68,9 +64,6 @@ def _mini(args: argparse.Namespace) -> int:
         unit_column=args.unit_column,
         strata_column=args.strata_column,
     )
-    if args.params is not None:
-        from actionbench.planning import record_list_settings
-
-        record_list_settings(args.params, args.out_dir.name, args.out_dir)
+    record_list_settings(args.params, args.out_dir.name, args.out_dir)
     check_splits(tables["train"], tables["val"], tables["classes"], args.out_dir.name)
     return 0
