@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 # One module per subcommand; order is the order shown in --help.
@@ -74,10 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     from actionbench.errors import ActionbenchError
 
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # here, not at exit: a reader that left is seen below
+        return code
     except ActionbenchError as err:
         logging.getLogger("actionbench").error("%s", err)
         return 2
+    except BrokenPipeError:
+        # the reader left (`actionbench status | head`): stop quietly, as other Unix tools do;
+        # stdout goes to /dev/null so the interpreter's final flush cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for such a writer
 
 
 if __name__ == "__main__":  # pragma: no cover
