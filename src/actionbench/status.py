@@ -150,15 +150,29 @@ def run_states(
     current = {rid: run_protocol(params, rid, runs) for rid in runs}
     disk = {rid: _Disk(runs_dir, bench, rid) for rid in runs}
 
+    # once per dataset, not per run: settings that changed since its lists were built
+    datasets = {cfg["dataset"] for cfg in current.values() if cfg.get("dataset")}
+    lists_changed = {name: list_settings_changes(params, name) for name in datasets}
+
     pkg = Path(package_dir) if package_dir else None
-    out = {rid: _run_status(params, rid, disk[rid], current[rid], runs_dir, pkg) for rid in runs}
+    out = {
+        rid: _run_status(
+            rid,
+            disk[rid],
+            current[rid],
+            lists_changed.get(current[rid].get("dataset"), []),
+            runs_dir,
+            pkg,
+        )
+        for rid in runs
+    }
     _propagate_from_sources(out, current)
     _estimate(list(out.values()), disk, current)
     return out
 
 
 def _run_status(
-    params: dict, rid: str, on_disk: _Disk, cfg: dict, runs_dir: Path, pkg: Path | None
+    rid: str, on_disk: _Disk, cfg: dict, lists_changed: list[str], runs_dir: Path, pkg: Path | None
 ) -> RunStatus:
     status = RunStatus(rid, "done")
     status.recorded = {
@@ -180,10 +194,8 @@ def _run_status(
         status.train_job = status.eval_job = True
         return status
     changes = identity_changes(status.recorded["identity"], train_identity(cfg))
-    if not changes and cfg.get("dataset"):
-        pending = list_settings_changes(params, cfg["dataset"])
-        if pending:  # the data stage re-runs first: its new lists make another identity
-            changes = [f"data settings changed ({'; '.join(pending)}): the lists are rebuilt"]
+    if not changes and lists_changed:  # the data stage re-runs first: new lists, new identity
+        changes = [f"data settings changed ({'; '.join(lists_changed)}): the lists are rebuilt"]
     if changes:
         status.state, status.detail = change_kind(changes), "; ".join(changes)
         status.train_job = status.eval_job = True
